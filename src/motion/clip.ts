@@ -1,0 +1,52 @@
+/** The motion data type every adapter returns and the pipeline transforms: dense frames on one skeleton. */
+import { forwardKinematics, type Skeleton } from './skeleton.js';
+import { IDENTITY, qset } from './quat.js';
+
+export interface Clip {
+  /** Frames per second of the dense samples. */
+  fps: number;
+  numFrames: number;
+  jointCount: number;
+  /** Local rotations measured from a world-aligned rest, [frame][joint][x,y,z,w]. */
+  rotations: Float64Array;
+  /** World position of the root joint per frame, [frame][x,y,z], metres, +Y up. */
+  rootPositions: Float64Array;
+}
+
+/** A clip holding the rest pose, the root at its rest position. */
+export function restClip(s: Skeleton, numFrames: number, fps: number): Clip {
+  const J = s.names.length;
+  const rotations = new Float64Array(numFrames * J * 4);
+  for (let i = 0; i < numFrames * J; i++) qset(rotations, i, IDENTITY);
+  const rootPositions = new Float64Array(numFrames * 3);
+  for (let f = 0; f < numFrames; f++) rootPositions.set(s.offsets.subarray(0, 3), f * 3);
+  return { fps, numFrames, jointCount: J, rotations, rootPositions };
+}
+
+/** An empty clip of the given size (all zeros: fill every frame before use). */
+export function allocClip(jointCount: number, numFrames: number, fps: number): Clip {
+  return {
+    fps,
+    numFrames,
+    jointCount,
+    rotations: new Float64Array(numFrames * jointCount * 4),
+    rootPositions: new Float64Array(numFrames * 3),
+  };
+}
+
+/** World joint positions of every frame, [frame][joint][x,y,z]. */
+export function clipWorldPositions(s: Skeleton, clip: Clip): Float64Array {
+  const J = clip.jointCount;
+  const out = new Float64Array(clip.numFrames * J * 3);
+  const pos = new Float64Array(J * 3);
+  for (let f = 0; f < clip.numFrames; f++) {
+    forwardKinematics(s, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), pos, undefined, f * J);
+    out.set(pos, f * J * 3);
+  }
+  return out;
+}
+
+/** Duration in seconds covered by the clip's frames (first to last frame). */
+export function clipSeconds(clip: Clip): number {
+  return clip.numFrames > 1 ? (clip.numFrames - 1) / clip.fps : 0;
+}

@@ -1,0 +1,157 @@
+/** Quaternion and vector math over plain arrays, [x, y, z, w] order, right-handed, as in glTF. */
+
+export type Vec3 = [number, number, number];
+export type Quat = [number, number, number, number];
+
+export const IDENTITY: Readonly<Quat> = [0, 0, 0, 1];
+
+/** Reads quaternion `i` of a packed array. */
+export function qget(a: ArrayLike<number>, i: number): Quat {
+  const o = i * 4;
+  return [a[o], a[o + 1], a[o + 2], a[o + 3]];
+}
+
+/** Writes quaternion `q` at slot `i` of a packed array. */
+export function qset(a: Float64Array | Float32Array | number[], i: number, q: ArrayLike<number>): void {
+  const o = i * 4;
+  a[o] = q[0];
+  a[o + 1] = q[1];
+  a[o + 2] = q[2];
+  a[o + 3] = q[3];
+}
+
+export function vget(a: ArrayLike<number>, i: number): Vec3 {
+  const o = i * 3;
+  return [a[o], a[o + 1], a[o + 2]];
+}
+
+export function vset(a: Float64Array | Float32Array | number[], i: number, v: ArrayLike<number>): void {
+  const o = i * 3;
+  a[o] = v[0];
+  a[o + 1] = v[1];
+  a[o + 2] = v[2];
+}
+
+/** Hamilton product a·b: rotate by b, then by a. */
+export function qmul(a: ArrayLike<number>, b: ArrayLike<number>): Quat {
+  const [ax, ay, az, aw] = [a[0], a[1], a[2], a[3]];
+  const [bx, by, bz, bw] = [b[0], b[1], b[2], b[3]];
+  return [
+    aw * bx + ax * bw + ay * bz - az * by,
+    aw * by - ax * bz + ay * bw + az * bx,
+    aw * bz + ax * by - ay * bx + az * bw,
+    aw * bw - ax * bx - ay * by - az * bz,
+  ];
+}
+
+/** Inverse of a unit quaternion (its conjugate). */
+export function qinv(q: ArrayLike<number>): Quat {
+  return [-q[0], -q[1], -q[2], q[3]];
+}
+
+export function qnormalize(q: ArrayLike<number>): Quat {
+  const n = Math.hypot(q[0], q[1], q[2], q[3]);
+  if (n < 1e-12) return [0, 0, 0, 1];
+  return [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
+}
+
+export function qdot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
+}
+
+/** Rotation of `angle` radians about the unit `axis`. */
+export function qaxisAngle(axis: ArrayLike<number>, angle: number): Quat {
+  const n = Math.hypot(axis[0], axis[1], axis[2]) || 1;
+  const s = Math.sin(angle / 2) / n;
+  return [axis[0] * s, axis[1] * s, axis[2] * s, Math.cos(angle / 2)];
+}
+
+export const qx = (angle: number): Quat => qaxisAngle([1, 0, 0], angle);
+export const qy = (angle: number): Quat => qaxisAngle([0, 1, 0], angle);
+export const qz = (angle: number): Quat => qaxisAngle([0, 0, 1], angle);
+
+/** Rotates vector v by unit quaternion q. */
+export function qrotate(q: ArrayLike<number>, v: ArrayLike<number>): Vec3 {
+  const [x, y, z, w] = [q[0], q[1], q[2], q[3]];
+  // t = 2 * cross(q.xyz, v)
+  const tx = 2 * (y * v[2] - z * v[1]);
+  const ty = 2 * (z * v[0] - x * v[2]);
+  const tz = 2 * (x * v[1] - y * v[0]);
+  return [
+    v[0] + w * tx + (y * tz - z * ty),
+    v[1] + w * ty + (z * tx - x * tz),
+    v[2] + w * tz + (x * ty - y * tx),
+  ];
+}
+
+/** Spherical interpolation along the shorter arc; t in [0, 1]. */
+export function qslerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Quat {
+  let bx = b[0], by = b[1], bz = b[2], bw = b[3];
+  let cos = qdot(a, b);
+  if (cos < 0) {
+    cos = -cos;
+    bx = -bx; by = -by; bz = -bz; bw = -bw;
+  }
+  let s0: number, s1: number;
+  if (cos > 0.9995) {
+    s0 = 1 - t;
+    s1 = t;
+  } else {
+    const theta = Math.acos(Math.min(1, cos));
+    const sin = Math.sin(theta);
+    s0 = Math.sin((1 - t) * theta) / sin;
+    s1 = Math.sin(t * theta) / sin;
+  }
+  return qnormalize([s0 * a[0] + s1 * bx, s0 * a[1] + s1 * by, s0 * a[2] + s1 * bz, s0 * a[3] + s1 * bw]);
+}
+
+/** The shortest rotation taking direction `from` onto direction `to`. */
+export function qfromTo(from: ArrayLike<number>, to: ArrayLike<number>): Quat {
+  const a = vnormalize(from);
+  const b = vnormalize(to);
+  const d = vdot(a, b);
+  if (d < -0.999999) {
+    // Opposite: rotate 180° about any axis perpendicular to a.
+    let axis = vcross([1, 0, 0], a);
+    if (vlen(axis) < 1e-6) axis = vcross([0, 1, 0], a);
+    return qaxisAngle(vnormalize(axis), Math.PI);
+  }
+  const c = vcross(a, b);
+  return qnormalize([c[0], c[1], c[2], 1 + d]);
+}
+
+/** Angle in radians between two rotations (0..π). */
+export function qangle(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const d = Math.min(1, Math.abs(qdot(qnormalize(a), qnormalize(b))));
+  return 2 * Math.acos(d);
+}
+
+/** Rotation about +Y only (the heading) of q, as an angle in radians; 0 faces +Z. */
+export function qyaw(q: ArrayLike<number>): number {
+  const f = qrotate(q, [0, 0, 1]);
+  return Math.atan2(f[0], f[2]);
+}
+
+export const vadd = (a: ArrayLike<number>, b: ArrayLike<number>): Vec3 => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+export const vsub = (a: ArrayLike<number>, b: ArrayLike<number>): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+export const vscale = (a: ArrayLike<number>, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s];
+export const vdot = (a: ArrayLike<number>, b: ArrayLike<number>): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+export const vlen = (a: ArrayLike<number>): number => Math.hypot(a[0], a[1], a[2]);
+export const vlerp = (a: ArrayLike<number>, b: ArrayLike<number>, t: number): Vec3 => [
+  a[0] + (b[0] - a[0]) * t,
+  a[1] + (b[1] - a[1]) * t,
+  a[2] + (b[2] - a[2]) * t,
+];
+export function vcross(a: ArrayLike<number>, b: ArrayLike<number>): Vec3 {
+  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+}
+export function vnormalize(a: ArrayLike<number>): Vec3 {
+  const n = vlen(a);
+  return n < 1e-12 ? [0, 0, 0] : [a[0] / n, a[1] / n, a[2] / n];
+}
+
+/** Smoothstep weight 3w² − 2w³ for blend windows (no kink at either end). */
+export function smoothstep(w: number): number {
+  const x = Math.min(1, Math.max(0, w));
+  return x * x * (3 - 2 * x);
+}
