@@ -40,6 +40,8 @@ export const CATALOGUE = {
   'MG-REQ-011': e(422, 'schema_validation', 'Arrays of a constraint or segment are inconsistent.', 'Make the listed arrays equal in length and frames strictly ascending.'),
   'MG-REQ-012': e(400, 'invalid_request', 'A rotation in the request is not a valid quaternion.', 'Send unit quaternions [x, y, z, w]; a zero quaternion has no meaning.'),
   'MG-REQ-013': e(422, 'schema_validation', 'The request has an invalid header value.', 'Fix the header named in error.details.header.'),
+  'MG-REQ-014': e(400, 'invalid_request', 'The request URL is malformed.', 'Percent-encode the URL correctly.'),
+  'MG-REQ-015': e(422, 'schema_validation', 'The body is not a batch: a batch needs a requests list.', 'Send {"protocol_version": "1.2", "requests": [...]} or a single GenerateRequest.'),
 
   // Protocol semantics, in the spec's validation order.
   'MG-PRO-001': e(400, 'version_unsupported', 'This protocol major version is not supported.', 'Send protocol_version "1.x" (see error.details.supported_majors).'),
@@ -87,6 +89,7 @@ export const CATALOGUE = {
   'MG-PRV-503': e(503, 'model_unavailable', 'The provider is temporarily unavailable.', 'Retry after {retry_after_s} seconds.', true),
   'MG-PRV-504': e(504, 'timeout', 'The provider did not finish in time.', 'Retry, or ask for a shorter clip.', true),
   'MG-PRV-410': e(500, 'internal_error', 'The provider no longer has this result.', 'Submit the request again.'),
+  'MG-PRV-412': e(503, 'model_unavailable', 'The provider cannot animate the character configured for this model.', 'Contact the operator of this gateway (the configured character needs attention); other models still work.'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorId = keyof typeof CATALOGUE;

@@ -1,0 +1,233 @@
+/** Shared HTTP plumbing of the provider adapters: JSON calls, Retry-After parsing, retries, capped downloads. */
+import pRetry, { AbortError } from 'p-retry';
+import { request, type Dispatcher } from 'undici';
+import { ProviderCallError, sanitizeProviderText } from './errors.js';
+
+export interface JsonCall {
+  provider: string;
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT';
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface JsonAnswer<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+/** Milliseconds a provider asks us to wait, from `retry-after-ms` or `retry-after` (seconds or a date). */
+export function retryAfterMs(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const ms = one(headers['retry-after-ms']);
+  if (ms && /^\d+(\.\d+)?$/.test(ms.trim())) return Number(ms);
+  const ra = one(headers['retry-after']);
+  if (!ra) return undefined;
+  if (/^\d+(\.\d+)?$/.test(ra.trim())) return Number(ra) * 1000;
+  const date = Date.parse(ra);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function endpointOf(method: string, url: string): string {
+  try {
+    return `${method} ${new URL(url).pathname}`;
+  } catch {
+    return method;
+  }
+}
+
+function messageOf(body: unknown, text: string): string | undefined {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    const m = b.message ?? b.error ?? b.detail;
+    if (typeof m === 'string') return sanitizeProviderText(m);
+    if (m && typeof m === 'object' && typeof (m as Record<string, unknown>).message === 'string') {
+      return sanitizeProviderText((m as Record<string, string>).message);
+    }
+  }
+  return text ? sanitizeProviderText(text) : undefined;
+}
+
+/** One JSON call. Non-2xx answers, network failures, timeouts and unparsable bodies throw ProviderCallError. */
+export async function callJson<T = unknown>(call: JsonCall): Promise<JsonAnswer<T>> {
+  const endpoint = endpointOf(call.method, call.url);
+  const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
+  let payload: string | undefined;
+  if (call.body !== undefined) {
+    payload = JSON.stringify(call.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const timeout = call.timeoutMs ?? 30_000;
+  const signal = call.signal ? AbortSignal.any([call.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(call.url, { method: call.method, headers, body: payload, signal, dispatcher: call.dispatcher, headersTimeout: timeout, bodyTimeout: timeout });
+  } catch (err) {
+    if (call.signal?.aborted) throw err;
+    const timedOut = (err as Error)?.name === 'TimeoutError' || /timeout/i.test(String((err as Error)?.name ?? ''));
+    throw new ProviderCallError({ provider: call.provider, endpoint, kind: timedOut ? 'timeout' : 'network', cause: err });
+  }
+  let text: string;
+  try {
+    text = await res.body.text();
+  } catch (err) {
+    if (call.signal?.aborted) throw err;
+    throw new ProviderCallError({ provider: call.provider, endpoint, kind: 'network', status: res.statusCode, cause: err });
+  }
+  let body: unknown;
+  let parsed = false;
+  if (text.trim()) {
+    try {
+      body = JSON.parse(text);
+      parsed = true;
+    } catch {
+      body = undefined;
+    }
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    throw new ProviderCallError({
+      provider: call.provider,
+      endpoint,
+      kind: 'http',
+      status: res.statusCode,
+      body,
+      providerMessage: messageOf(body, parsed ? '' : text),
+      retryAfterMs: retryAfterMs(res.headers),
+    });
+  }
+  if (text.trim() && !parsed) {
+    throw new ProviderCallError({ provider: call.provider, endpoint, kind: 'parse', status: res.statusCode, providerMessage: 'the answer is not JSON' });
+  }
+  return { status: res.statusCode, headers: res.headers, body: body as T };
+}
+
+export interface RetryOptions {
+  signal?: AbortSignal;
+  /** Epoch ms: no retry starts after it. */
+  deadline?: number;
+  retries?: number;
+  minTimeoutMs?: number;
+  maxTimeoutMs?: number;
+  /** Longest Retry-After honoured within the retry loop (longer waits go back to the caller). */
+  maxRetryAfterMs?: number;
+  /** Whether an error is worth another try (default: ProviderCallError.isRetryable). */
+  isRetryable?: (err: unknown) => boolean;
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+}
+
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `fn` with exponential backoff and jitter on transient failures, honouring the provider's
+ * Retry-After (up to `maxRetryAfterMs`), and never starting a retry past the deadline.
+ */
+export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const retryable = opts.isRetryable ?? ((e: unknown) => e instanceof ProviderCallError && e.isRetryable);
+  const maxRetryAfter = opts.maxRetryAfterMs ?? 30_000;
+  return pRetry(
+    async (attempt) => {
+      try {
+        return await fn(attempt);
+      } catch (err) {
+        if (!retryable(err)) throw new AbortError(err as Error);
+        throw err;
+      }
+    },
+    {
+      retries: opts.retries ?? 4,
+      factor: 2,
+      minTimeout: opts.minTimeoutMs ?? 250,
+      maxTimeout: opts.maxTimeoutMs ?? 8_000,
+      randomize: true,
+      signal: opts.signal,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        const wait = error instanceof ProviderCallError ? error.retryAfterMs : undefined;
+        if (retriesLeft <= 0) return;
+        if (wait !== undefined && wait > maxRetryAfter) throw error; // too long for this loop: let the caller reschedule
+        if (opts.deadline !== undefined && Date.now() + (wait ?? 0) > opts.deadline) throw error;
+        opts.onRetry?.(error, attemptNumber, wait ?? 0);
+        if (wait) await abortableDelay(wait, opts.signal);
+      },
+    },
+  ).catch((err: unknown) => {
+    // p-retry wraps the original in AbortError for non-retryable failures; give callers the original.
+    throw err instanceof AbortError && (err as { originalError?: unknown }).originalError ? (err as { originalError: unknown }).originalError : err;
+  });
+}
+
+export interface DownloadOptions {
+  provider: string;
+  maxBytes: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Only for URLs on the provider's own API host; pre-signed storage URLs get none. */
+  headers?: Record<string, string>;
+  dispatcher?: Dispatcher;
+}
+
+/** Downloads a file, refusing it as soon as it exceeds `maxBytes` and when it takes longer than the timeout. */
+export async function download(url: string, opts: DownloadOptions): Promise<Uint8Array> {
+  const endpoint = endpointOf('GET', url);
+  const timeout = opts.timeoutMs ?? 60_000;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
+  let res: Dispatcher.ResponseData;
+  try {
+    // undici's request() does not follow redirects, so credentials never leak to another host.
+    res = await request(url, { method: 'GET', headers: opts.headers, signal, dispatcher: opts.dispatcher });
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    throw new ProviderCallError({ provider: opts.provider, endpoint, kind: (err as Error)?.name === 'TimeoutError' ? 'timeout' : 'network', cause: err });
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    await res.body.dump().catch(() => undefined);
+    throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'http', status: res.statusCode, retryAfterMs: retryAfterMs(res.headers) });
+  }
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > opts.maxBytes) {
+    res.body.destroy();
+    throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'too_large', status: res.statusCode, providerMessage: `file larger than ${opts.maxBytes} bytes` });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > opts.maxBytes) {
+        res.body.destroy();
+        throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'too_large', status: res.statusCode, providerMessage: `file larger than ${opts.maxBytes} bytes` });
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof ProviderCallError || opts.signal?.aborted) throw err;
+    throw new ProviderCallError({ provider: opts.provider, endpoint, kind: (err as Error)?.name === 'TimeoutError' ? 'timeout' : 'network', cause: err });
+  }
+  const out = Buffer.concat(chunks, size);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** Whether `url` is on the same origin as `base` (credentials may be sent only then). */
+export function sameOrigin(url: string, base: string): boolean {
+  try {
+    return new URL(url).origin === new URL(base).origin;
+  } catch {
+    return false;
+  }
+}

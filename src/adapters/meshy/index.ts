@@ -1,0 +1,451 @@
+/**
+ * The Meshy adapter: MMCP text segments become actions of Meshy's animation library, animated on one
+ * humanoid rigged once, and come back as clips on Meshy's rig for the pipeline to compose, constrain
+ * and retarget. Read top to bottom: model, start (selection), advance (rig → submit → follow → deliver), cancel.
+ */
+import type { MeshyConfig } from '../../config.js';
+import { decodeAnimationFile } from '../../motion/decode.js';
+import type { Clip } from '../../motion/clip.js';
+import { IDENTITY, qset } from '../../motion/quat.js';
+import type { Skeleton } from '../../motion/skeleton.js';
+import { GatewayError } from '../../protocol/errors.js';
+import type { Adapter, AdapterStore, Checkpoint, GenerationPlan, JobContext, Logger, ModelSpec, Readiness, SampleMotion, Step, Understanding } from '../contract.js';
+import { ProviderCallError } from '../http/errors.js';
+import { MeshyClient, resultOf, type CallScope, type MeshyClientOptions, type MeshyTask } from './client.js';
+import { asMeshyError, isQueueFull, isRigRefused, meshyError, ruleFor, type MeshyFailure } from './errors.js';
+import { closeLoop, fitClip, isCyclic } from './fit.js';
+import { loadLibrary, RIG_BASIC_ACTIONS, type ActionLibrary } from './library.js';
+import { planJob, readCheckpoint, type MeshyCheckpoint, type TaskEntry } from './mapping.js';
+import { MESHY_CONTACT_JOINTS, MESHY_RIG } from './rig.js';
+import { RigKeeper, RIG_SLOT } from './rigging.js';
+import { slotsFor, type TaskSlots } from './slots.js';
+import { TaskStreams } from './stream.js';
+
+export const MESHY_MODEL_ID = 'meshy';
+export const MESHY_PROVIDER = 'meshy';
+const MESHY_NATIVE_FPS = 30;
+
+export interface MeshyDeps {
+  /** Base wait between steps of a running task (default 2 s). */
+  pollIntervalMs?: number;
+  /** An SSE stream silent for this long counts as dropped (default 60 s). */
+  streamIdleMs?: number;
+  /** Follow progress over SSE (default true); false polls only. */
+  useStreams?: boolean;
+  /** HTTP retry tuning and per-call timeout. */
+  retry?: MeshyClientOptions['retry'];
+  timeoutMs?: number;
+  /** Times a transiently FAILED task is created again (default 2; Meshy refunds failed tasks). */
+  maxResubmits?: number;
+  /** Consecutive "queue full" answers tolerated before giving up (default 60). */
+  maxQueueFullWaits?: number;
+  /** Times a creation still rate-limited after the call's own retries is rescheduled before the job fails (default 5). */
+  maxRateLimitWaits?: number;
+  library?: ActionLibrary;
+  log?: Logger;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** This model's entry of GET /capabilities. */
+export function meshyCapabilities(): ModelSpec {
+  return {
+    id: MESHY_MODEL_ID,
+    description: 'Meshy animation library: about 680 motion-captured clips (walks, runs, fights, dances, daily actions) on a Meshy-rigged humanoid. Each prompt is matched to a library action (reported in x_understood); extensions.meshy.action_id picks one explicitly.',
+    provider: MESHY_PROVIDER,
+    fps: MESHY_NATIVE_FPS,
+    supports_retargeting: true,
+    supports_async: true,
+    supports_segment_seed: false,
+    supports_loop: true,
+    supports_trajectory: false,
+    supports_batch: false,
+    supports_motion_reference_mixed: false,
+    supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
+    supported_segments: ['text', 'unconditioned'],
+    supported_guidance_types: [],
+    predicted_contact_joints: [...MESHY_CONTACT_JOINTS],
+    native_clip_seconds: 3,
+    chunking: 'none',
+    recommended_max_duration_seconds: 15,
+    canonical_skeleton: MESHY_RIG,
+    limits: {
+      max_duration_seconds: 30,
+      // Every distinct action of every sample is a paid task.
+      max_num_samples: 8,
+      max_constraints_per_request: 64,
+      max_prompt_length: 1000,
+      max_request_bytes: 1_048_576,
+      max_batch_size: 16,
+    },
+  };
+}
+
+/** The slot key of one task of one job (a job's keys share the `jobId:` prefix). */
+const slotKey = (jobId: string, t: TaskEntry) => `${jobId}:${t.action_id}`;
+
+class MeshyAdapter implements Adapter {
+  readonly provider = MESHY_PROVIDER;
+  private readonly spec = meshyCapabilities();
+  private readonly library: ActionLibrary;
+  private readonly client: MeshyClient;
+  private readonly slots: TaskSlots;
+  private readonly rigs: RigKeeper;
+  private readonly streams: TaskStreams;
+  private readonly poll: number;
+  private readonly useStreams: boolean;
+  private readonly maxResubmits: number;
+  private readonly maxQueueFullWaits: number;
+  private readonly maxRateLimitWaits: number;
+  private log: Logger;
+  /** When a queued task's position was last read (stream events do not carry it). */
+  private readonly queueReads = new Map<string, number>();
+  /** Jobs this instance holds slots for (released on close). */
+  private readonly jobs = new Set<string>();
+  /** When Meshy last refused our key (readiness reports it for a while, then lets a request try again). */
+  private authRefusedAt?: number;
+
+  constructor(
+    private readonly config: MeshyConfig,
+    deps: MeshyDeps,
+  ) {
+    this.library = deps.library ?? loadLibrary();
+    this.log = deps.log ?? silent;
+    this.poll = deps.pollIntervalMs ?? config.pollIntervalMs ?? 2_000;
+    this.useStreams = deps.useStreams ?? config.streams ?? true;
+    this.maxResubmits = deps.maxResubmits ?? 2;
+    this.maxQueueFullWaits = deps.maxQueueFullWaits ?? 60;
+    this.maxRateLimitWaits = deps.maxRateLimitWaits ?? 5;
+    this.client = new MeshyClient({ baseUrl: config.baseUrl, apiKey: config.apiKey, retry: deps.retry, timeoutMs: deps.timeoutMs });
+    this.slots = slotsFor(`${config.baseUrl}|${config.apiKey}`, config.maxConcurrentTasks);
+    this.rigs = new RigKeeper(config, this.client, this.slots, this.log, this.poll);
+    this.streams = new TaskStreams(this.client, this.log, { idleMs: deps.streamIdleMs ?? 60_000 });
+  }
+
+  models(): ModelSpec[] {
+    return [this.spec];
+  }
+
+  async init(ctx: { store: AdapterStore; log: Logger }): Promise<void> {
+    if (this.log === silent) this.log = ctx.log;
+  }
+
+  readiness(): Readiness {
+    if (this.authRefusedAt !== undefined && Date.now() - this.authRefusedAt < 60_000) return { ready: false, reason: 'Meshy refused the configured API key' };
+    if (this.rigs.failure) return { ready: false, reason: `the configured character cannot be rigged: ${this.rigs.failure.message}` };
+    return { ready: true };
+  }
+
+  /** Chooses the library actions (a prompt that matches nothing is refused here, before any job exists). */
+  async start(plan: GenerationPlan): Promise<Checkpoint> {
+    return planJob(plan, this.library) as unknown as Checkpoint;
+  }
+
+  async advance(plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext): Promise<Step> {
+    const cp = readCheckpoint(checkpoint);
+    cp.started_at ??= Date.now();
+    const providerDeadline = cp.started_at + this.config.jobTimeoutS * 1000;
+    const scope: CallScope = { signal: ctx.signal, deadline: Math.min(ctx.deadline, providerDeadline) };
+    this.jobs.add(ctx.jobId);
+    try {
+      if (Date.now() > providerDeadline) {
+        throw new GatewayError('MG-PRV-504', 'Meshy did not finish the animations in time.', { details: { provider: 'meshy', timeout_s: this.config.jobTimeoutS } });
+      }
+      const step = await this.step(plan, cp, ctx, scope);
+      this.authRefusedAt = undefined;
+      if (step.kind === 'done') this.forgetJob(ctx.jobId, cp);
+      return step;
+    } catch (err) {
+      if (err instanceof GatewayError && (err.id === 'MG-PRV-401' || err.details?.provider_status === 401)) this.authRefusedAt = Date.now();
+      if (!ctx.signal.aborted) {
+        // The job fails: its other tasks would be paid for nothing and hold queue slots.
+        await this.deleteRunning(cp, ctx, scope.signal);
+        this.forgetJob(ctx.jobId, cp);
+      }
+      throw err;
+    }
+  }
+
+  private async step(plan: GenerationPlan, cp: MeshyCheckpoint, ctx: JobContext, scope: CallScope): Promise<Step> {
+    // 1. The rig (only while something still needs it).
+    let rigId: string | undefined;
+    if (cp.tasks.some((t) => t.status === 'QUEUED')) {
+      const rig = await this.rigs.status(ctx.store, scope);
+      if (!rig.ready) return { kind: 'pending', checkpoint: cp as unknown as Checkpoint, progress: rig.progress * 0.1, queuePosition: rig.queuePosition, waitMs: rig.waitMs };
+      rigId = rig.taskId;
+    }
+
+    // 2. Create the tasks that have a slot; save each task id the moment Meshy answers.
+    let slotPosition: number | undefined;
+    let refusedWaitMs: number | undefined;
+    for (const t of cp.tasks) {
+      if (t.status !== 'QUEUED') continue;
+      if (t.source === 'rig_basic') {
+        Object.assign(t, { rig_task_id: rigId, status: 'SUCCEEDED', progress: 100 });
+        continue;
+      }
+      const key = slotKey(ctx.jobId, t);
+      if (!this.slots.tryAcquire(key)) {
+        const pos = this.slots.position(key);
+        if (pos !== undefined) slotPosition = Math.min(slotPosition ?? pos, pos);
+        continue;
+      }
+      try {
+        const postProcess = cp.change_fps ? { post_process: { operation_type: 'change_fps' as const, fps: cp.change_fps } } : {};
+        const id = await this.client.createAnimation({ rig_task_id: rigId!, action_id: t.action_id, ...postProcess }, scope);
+        Object.assign(t, { task_id: id, rig_task_id: rigId, status: 'PENDING', progress: 0, attempts: t.attempts + 1 });
+        cp.queue_full = 0;
+        cp.rate_limited = 0;
+        ctx.saveCheckpoint(cp as unknown as Checkpoint);
+        ctx.log.info({ job: ctx.jobId, task: id, action_id: t.action_id }, 'meshy animation task created');
+      } catch (err) {
+        this.slots.release(key);
+        if (isQueueFull(err)) {
+          // Someone else fills the account's queue: wait our turn rather than fail.
+          cp.queue_full = (cp.queue_full ?? 0) + 1;
+          if (cp.queue_full > this.maxQueueFullWaits) throw asMeshyError(err, 'animate');
+          refusedWaitMs = (err as ProviderCallError).retryAfterMs ?? Math.min(30_000, this.poll * 2 ** Math.min(cp.queue_full, 6));
+          break;
+        }
+        if (err instanceof ProviderCallError && err.status === 429 && (cp.rate_limited ?? 0) < this.maxRateLimitWaits) {
+          // Still rate-limited after this call's retries (or asked to wait longer than a step waits): come back later.
+          cp.rate_limited = (cp.rate_limited ?? 0) + 1;
+          refusedWaitMs = err.retryAfterMs ?? Math.min(30_000, this.poll * 2 ** Math.min(cp.rate_limited + 2, 8));
+          break;
+        }
+        if (isRigRefused(err) && !cp.rerigged) {
+          this.rigs.invalidate(ctx.store, rigId!);
+          cp.rerigged = true;
+          return { kind: 'pending', checkpoint: cp as unknown as Checkpoint, progress: 0, waitMs: 0 };
+        }
+        throw asMeshyError(err, 'animate');
+      }
+    }
+
+    // 3. Follow the running tasks (stream when it lives, poll when it does not).
+    const finals = new Map<number, MeshyTask>();
+    for (const t of cp.tasks) {
+      if (t.source !== 'animation' || !t.task_id || t.status === 'SUCCEEDED') continue;
+      const key = slotKey(ctx.jobId, t);
+      this.slots.claim(key); // a resumed job's task is at Meshy already: it holds a slot
+      const seen = await this.observe(t.task_id, scope);
+      if (!seen) continue;
+      if (typeof seen.progress === 'number') t.progress = Math.max(0, Math.min(100, seen.progress));
+      // Stream events carry no queue position: keep the last one read while the task stays queued.
+      if (seen.status !== 'PENDING') t.preceding_tasks = undefined;
+      else if (typeof seen.preceding_tasks === 'number') t.preceding_tasks = seen.preceding_tasks;
+      if (typeof seen.expires_at === 'number' && seen.expires_at > 0) t.expires_at = seen.expires_at;
+      if (seen.status === 'PENDING' || seen.status === 'IN_PROGRESS') {
+        t.status = seen.status;
+        continue;
+      }
+      this.slots.release(key);
+      this.streams.stop(t.task_id);
+      if (seen.status === 'SUCCEEDED') {
+        t.status = 'SUCCEEDED';
+        t.progress = 100;
+        finals.set(t.action_id, seen as MeshyTask);
+        continue;
+      }
+      const failure: MeshyFailure = {
+        stage: 'animate',
+        taskStatus: seen.status === 'CANCELED' ? 'CANCELED' : 'FAILED',
+        type: seen.task_error?.type,
+        code: seen.task_error?.code,
+        message: seen.task_error?.message,
+        taskId: t.task_id,
+      };
+      if (ruleFor(failure).resubmit && t.attempts <= this.maxResubmits) {
+        ctx.log.warn({ job: ctx.jobId, task: t.task_id, type: failure.type }, 'meshy task failed transiently; creating it again');
+        Object.assign(t, { task_id: undefined, status: 'QUEUED', progress: 0, preceding_tasks: undefined });
+        ctx.saveCheckpoint(cp as unknown as Checkpoint);
+        continue;
+      }
+      t.task_id = undefined; // ended at Meshy: nothing to delete there
+      throw meshyError(failure);
+    }
+
+    // 4. Everything animated: fetch, decode, fit.
+    if (cp.tasks.every((t) => t.status === 'SUCCEEDED')) {
+      return { kind: 'done', motion: await this.deliver(plan, cp, finals, scope) };
+    }
+    return { kind: 'pending', checkpoint: cp as unknown as Checkpoint, ...this.outlook(cp, slotPosition, refusedWaitMs) };
+  }
+
+  /** Progress, queue position and the wait before the next step, from what the tasks report. */
+  private outlook(cp: MeshyCheckpoint, slotPosition: number | undefined, refusedWaitMs: number | undefined): { progress: number; queuePosition?: number; waitMs: number } {
+    const progress = cp.tasks.reduce((n, t) => n + t.progress / 100, 0) / Math.max(1, cp.tasks.length);
+    const preceding = cp.tasks.filter((t) => t.status === 'PENDING' && t.preceding_tasks !== undefined).map((t) => t.preceding_tasks!);
+    const queuePosition = slotPosition !== undefined ? slotPosition + this.slots.inUse() : preceding.length ? Math.max(...preceding) : undefined;
+    let waitMs = this.poll;
+    if (refusedWaitMs !== undefined) waitMs = refusedWaitMs;
+    else if (slotPosition === undefined) {
+      const waits = cp.tasks
+        .filter((t) => t.status === 'PENDING' || t.status === 'IN_PROGRESS')
+        .map((t) => (t.status === 'PENDING' ? this.poll * (1 + Math.min(14, t.preceding_tasks ?? 0)) : t.progress >= 99 ? this.poll * 2 : this.poll));
+      if (waits.length) waitMs = Math.min(30_000, Math.min(...waits));
+    }
+    return { progress: Math.min(0.99, progress), queuePosition, waitMs };
+  }
+
+  /**
+   * The latest state of a task: from its live stream while that lives (no call), else one GET. A stream
+   * that has not spoken yet gives no news. Terminal states are always complete task objects. Stream
+   * events carry no queue position, so a task that stays PENDING is read now and then for it.
+   */
+  private async observe(taskId: string, scope: CallScope): Promise<(Partial<MeshyTask> & { status: string }) | undefined> {
+    if (this.useStreams) {
+      const live = this.streams.watch('animations', taskId);
+      const task = live.task;
+      if (live.alive) {
+        const queued = !task?.status || task.status === 'PENDING';
+        const lastRead = this.queueReads.get(taskId);
+        if (!queued || lastRead === undefined || Date.now() - lastRead < this.poll * 5) {
+          if (queued && lastRead === undefined) this.queueReads.set(taskId, Date.now());
+          return task?.status ? (task as Partial<MeshyTask> & { status: string }) : undefined;
+        }
+        this.queueReads.set(taskId, Date.now());
+      } else if (live.ended === 'terminal' && task?.status && (task.result || task.task_error || task.status === 'CANCELED')) {
+        return task as MeshyTask;
+      }
+    }
+    try {
+      return await this.client.getTask('animations', taskId, scope);
+    } catch (err) {
+      // Still rate-limited after the retries: no news this step; reading again later costs nothing.
+      if (err instanceof ProviderCallError && err.status === 429) return undefined;
+      throw asMeshyError(err, 'poll', taskId);
+    }
+  }
+
+  /** Downloads every clip (signed links go stale: fetched together, as soon as all are done) and fits them to the segments. */
+  private async deliver(plan: GenerationPlan, cp: MeshyCheckpoint, finals: Map<number, MeshyTask>, scope: CallScope): Promise<{ skeleton: Skeleton; samples: SampleMotion[] }> {
+    const clips = new Map<number, Clip>();
+    let skeleton: Skeleton | undefined;
+    for (const t of cp.tasks) {
+      const bytes = await this.fetchClipFile(t, finals.get(t.action_id), scope);
+      const decoded = await decodeAnimationFile(bytes, { fps: plan.fps, maxBytes: this.config.downloadMaxBytes }).catch((err: unknown) => {
+        throw err instanceof GatewayError ? withProvider(err, t.task_id) : err;
+      });
+      const name = this.library.byId.get(t.action_id)?.name ?? '';
+      const chosen = decoded.clips.find((c) => c.name.split('|').includes(name)) ?? decoded.clips[0];
+      if (!chosen || chosen.clip.numFrames < 1) {
+        throw meshyError({ stage: 'download', kind: 'parse', taskId: t.task_id, message: 'the animation file has no animation' });
+      }
+      skeleton ??= decoded.skeleton;
+      clips.set(t.action_id, conformTo(skeleton, decoded.skeleton, chosen.clip));
+    }
+    const samples = cp.picks.map((picks): SampleMotion => {
+      const understood: Understanding[] = [];
+      const segments = picks.map((pick, i) => {
+        const action = this.library.byId.get(pick.action_id)!;
+        const { clip, fit } = fitClip(clips.get(pick.action_id)!, plan.segments[i].frames, isCyclic(action));
+        understood.push({ segment: i, ...pick, category: action.category, subcategory: action.subcategory, fit: fit.mode, rate: fit.rate, clip_seconds: fit.clip_seconds });
+        return plan.loop ? closeLoop(clip) : clip;
+      });
+      return { segments, understood };
+    });
+    return { skeleton: skeleton!, samples };
+  }
+
+  /** The GLB of one task; a stale signed link is refreshed once from the task. */
+  private async fetchClipFile(t: TaskEntry, final: MeshyTask | undefined, scope: CallScope): Promise<Uint8Array> {
+    const urlOf = async (fresh: boolean): Promise<string> => {
+      if (t.source === 'rig_basic') return this.rigs.basicAnimationUrl(t.rig_task_id!, RIG_BASIC_ACTIONS[t.action_id], scope);
+      let task = fresh ? undefined : final;
+      if (!task) {
+        try {
+          task = await this.client.getTask('animations', t.task_id!, scope);
+        } catch (err) {
+          throw asMeshyError(err, 'poll', t.task_id);
+        }
+      }
+      const url = resultOf(task).animation_glb_url;
+      if (typeof url !== 'string') throw meshyError({ stage: 'download', kind: 'parse', taskId: t.task_id, message: 'the task result has no animation_glb_url' });
+      return url;
+    };
+    const expired = (err: unknown) => err instanceof ProviderCallError && (err.status === 403 || err.status === 404 || err.status === 410);
+    try {
+      return await this.client.downloadFile(await urlOf(false), this.config.downloadMaxBytes, scope);
+    } catch (err) {
+      if (!expired(err)) throw asMeshyError(err, 'download', t.task_id);
+    }
+    try {
+      return await this.client.downloadFile(await urlOf(true), this.config.downloadMaxBytes, scope);
+    } catch (err) {
+      throw asMeshyError(err, 'download', t.task_id);
+    }
+  }
+
+  /** Deletes the job's tasks that are still running at Meshy (best effort). */
+  private async deleteRunning(cp: MeshyCheckpoint, ctx: JobContext, signal?: AbortSignal): Promise<void> {
+    for (const t of cp.tasks) {
+      if (t.source !== 'animation' || !t.task_id || t.status === 'SUCCEEDED') continue;
+      this.streams.stop(t.task_id);
+      try {
+        await this.client.deleteTask('animations', t.task_id, { signal });
+      } catch (err) {
+        if (!(err instanceof ProviderCallError && err.status === 404)) ctx.log.warn({ job: ctx.jobId, task: t.task_id, err: String(err) }, 'meshy task could not be deleted');
+      }
+    }
+  }
+
+  private forgetJob(jobId: string, cp: MeshyCheckpoint): void {
+    for (const t of cp.tasks) {
+      if (!t.task_id) continue;
+      this.streams.stop(t.task_id);
+      this.queueReads.delete(t.task_id);
+    }
+    this.slots.forget(`${jobId}:`);
+    this.jobs.delete(jobId);
+  }
+
+  async cancel(_plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext): Promise<void> {
+    let cp: MeshyCheckpoint;
+    try {
+      cp = readCheckpoint(checkpoint);
+    } catch {
+      return;
+    }
+    await this.deleteRunning(cp, ctx, ctx.signal);
+    this.forgetJob(ctx.jobId, cp);
+  }
+
+  async close(): Promise<void> {
+    this.streams.stopAll();
+    for (const job of this.jobs) this.slots.forget(`${job}:`);
+    this.jobs.clear();
+    this.slots.release(RIG_SLOT);
+  }
+}
+
+/** Adds the provider's origin to an error raised while reading its file. */
+function withProvider(err: GatewayError, taskId?: string): GatewayError {
+  return new GatewayError(err.id, err.message, { details: { ...err.details, provider: 'meshy', ...(taskId ? { provider_job_id: taskId } : {}) }, cause: err });
+}
+
+/**
+ * A clip on `target` from a clip on `source` (two files of the same rig may list joints differently):
+ * joints are matched by name; joints the source lacks hold their rest pose.
+ */
+function conformTo(target: Skeleton, source: Skeleton, clip: Clip): Clip {
+  if (target === source || (target.names.length === source.names.length && target.names.every((n, i) => n === source.names[i]))) return clip;
+  const J = target.names.length;
+  const from = target.names.map((n) => source.names.indexOf(n));
+  const rotations = new Float64Array(clip.numFrames * J * 4);
+  for (let f = 0; f < clip.numFrames; f++) {
+    for (let j = 0; j < J; j++) {
+      const s = from[j];
+      if (s < 0) qset(rotations, f * J + j, IDENTITY);
+      else rotations.set(clip.rotations.subarray((f * clip.jointCount + s) * 4, (f * clip.jointCount + s) * 4 + 4), (f * J + j) * 4);
+    }
+  }
+  return { fps: clip.fps, numFrames: clip.numFrames, jointCount: J, rotations, rootPositions: clip.rootPositions.slice() };
+}
+
+/** The Meshy adapter for a configuration (the registry creates it only when Meshy is configured). */
+export function createMeshyAdapter(config: MeshyConfig, deps: MeshyDeps = {}): Adapter {
+  return new MeshyAdapter(config, deps);
+}
+
+

@@ -1,0 +1,42 @@
+/** Starts the gateway from the environment and stops it gracefully on SIGTERM/SIGINT. */
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { createGateway } from './server/app.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const gateway = createGateway(config, { logger: log, defaultMetrics: true });
+  const url = await gateway.listen();
+  log.info({ url, models: gateway.registry.modelIds(), db: config.dbPath }, 'motion gateway listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error('failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+/**
+ * The motion pipeline after an adapter finishes: per sample, fit each segment clip to its frames, compose
+ * the segments on one timeline, bring the motion onto the request skeleton, detect foot contacts and
+ * encode the answer as GLB. Each step is a small function of its own module; this file only orders them.
+ */
+import type { GenerationPlan, Motion, SampleMotion } from '../adapters/contract.js';
+import { SERVED_VERSION } from '../protocol/validate.js';
+import { GatewayError } from '../protocol/errors.js';
+import type { Clip } from './clip.js';
+import { composeSegments } from './compose.js';
+import { footContacts } from './contacts.js';
+import { encodeGlb, type EncodeSample } from './gltf.js';
+import { resampleClip } from './resample.js';
+import { contactJoints, mapHumanoid, type HumanoidMap } from './humanoid.js';
+import { retarget } from './retarget.js';
+import { skeletonFromWire, type Skeleton } from './skeleton.js';
+
+/** Segment clips at the plan's fps with exactly each segment's frames, composed on one timeline. */
+export function composeSample(plan: GenerationPlan, skeleton: Skeleton, sample: SampleMotion): Clip {
+  const fitted = plan.segments.map((seg, i) => resampleClip(sample.segments[i], plan.fps, seg.frames));
+  return composeSegments(skeleton, fitted, plan.segments.map((s) => s.type), plan.transitionFrames).clip;
+}
+
+/** Frames where provider chunks were stitched, on the global timeline. */
+function globalChunkBoundaries(plan: GenerationPlan, sample: SampleMotion): number[] {
+  const out: number[] = [];
+  plan.segments.forEach((seg, i) => {
+    for (const f of sample.chunkBoundaries?.[i] ?? []) if (f > 0 && f < seg.frames) out.push(seg.startFrame + f);
+  });
+  return out;
+}
+
+function sameSkeleton(a: Skeleton, b: Skeleton): boolean {
+  return a.names.length === b.names.length && a.names.every((n, i) => n === b.names[i] && a.parents[i] === b.parents[i]);
+}
+
+/** How the model's skeleton maps onto the request's: identical, or through the humanoid retargeter. */
+interface Transfer {
+  target: Skeleton;
+  targetMap: HumanoidMap | null;
+  apply(clip: Clip): { clip: Clip; canonicalToRequest: Record<string, string> | null };
+}
+
+function transferFor(source: Skeleton, target: Skeleton): Transfer {
+  if (sameSkeleton(source, target)) return { target, targetMap: null, apply: (clip) => ({ clip, canonicalToRequest: null }) };
+  let sourceMap: HumanoidMap;
+  try {
+    sourceMap = mapHumanoid(source);
+  } catch (err) {
+    // The provider's own rig not mapping is our failure, not the caller's.
+    throw new GatewayError('MG-PRV-502', 'The provider\'s rig could not be mapped to a humanoid.', { cause: err });
+  }
+  const targetMap = mapHumanoid(target);
+  return { target, targetMap, apply: (clip) => retarget(source, sourceMap, clip, target, targetMap) };
+}
+
+/** Contact joints of the answer: the model's predicted ones carried to the request's names, else the mapped feet. */
+function contactIndices(plan: GenerationPlan, t: Transfer, canonicalToRequest: Record<string, string> | null): number[] {
+  const names = plan.model.predicted_contact_joints.map((n) => (canonicalToRequest ? canonicalToRequest[n] : n)).filter(Boolean) as string[];
+  const found = names.map((n) => t.target.names.indexOf(n)).filter((i) => i >= 0);
+  if (found.length || !t.targetMap) return found;
+  return contactJoints(t.targetMap);
+}
+
+/** Renders a finished motion into the GLB answer for the plan's request. */
+export function renderMotion(plan: GenerationPlan, motion: Motion): Uint8Array {
+  const target = skeletonFromWire(plan.request.skeleton.joints);
+  const transfer = transferFor(motion.skeleton, target);
+  let mapping: Record<string, string> | null = null;
+  const samples: EncodeSample[] = motion.samples.map((sample, i) => {
+    const composed = composeSample(plan, motion.skeleton, sample);
+    const { clip, canonicalToRequest } = transfer.apply(composed);
+    mapping = canonicalToRequest;
+    const indices = contactIndices(plan, transfer, canonicalToRequest);
+    const flags = indices.length ? footContacts(target, clip, indices) : null;
+    return {
+      name: `sample_${i}`,
+      clip,
+      chunkBoundaries: globalChunkBoundaries(plan, sample),
+      footContacts: flags ? Object.fromEntries(indices.map((j, k) => [target.names[j], flags[k]])) : null,
+      extras: sample.understood ? { x_understood: sample.understood } : undefined,
+    };
+  });
+  return encodeGlb({
+    skeleton: target,
+    fps: plan.fps,
+    samples,
+    motion: { version: SERVED_VERSION, model: plan.model.id, canonicalToRequest: mapping },
+  });
+}
+
+/**
+ * Checks, before any work starts, that a request skeleton can receive this model's motion: identical to
+ * the canonical skeleton, or a mappable humanoid (400 invalid_skeleton naming what is missing).
+ */
+export function checkRetargetable(model: GenerationPlan['model'], joints: GenerationPlan['request']['skeleton']['joints']): void {
+  const target = skeletonFromWire(joints);
+  const canonical = skeletonFromWire(model.canonical_skeleton.joints);
+  if (!sameSkeleton(canonical, target)) mapHumanoid(target);
+}

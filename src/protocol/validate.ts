@@ -1,0 +1,312 @@
+/**
+ * The MMCP validation order for one request: schema and shape (422), then version, model, skeleton,
+ * segments, references and loop, constraints, limits (400) — the first failure answers.
+ */
+import { GatewayError } from './errors.js';
+import { describeErrors, validators, type SchemaIssue } from './schemas.js';
+import type { Constraint, GenerateRequest, Joint, ModelCapabilities, Segment } from './wire.js';
+
+export const SUPPORTED_MAJORS = ['1'] as const;
+export const SERVED_VERSION = '1.2';
+
+/** Where validation finds the models (the adapter registry implements it). */
+export interface ModelCatalog {
+  model(id: string): ModelCapabilities | undefined;
+  modelIds(): string[];
+}
+
+function schemaError(issues: SchemaIssue[], id: 'MG-REQ-001' | 'MG-REQ-009' | 'MG-REQ-010' | 'MG-REQ-011' = 'MG-REQ-001'): GatewayError {
+  return new GatewayError(id, undefined, { details: { errors: issues } });
+}
+
+/** Step 2: the JSON Schema, then the shape rules a schema cannot say well (all 422 schema_validation). */
+export function checkShape(body: unknown): GenerateRequest {
+  if (!validators.generateRequest(body)) throw schemaError(describeErrors(validators.generateRequest.errors));
+  const req = body as GenerateRequest;
+
+  const seen = new Set<string>();
+  const dups: SchemaIssue[] = [];
+  req.skeleton.joints.forEach((j, i) => {
+    if (seen.has(j.name)) dups.push({ path: `/skeleton/joints/${i}/name`, message: 'duplicate joint name' });
+    seen.add(j.name);
+  });
+  if (dups.length) throw schemaError(dups, 'MG-REQ-009');
+
+  const segments = req.segments ?? [];
+  const constraints = req.constraints ?? [];
+  if (segments.length > 0 && req.duration_frames !== undefined) {
+    throw schemaError([{ path: '/duration_frames', message: 'must be absent when segments are given (the segments set the duration)' }], 'MG-REQ-010');
+  }
+  if (segments.length === 0 && req.duration_frames === undefined) {
+    throw schemaError([{ path: '/duration_frames', message: 'is required when segments is empty' }], 'MG-REQ-010');
+  }
+  if (segments.length === 0 && constraints.length === 0) {
+    throw schemaError([{ path: '/', message: 'segments and constraints are both empty: nothing to generate' }], 'MG-REQ-010');
+  }
+
+  const issues: SchemaIssue[] = [];
+  constraints.forEach((c, i) => issues.push(...constraintShapeIssues(c, `/constraints/${i}`)));
+  segments.forEach((s, i) => issues.push(...segmentShapeIssues(s, `/segments/${i}`)));
+  const g = req.options?.guidance;
+  if (g) {
+    const expected = { nocfg: 0, regular: 1, separated: 2 }[g.type];
+    const got = g.weight?.length ?? 0;
+    if (got !== expected) issues.push({ path: '/options/guidance/weight', message: `must have ${expected} entries for guidance type ${g.type}` });
+  }
+  if (issues.length) throw schemaError(issues.slice(0, 20), 'MG-REQ-011');
+  return req;
+}
+
+function constraintShapeIssues(c: Constraint, path: string): SchemaIssue[] {
+  const out: SchemaIssue[] = [];
+  const sameLength = (name: string, arr: unknown[] | undefined, n: number) => {
+    if (arr !== undefined && arr.length !== n) out.push({ path: `${path}/${name}`, message: `must have as many entries as frames (${n})` });
+  };
+  if (c.type === 'root_path') {
+    sameLength('positions_xz', c.positions_xz, c.frames.length);
+    sameLength('heading_radians', c.heading_radians, c.frames.length);
+    for (let i = 1; i < c.frames.length; i++) {
+      if (c.frames[i] <= c.frames[i - 1]) {
+        out.push({ path: `${path}/frames/${i}`, message: 'frames must be strictly ascending' });
+        break;
+      }
+    }
+  } else if (c.type === 'effector_target') {
+    sameLength('positions', c.positions, c.frames.length);
+    sameLength('rotations', c.rotations, c.frames.length);
+  }
+  return out;
+}
+
+function segmentShapeIssues(s: Segment, path: string): SchemaIssue[] {
+  const out: SchemaIssue[] = [];
+  if (s.type === 'motion_reference') {
+    const T = s.root_positions.length;
+    if (s.rotations.length !== T) out.push({ path: `${path}/rotations`, message: `must have one entry per frame of root_positions (${T})` });
+    s.rotations.forEach((frame, t) => {
+      if (frame.length !== s.joint_names.length && out.length < 5) {
+        out.push({ path: `${path}/rotations/${t}`, message: `must have one rotation per joint name (${s.joint_names.length})` });
+      }
+    });
+    if (new Set(s.joint_names).size !== s.joint_names.length) out.push({ path: `${path}/joint_names`, message: 'joint names must be unique' });
+  } else if (s.type === 'video_reference') {
+    const hasUrl = s.video.url !== undefined;
+    const hasData = s.video.data !== undefined;
+    if (hasUrl === hasData) out.push({ path: `${path}/video`, message: 'exactly one of url or data is required' });
+    if (hasData && !s.video.media_type) out.push({ path: `${path}/video/media_type`, message: 'is required with data' });
+    if (s.start_s !== undefined && s.end_s !== undefined && s.end_s <= s.start_s) out.push({ path: `${path}/end_s`, message: 'must be after start_s' });
+  }
+  return out;
+}
+
+/** Step 3: the protocol's major version. */
+export function checkVersion(version: string): void {
+  const major = version.split('.')[0].replace(/^0+(?=\d)/, '');
+  if (!(SUPPORTED_MAJORS as readonly string[]).includes(major)) {
+    throw new GatewayError('MG-PRO-001', `Protocol version ${major}.x is not supported; this server speaks 1.x.`, {
+      details: { supported_majors: [...SUPPORTED_MAJORS] },
+    });
+  }
+}
+
+/** Step 5: topology (one root, parents first, no cycles) and non-unit rest rotations. */
+export function checkSkeletonTopology(joints: readonly Joint[]): void {
+  const fail = (message: string, details: Record<string, unknown>) => {
+    throw new GatewayError('MG-PRO-003', message, { details });
+  };
+  const label = (j: Joint) => j.display_name ?? j.name;
+  const roots = joints.filter((j) => j.parent === null);
+  if (roots.length === 0) fail('The skeleton has no root joint (a joint with parent null).', { reason: 'no_root' });
+  if (roots.length > 1) fail(`The skeleton has ${roots.length} root joints; exactly one is allowed.`, { reason: 'multiple_roots', roots: roots.slice(0, 10).map((j) => j.name) });
+  const index = new Map(joints.map((j, i) => [j.name, i]));
+  // Cycles first: they are the more specific diagnosis of a joint listed before its parent.
+  for (const j of joints) {
+    if (j.parent === null || !index.has(j.parent)) continue;
+    let cur: Joint | undefined = j;
+    for (let steps = 0; cur && cur.parent !== null; steps++) {
+      if (steps > joints.length) fail(`The skeleton has a cycle through joint "${label(j)}".`, { reason: 'cycle', joint: j.name });
+      const pi = index.get(cur.parent);
+      cur = pi === undefined ? undefined : joints[pi];
+    }
+  }
+  joints.forEach((j, i) => {
+    if (j.parent === null) return;
+    const pi = index.get(j.parent);
+    if (pi === undefined) fail(`Joint "${label(j)}" names a parent that is not in the skeleton.`, { reason: 'unknown_parent', joint: j.name });
+    if (pi! >= i) fail(`Joint "${label(j)}" is listed before its parent; parents must come first.`, { reason: 'child_before_parent', joint: j.name, parent: j.parent });
+  });
+  joints.forEach((j) => {
+    const q = j.rest_rotation;
+    if (q && Math.hypot(q[0], q[1], q[2], q[3]) < 1e-6) {
+      fail(`Joint "${label(j)}" has a zero rest_rotation; send a unit quaternion.`, { reason: 'invalid_rest_rotation', joint: j.name });
+    }
+  });
+}
+
+/** Whether the request's skeleton is the model's canonical skeleton (names, parents, rest within 0.1 mm). */
+export function isCanonicalSkeleton(joints: readonly Joint[], canonical: readonly Joint[]): boolean {
+  if (joints.length !== canonical.length) return false;
+  return joints.every((j, i) => {
+    const c = canonical[i];
+    const close = (a: readonly number[] | undefined, b: readonly number[] | undefined, def: number[]) =>
+      (a ?? def).every((v, k) => Math.abs(v - (b ?? def)[k]) < 1e-4);
+    return (
+      j.name === c.name &&
+      j.parent === c.parent &&
+      close(j.rest_translation, c.rest_translation, [0, 0, 0]) &&
+      close(j.rest_rotation, c.rest_rotation, [0, 0, 0, 1])
+    );
+  });
+}
+
+export function totalFramesOf(req: GenerateRequest): number {
+  const segments = req.segments ?? [];
+  return segments.length ? segments.reduce((n, s) => n + segmentFrames(s), 0) : req.duration_frames!;
+}
+
+/** Frames a segment covers (pose segments one; video references from their span when no count is given). */
+export function segmentFrames(s: Segment): number {
+  if (s.type === 'pose') return 1;
+  if (s.type === 'video_reference' && s.duration_frames === undefined) {
+    return Math.max(1, Math.round(((s.end_s ?? 0) - (s.start_s ?? 0)) * (s.fps ?? 30)));
+  }
+  return (s as { duration_frames: number }).duration_frames;
+}
+
+const codePoints = (s: string) => [...s].length;
+
+/** Steps 6-9 against the chosen model. */
+export function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): void {
+  const segments = req.segments ?? [];
+  const constraints = req.constraints ?? [];
+  const jointNames = req.skeleton.joints.map((j) => j.name);
+  const jointSet = new Set(jointNames);
+  const skeletonJoints = jointNames.slice(0, 256);
+
+  // 6. Segment types.
+  for (const [i, s] of segments.entries()) {
+    if (!(model.supported_segments as string[]).includes(s.type)) {
+      throw new GatewayError('MG-PRO-006', `Segment ${i} has type "${s.type}", which model "${model.id}" does not support.`, {
+        details: { segment: i, supported_segments: model.supported_segments },
+      });
+    }
+  }
+  if (segments.some((s) => s.type === 'pose') && segments.length > 1) {
+    throw new GatewayError('MG-PRO-015', 'A pose segment must be the only segment of the request.', { details: { field: 'segments' } });
+  }
+
+  // 7. Reference payloads and loop rules.
+  for (const [i, s] of segments.entries()) {
+    if (s.type === 'motion_reference') {
+      const root = req.skeleton.joints.find((j) => j.parent === null)!.name;
+      if (!s.joint_names.includes(root)) {
+        throw new GatewayError('MG-PRO-008', `Motion reference ${i} must animate the root joint "${root}".`, { details: { segment: i, root } });
+      }
+      const unknown = s.joint_names.filter((n) => !jointSet.has(n));
+      if (unknown.length) {
+        throw new GatewayError('MG-PRO-009', `Motion reference ${i} names joints that are not in the skeleton.`, {
+          details: { segment: i, unknown_joints: unknown.slice(0, 20), skeleton_joints: skeletonJoints },
+        });
+      }
+      const maxRef = model.limits.max_reference_frames;
+      if (maxRef !== undefined && s.root_positions.length > maxRef) {
+        throw new GatewayError('MG-PRO-012', `Motion reference ${i} has more frames than the model accepts.`, {
+          details: { option: 'max_reference_frames', limit: 'max_reference_frames', max: maxRef, value: s.root_positions.length },
+        });
+      }
+    }
+    if (s.type === 'video_reference') {
+      const maxSec = model.limits.max_video_seconds;
+      const span = (s.end_s ?? 0) - (s.start_s ?? 0);
+      if (maxSec !== undefined && span > maxSec) {
+        throw new GatewayError('MG-PRO-012', `Video reference ${i} is longer than the model accepts.`, { details: { limit: 'max_video_seconds', max: maxSec } });
+      }
+      const maxBytes = model.limits.max_video_bytes;
+      if (maxBytes !== undefined && s.video.data && Math.floor((s.video.data.length * 3) / 4) > maxBytes) {
+        throw new GatewayError('MG-PRO-012', `Video reference ${i} is larger than the model accepts.`, { details: { limit: 'max_video_bytes', max: maxBytes } });
+      }
+    }
+  }
+  if (req.options?.loop) {
+    if (!model.supports_loop) {
+      throw new GatewayError('MG-PRO-007', `Model "${model.id}" does not support options.loop.`, { details: { option: 'loop' } });
+    }
+    if (segments.length > 1) {
+      throw new GatewayError('MG-PRO-007', 'options.loop needs exactly one segment.', { details: { option: 'loop', segments: segments.length } });
+    }
+  }
+
+  // 8. Constraints.
+  const total = totalFramesOf(req);
+  for (const [i, c] of constraints.entries()) {
+    if (!(model.supported_constraints as string[]).includes(c.type)) {
+      throw new GatewayError('MG-PRO-010', `Constraint ${i} has type "${c.type}", which model "${model.id}" does not support.`, {
+        details: { constraint: i, supported_constraints: model.supported_constraints },
+      });
+    }
+    const joints = c.type === 'effector_target' ? [c.joint] : c.type === 'pose_keyframe' ? Object.keys(c.joint_rotations) : [];
+    const unknown = joints.filter((n) => !jointSet.has(n));
+    if (unknown.length) {
+      throw new GatewayError('MG-PRO-009', `Constraint ${i} names a joint that is not in the skeleton.`, {
+        details: { constraint: i, unknown_joints: unknown.slice(0, 20), skeleton_joints: skeletonJoints },
+      });
+    }
+    const frames = c.type === 'pose_keyframe' ? [c.frame] : c.frames;
+    const bad = frames.find((f) => f > total - 1);
+    if (bad !== undefined) {
+      throw new GatewayError('MG-PRO-011', `Constraint ${i} refers to frame ${bad}, outside the clip's ${total} frames.`, {
+        details: { constraint: i, frame: bad, total_frames: total },
+      });
+    }
+    const quats = c.type === 'effector_target' ? (c.rotations ?? []) : c.type === 'pose_keyframe' ? Object.values(c.joint_rotations) : [];
+    if (quats.some((q) => Math.hypot(q[0], q[1], q[2], q[3]) < 1e-6)) {
+      throw new GatewayError('MG-REQ-012', `Constraint ${i} has a zero quaternion.`, { details: { constraint: i } });
+    }
+  }
+
+  // 9. Limits.
+  const limits = model.limits;
+  const limit = (name: string, max: number, value: number, message: string) => {
+    if (value > max) throw new GatewayError('MG-PRO-012', message, { details: { option: name, limit: name, max, value } });
+  };
+  limit('max_constraints_per_request', limits.max_constraints_per_request, constraints.length, `The request has ${constraints.length} constraints; at most ${limits.max_constraints_per_request} are accepted.`);
+  const samples = req.options?.num_samples ?? 1;
+  limit('max_num_samples', limits.max_num_samples, samples, `num_samples ${samples} is above the model's limit of ${limits.max_num_samples}.`);
+  for (const [i, s] of segments.entries()) {
+    if ('prompt' in s && typeof s.prompt === 'string') {
+      const n = codePoints(s.prompt);
+      if (n > limits.max_prompt_length) {
+        throw new GatewayError('MG-PRO-012', `The prompt of segment ${i} has ${n} characters; at most ${limits.max_prompt_length} are accepted.`, {
+          details: { option: 'max_prompt_length', limit: 'max_prompt_length', max: limits.max_prompt_length, value: n, segment: i },
+        });
+      }
+    }
+  }
+  const fps = req.timing?.fps ?? model.fps;
+  const seconds = total / fps;
+  if (seconds > limits.max_duration_seconds + 1e-9) {
+    throw new GatewayError('MG-PRO-012', `The request lasts ${seconds.toFixed(2)} s; at most ${limits.max_duration_seconds} s are accepted.`, {
+      details: { option: 'max_duration_seconds', limit: 'max_duration_seconds', max: limits.max_duration_seconds, value: Number(seconds.toFixed(3)), total_frames: total, fps },
+    });
+  }
+}
+
+/** The whole validation order for one request body; returns the request and its model. */
+export function validateGenerateRequest(body: unknown, catalog: ModelCatalog): { request: GenerateRequest; model: ModelCapabilities } {
+  const request = checkShape(body);
+  checkVersion(request.protocol_version);
+  const model = catalog.model(request.model);
+  if (!model) {
+    throw new GatewayError('MG-PRO-002', `Model "${request.model.slice(0, 64)}" is not offered by this server.`, {
+      details: { available_models: catalog.modelIds() },
+    });
+  }
+  checkSkeletonTopology(request.skeleton.joints);
+  if (!model.supports_retargeting && !isCanonicalSkeleton(request.skeleton.joints, model.canonical_skeleton.joints)) {
+    throw new GatewayError('MG-PRO-005', `Model "${model.id}" cannot retarget: send its canonical_skeleton verbatim.`, {
+      details: { model: model.id },
+    });
+  }
+  checkAgainstModel(request, model);
+  return { request, model };
+}

@@ -1,0 +1,100 @@
+/** Assembles one gateway: store, adapters, job runner and the express app with its routes. */
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { Adapter } from '../adapters/contract.js';
+import { AdapterRegistry, createAdapters } from '../adapters/registry.js';
+import type { Config } from '../config.js';
+import { IdempotencyKeys } from '../jobs/idempotency.js';
+import { JobRunner, type Renderer } from '../jobs/runner.js';
+import { Store } from '../jobs/store.js';
+import { createLogger, type Logger } from '../log.js';
+import { renderMotion } from '../motion/pipeline.js';
+import type { GatewayContext } from './context.js';
+import { methodNotAllowed } from './http.js';
+import { Metrics } from './metrics.js';
+import { authenticate, errorHandler, notFound, requestContext } from './middleware.js';
+import { postGenerate } from './routes/generate.js';
+import { deleteJob, getJob, getJobStatus } from './routes/jobs.js';
+import { getCapabilities, getHealth, getMetrics, getOpenApi, getReady, getSchema, getSchemaIndex } from './routes/meta.js';
+
+export interface GatewayOptions {
+  /** Adapters to serve instead of those the configuration asks for. */
+  adapters?: Adapter[];
+  logger?: Logger;
+  render?: Renderer;
+  defaultMetrics?: boolean;
+}
+
+export interface Gateway extends GatewayContext {
+  app: express.Express;
+  server: Server;
+  /** Listens (port 0 = ephemeral) and starts the runner, which resumes unfinished jobs. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Graceful stop: refuse new connections, let running steps reach a checkpoint, close the store. */
+  close(): Promise<void>;
+}
+
+export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const store = new Store(config.dbPath);
+  const registry = new AdapterRegistry(opts.adapters ?? createAdapters(config));
+  const runner = new JobRunner(store, registry, config, log, opts.render ?? renderMotion);
+  const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);
+  const metrics = new Metrics(opts.defaultMetrics ?? false);
+  const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestContext(gw));
+
+  app.get('/healthz', getHealth());
+  app.get('/readyz', getReady(gw));
+  app.get('/openapi.json', getOpenApi());
+  app.get('/schemas', getSchemaIndex());
+  app.get('/schemas/:name', getSchema());
+  app.get('/metrics', getMetrics(gw));
+  for (const path of ['/healthz', '/readyz', '/openapi.json', '/schemas', '/schemas/:name', '/metrics']) app.all(path, methodNotAllowed(['GET', 'HEAD']));
+
+  const auth = authenticate(gw);
+  app.route('/capabilities').get(auth, getCapabilities(gw)).all(methodNotAllowed(['GET', 'HEAD']));
+  app.route('/generate').post(auth, postGenerate(gw)).all(methodNotAllowed(['POST']));
+  app.route('/generate/jobs/:id').get(auth, getJob(gw)).delete(auth, deleteJob(gw)).all(methodNotAllowed(['GET', 'HEAD', 'DELETE']));
+  app.route('/generate/jobs/:id/status').get(auth, getJobStatus(gw)).all(methodNotAllowed(['GET', 'HEAD']));
+  app.use(notFound());
+  app.use(errorHandler(gw));
+
+  const server = createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
+  let closing: Promise<void> | undefined;
+
+  return {
+    ...gw,
+    app,
+    server,
+    async listen(port = config.port, host = config.host) {
+      await Promise.all(registry.adapters.map((a) => a.init?.({ store: store.kv(a.provider), log })));
+      runner.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return `http://${h === '0.0.0.0' ? '127.0.0.1' : h}:${addr.port}`;
+    },
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+        server.closeIdleConnections();
+        await runner.stop(config.shutdownGraceMs);
+        server.closeAllConnections();
+        await stopped;
+        await registry.close();
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}

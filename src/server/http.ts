@@ -1,0 +1,74 @@
+/** HTTP plumbing shared by the routes: reading bodies under a size cap, and rendering the error envelope. */
+import type { Request, Response } from 'express';
+import { GatewayError, asGatewayError, type ErrorEnvelopeBody } from '../protocol/errors.js';
+
+/**
+ * Reads the raw body. Refuses it with 413 from Content-Length before reading, or while counting the bytes
+ * of a body sent without one (chunked), so no oversize body is ever held in memory.
+ */
+export function readBody(req: Request, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new GatewayError('MG-REQ-004', `The request body is larger than ${maxBytes} bytes.`, { details: { max_request_bytes: maxBytes } });
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        failed = true;
+        chunks.length = 0;
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', (err) => {
+      if (!failed) {
+        failed = true;
+        reject(new GatewayError('MG-REQ-002', 'The request body could not be read.', { cause: err }));
+      }
+    });
+  });
+}
+
+/** Whether the Content-Type is JSON in UTF-8. */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (!header) return false;
+  const [media, ...params] = header.split(';').map((s) => s.trim().toLowerCase());
+  if (media !== 'application/json') return false;
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
+/** Sends a GatewayError (or any thrown value, as an internal error) as the envelope. */
+export function sendError(res: Response, err: unknown, extraHeaders: Record<string, string> = {}): void {
+  const g = asGatewayError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body: ErrorEnvelopeBody = g.toEnvelope();
+  res.status(g.status);
+  if (g.retryAfterS !== undefined && (g.status === 429 || g.status === 503 || g.retryable)) res.setHeader('Retry-After', String(Math.ceil(g.retryAfterS)));
+  for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(body));
+}
+
+/** The 405 handler of a route: lists the allowed methods. */
+export function methodNotAllowed(allowed: string[]) {
+  return (req: Request, res: Response): void => {
+    sendError(res, new GatewayError('MG-REQ-008', `${req.method} is not allowed here; use ${allowed.join(' or ')}.`, { details: { allowed } }), {
+      Allow: allowed.join(', '),
+    });
+  };
+}

@@ -1,0 +1,70 @@
+/** Request-wide middleware: request ids, access logs and metrics, gateway authentication, the final error handler. */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { GatewayError } from '../protocol/errors.js';
+import type { GatewayContext } from './context.js';
+import { sendError } from './http.js';
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
+
+/** Echoes a sane client X-Request-ID, or mints one; logs and measures the request when it ends. */
+export function requestContext(gw: GatewayContext) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-ID', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      gw.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      gw.log.info({ request_id: id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    next();
+  };
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * When API keys are configured, requires `Authorization: Bearer <key>` (401 without, 403 for an unknown
+ * key). The caller's scope (jobs, idempotency keys) is a hash of its key, never the key itself.
+ */
+export function authenticate(gw: GatewayContext) {
+  const keys = gw.config.apiKeys.map(digest);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (keys.length === 0) {
+      res.locals.owner = 'anonymous';
+      return next();
+    }
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return sendError(res, new GatewayError('MG-AUT-001'), { 'WWW-Authenticate': 'Bearer' });
+    const d = digest(m[1]);
+    if (!keys.some((k) => timingSafeEqual(k, d))) return sendError(res, new GatewayError('MG-AUT-002'));
+    res.locals.owner = `key:${d.toString('hex').slice(0, 32)}`;
+    next();
+  };
+}
+
+export function notFound() {
+  return (req: Request, res: Response): void => {
+    sendError(res, new GatewayError('MG-REQ-007', 'There is no such endpoint.', { details: { path: req.path.slice(0, 200) } }));
+  };
+}
+
+/** The one place errors are rendered; anything not from the catalogue becomes an internal error, logged. */
+export function errorHandler(gw: GatewayContext) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (!(err instanceof GatewayError)) {
+      const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
+      if (err instanceof URIError || status === 400) return sendError(res, new GatewayError('MG-REQ-014'));
+      if (status === 413) return sendError(res, new GatewayError('MG-REQ-004'));
+      gw.log.error({ err, request_id: res.locals.requestId, path: req.path }, 'unhandled error');
+    } else if (err.status === 413) {
+      res.setHeader('Connection', 'close');
+    }
+    sendError(res, err);
+  };
+}

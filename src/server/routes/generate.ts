@@ -1,0 +1,242 @@
+/**
+ * POST /generate: one request or a batch. The body is size-capped, parsed and validated in the MMCP order;
+ * each request becomes a job; the answer is 200 with glTF when the job finishes within the wait, else 202.
+ * Idempotency-Key replays the first answer, attaches duplicates to the first job, refuses a changed body.
+ */
+import type { Request, Response } from 'express';
+import type { Adapter } from '../../adapters/contract.js';
+import { GatewayError, asGatewayError } from '../../protocol/errors.js';
+import { parseJsonBody } from '../../protocol/body.js';
+import { fingerprint } from '../../protocol/canonical.js';
+import { buildPlan, drawSeed, normalizedRequest } from '../../protocol/plan.js';
+import { describeErrors, validators } from '../../protocol/schemas.js';
+import { checkVersion, totalFramesOf, validateGenerateRequest } from '../../protocol/validate.js';
+import type { BatchRequest, GenerateRequest, ModelCapabilities } from '../../protocol/wire.js';
+import { isValidIdempotencyKey } from '../../jobs/idempotency.js';
+import { checkRetargetable } from '../../motion/pipeline.js';
+import type { IdempotencyRow, JobRow } from '../../jobs/store.js';
+import type { GatewayContext } from '../context.js';
+import { isJsonContentType, readBody } from '../http.js';
+import { acceptsJson, negotiateMotion, type MotionMediaType } from '../negotiate.js';
+import { acceptedBody, jobError, jobPath, motionBytes, sendJob } from '../respond.js';
+
+interface Prefer {
+  respondAsync: boolean;
+  /** RFC 7240 wait=N, in seconds. */
+  waitS?: number;
+}
+
+export function parsePrefer(header: string | undefined): Prefer {
+  const out: Prefer = { respondAsync: false };
+  for (const token of (header ?? '').split(/[,;]/)) {
+    const [k, v] = token.trim().toLowerCase().split('=');
+    if (k === 'respond-async') out.respondAsync = true;
+    if (k === 'wait' && v && /^\d+$/.test(v.trim())) out.waitS = Number(v.trim());
+  }
+  return out;
+}
+
+interface IdemHandle {
+  scope: string;
+  key: string;
+  fingerprint: string;
+}
+
+/** What a validated request turns into before its job exists. */
+interface Admitted {
+  request: GenerateRequest;
+  model: ModelCapabilities;
+  adapter: Adapter;
+}
+
+function admit(gw: GatewayContext, body: unknown): Admitted {
+  const { request, model } = validateGenerateRequest(body, gw.registry);
+  if (model.supports_retargeting) checkRetargetable(model, request.skeleton.joints);
+  const adapter = gw.registry.adapterFor(model.id)!;
+  const ready = adapter.readiness();
+  if (!ready.ready) {
+    throw new GatewayError('MG-SRV-003', `Model "${model.id}" is not available right now.`, {
+      retryAfterS: 30,
+      details: { model: model.id, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
+    });
+  }
+  return { request, model, adapter };
+}
+
+/** Cost of a request for the idempotency threshold: samples × seconds. */
+function costOf(a: Admitted): number {
+  return (a.request.options?.num_samples ?? 1) * (totalFramesOf(a.request) / (a.request.timing?.fps ?? a.model.fps));
+}
+
+async function createJob(gw: GatewayContext, owner: string, a: Admitted): Promise<JobRow> {
+  const seed = a.request.options?.seed ?? drawSeed();
+  const plan = buildPlan(a.request, a.model, a.adapter.provider, seed);
+  const checkpoint = await a.adapter.start(plan);
+  const cacheKey = plan.seeded ? fingerprint({ model: a.model.id, request: normalizedRequest(a.request, a.model) }) : null;
+  const cached = cacheKey ? gw.store.getCachedResult(cacheKey, Date.now()) : undefined;
+  return gw.runner.submit({ owner, request: a.request, plan, adapter: a.adapter, checkpoint, cacheKey, cachedGlb: cached });
+}
+
+/** How long to hold the connection for a result before answering 202. */
+function waitMsFor(gw: GatewayContext, prefer: Prefer, supportsAsync: boolean): number {
+  if (!supportsAsync) return gw.config.jobTimeoutS * 1000;
+  if (prefer.respondAsync) return 0;
+  return Math.min(gw.config.syncWaitMs, prefer.waitS !== undefined ? prefer.waitS * 1000 : Infinity);
+}
+
+function headerRecord(res: Response, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = res.getHeader(n);
+    if (v !== undefined) out[n] = String(v);
+  }
+  return out;
+}
+
+async function answerForJob(
+  gw: GatewayContext,
+  req: Request,
+  res: Response,
+  jobId: string,
+  media: MotionMediaType,
+  supportsAsync: boolean,
+  idem: IdemHandle | undefined,
+  extra: Record<string, string>,
+): Promise<void> {
+  const prefer = parsePrefer([req.headers.prefer ?? []].flat().join(','));
+  const closed = new AbortController();
+  res.on('close', () => closed.abort());
+  const respondAsync = prefer.respondAsync && supportsAsync;
+  if (!respondAsync) await gw.runner.waitFor(jobId, waitMsFor(gw, prefer, supportsAsync), closed.signal);
+  const found = gw.store.getJob(jobId);
+  if (!found) throw new GatewayError('MG-JOB-001');
+  // Prefer: respond-async gets 202 at once, even when the job happened to finish already.
+  const row: JobRow = respondAsync ? { ...found, state: found.state === 'queued' ? 'queued' : 'running' } : found;
+  const headers = { ...extra };
+  if (respondAsync) headers['Preference-Applied'] = 'respond-async';
+  if (idem) {
+    if (row.state === 'succeeded') gw.idempotency.complete(idem.scope, idem.key, 200, { 'X-Job-ID': row.id }, null);
+    else if (row.state === 'queued' || row.state === 'running') {
+      gw.idempotency.complete(idem.scope, idem.key, 202, { Location: jobPath(row.id), 'X-Job-ID': row.id }, Buffer.from(JSON.stringify(acceptedBody(row))));
+    } else {
+      gw.idempotency.complete(idem.scope, idem.key, jobError(row).status, { 'X-Job-ID': row.id }, Buffer.from(JSON.stringify(jobError(row).toEnvelope())));
+    }
+  }
+  sendJob(res, row, media, gw.runner, { 'X-Job-ID': row.id, ...headers });
+}
+
+function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, media: MotionMediaType | null): void {
+  const headers: Record<string, string> = { ...(JSON.parse(row.headers ?? '{}') as Record<string, string>), 'Idempotent-Replayed': 'true' };
+  const jobId = headers['X-Job-ID'];
+  if (row.status === 200 && row.body === null) {
+    const job = jobId ? gw.store.getJob(jobId) : undefined;
+    if (!job || job.state !== 'succeeded') throw new GatewayError('MG-JOB-001', 'The first answer to this Idempotency-Key is no longer available.');
+    if (!media) throw new GatewayError('MG-REQ-006');
+    sendJob(res, job, media, gw.runner, headers);
+    return;
+  }
+  res.status(row.status!);
+  if (row.status === 202) {
+    const job = jobId ? gw.store.getJob(jobId) : undefined;
+    headers['Retry-After'] = String(job ? gw.runner.retryAfterS(job) : 1);
+  }
+  if (row.status === 429 || row.status === 503) headers['Retry-After'] ??= '5';
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(row.body ?? Buffer.alloc(0));
+}
+
+async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res: Response, idem: IdemHandle | undefined): Promise<void> {
+  if (!validators.batchRequest(body)) {
+    throw new GatewayError('MG-REQ-015', undefined, { details: { errors: describeErrors(validators.batchRequest.errors) } });
+  }
+  const batch = body as BatchRequest;
+  checkVersion(batch.protocol_version);
+  if (batch.requests.length > gw.config.maxBatchSize) {
+    throw new GatewayError('MG-PRO-013', `The batch has ${batch.requests.length} requests; at most ${gw.config.maxBatchSize} are accepted.`, {
+      details: { max_batch_size: gw.config.maxBatchSize, option: 'max_batch_size' },
+    });
+  }
+  const items: Array<{ job?: JobRow; error?: GatewayError }> = [];
+  for (const item of batch.requests) {
+    try {
+      const merged = { protocol_version: batch.protocol_version, ...(item as object) };
+      const a = admit(gw, merged);
+      if (!a.model.supports_batch) throw new GatewayError('MG-PRO-015', `Model "${a.model.id}" does not accept batch requests.`, { details: { field: 'model' } });
+      items.push({ job: await createJob(gw, owner, a) });
+    } catch (err) {
+      items.push({ error: asGatewayError(err) });
+    }
+  }
+  const deadline = Date.now() + gw.config.syncWaitMs;
+  await Promise.all(items.map((i) => (i.job ? gw.runner.waitFor(i.job.id, Math.max(0, deadline - Date.now())) : undefined)));
+  const results = items.map((i) => {
+    if (i.error) return i.error.toEnvelope();
+    const row = gw.store.getJob(i.job!.id)!;
+    if (row.state === 'succeeded') return { gltf: JSON.parse(Buffer.from(motionBytes(row, 'model/gltf+json')).toString('utf8')) as object };
+    if (row.state === 'failed' || row.state === 'cancelled') return jobError(row).toEnvelope();
+    return new GatewayError('MG-JOB-004', 'This batch item is still running; poll its job.', {
+      details: { job_id: row.id, location: jobPath(row.id) },
+    }).toEnvelope();
+  });
+  const payload = Buffer.from(JSON.stringify({ results }));
+  if (idem) gw.idempotency.complete(idem.scope, idem.key, 200, {}, payload);
+  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(payload);
+}
+
+export function postGenerate(gw: GatewayContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const raw = await readBody(req, gw.config.maxRequestBytes);
+    if (!isJsonContentType(req.headers['content-type'])) {
+      throw new GatewayError('MG-REQ-005', undefined, { details: { content_type: (req.headers['content-type'] ?? '').slice(0, 100) || null } });
+    }
+    const body = parseJsonBody(raw, gw.config.maxJsonDepth);
+    const isBatch = !!body && typeof body === 'object' && !Array.isArray(body) && 'requests' in body;
+    const media = isBatch ? (acceptsJson(req.headers.accept) ? 'application/json' : null) : negotiateMotion(req.headers.accept);
+    if (!media) throw new GatewayError('MG-REQ-006');
+    const owner = res.locals.owner as string;
+
+    const rawKey = req.headers['idempotency-key'];
+    let idem: IdemHandle | undefined;
+    if (rawKey !== undefined) {
+      const key = Array.isArray(rawKey) ? rawKey[0] : rawKey;
+      if (!isValidIdempotencyKey(key)) throw new GatewayError('MG-JOB-006', undefined, { details: { header: 'Idempotency-Key' } });
+      const fp = fingerprint(body);
+      const decision = await gw.idempotency.begin(owner, key, fp);
+      if (decision.kind === 'conflict') throw new GatewayError('MG-JOB-002');
+      if (decision.kind === 'replay') return replay(gw, res, decision.row, media === 'application/json' && !isBatch ? 'model/gltf+json' : media);
+      if (decision.kind === 'attach') {
+        const job = gw.store.getJob(decision.jobId);
+        if (!job) throw new GatewayError('MG-JOB-001');
+        const model = gw.registry.model(job.model);
+        return answerForJob(gw, req, res, job.id, media, model?.supports_async ?? true, undefined, {});
+      }
+      idem = { scope: owner, key, fingerprint: fp };
+    }
+
+    let assigned = false;
+    try {
+      if (isBatch) {
+        await handleBatch(gw, owner, body, res, idem);
+        assigned = true;
+        return;
+      }
+      const a = admit(gw, body);
+      const extra: Record<string, string> = {};
+      if (idem && costOf(a) > gw.config.idempotencyMaxCost) {
+        gw.idempotency.abandon(idem.scope, idem.key);
+        idem = undefined;
+        extra['Idempotency-Status'] = 'declined';
+      }
+      const job = await createJob(gw, owner, a);
+      if (idem) gw.idempotency.assignJob(idem.scope, idem.key, job.id, idem.fingerprint);
+      assigned = true;
+      await answerForJob(gw, req, res, job.id, media, a.model.supports_async, idem, extra);
+    } catch (err) {
+      // Requests refused before a job exists are not stored: a corrected retry may reuse the key.
+      if (idem && !assigned) gw.idempotency.abandon(idem.scope, idem.key);
+      throw err;
+    }
+  };
+}

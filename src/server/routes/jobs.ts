@@ -1,0 +1,68 @@
+/** The async job endpoints: poll (MMCP), cancel (MMCP), and the status view for progress bars (our addition). */
+import type { Request, Response } from 'express';
+import { GatewayError } from '../../protocol/errors.js';
+import type { JobStatus } from '../../protocol/wire.js';
+import type { JobRow } from '../../jobs/store.js';
+import type { GatewayContext } from '../context.js';
+import { negotiateMotion } from '../negotiate.js';
+import { jobError, sendJob } from '../respond.js';
+
+/** The caller's job, or 404 for unknown, expired and other keys' jobs alike (ids reveal nothing). */
+function ownJob(gw: GatewayContext, req: Request, res: Response): JobRow {
+  const id = String(req.params.id);
+  const row = /^job_[A-Za-z0-9_-]{10,64}$/.test(id) ? gw.store.getJob(id) : undefined;
+  if (!row || row.owner !== res.locals.owner || (row.expires_at !== null && row.expires_at <= Date.now())) {
+    throw new GatewayError('MG-JOB-001');
+  }
+  return row;
+}
+
+export function getJob(gw: GatewayContext) {
+  return (req: Request, res: Response): void => {
+    const row = ownJob(gw, req, res);
+    const media = negotiateMotion(req.headers.accept);
+    if (!media) throw new GatewayError('MG-REQ-006');
+    sendJob(res, row, media, gw.runner, { 'X-Job-ID': row.id });
+  };
+}
+
+export function deleteJob(gw: GatewayContext) {
+  return (req: Request, res: Response): void => {
+    const row = ownJob(gw, req, res);
+    if (row.state === 'queued' || row.state === 'running') gw.runner.cancel(row.id);
+    else gw.store.deleteJob(row.id); // a finished job: forget its result
+    res.status(204).end();
+  };
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function jobStatusView(gw: GatewayContext, row: JobRow): JobStatus {
+  const unfinished = row.state === 'queued' || row.state === 'running';
+  const ownQueue = gw.runner.queuePosition(row.id);
+  const view: JobStatus = {
+    job_id: row.id,
+    state: row.state,
+    model: row.model,
+    progress: row.state === 'succeeded' ? 1 : row.progress,
+    queue_position: ownQueue ?? (unfinished ? row.queue_position : null),
+    created_at: iso(row.created_at)!,
+    started_at: iso(row.started_at),
+    updated_at: iso(row.updated_at)!,
+    finished_at: iso(row.finished_at),
+    expires_at: iso(row.expires_at),
+  };
+  if (unfinished) view.retry_after_s = gw.runner.retryAfterS(row);
+  if (row.state === 'failed' || row.state === 'cancelled') view.error = jobError(row).toEnvelope();
+  return view;
+}
+
+export function getJobStatus(gw: GatewayContext) {
+  return (req: Request, res: Response): void => {
+    const row = ownJob(gw, req, res);
+    const view = jobStatusView(gw, row);
+    if (view.retry_after_s) res.setHeader('Retry-After', String(view.retry_after_s));
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(200).json(view);
+  };
+}

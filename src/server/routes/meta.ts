@@ -1,0 +1,80 @@
+/** The descriptive endpoints: capabilities, health and readiness, schemas, the OpenAPI document, metrics. */
+import type { Request, Response } from 'express';
+import { GatewayError } from '../../protocol/errors.js';
+import { loadSchemas } from '../../protocol/schema-files.js';
+import { SERVED_VERSION } from '../../protocol/validate.js';
+import type { Capabilities } from '../../protocol/wire.js';
+import type { GatewayContext } from '../context.js';
+import { sendError } from '../http.js';
+import { buildOpenApi } from '../openapi.js';
+
+export function capabilitiesOf(gw: GatewayContext): Capabilities {
+  return {
+    protocol_version: SERVED_VERSION,
+    rotation_format: 'quaternion_xyzw',
+    coordinate_system: 'right_handed_y_up',
+    units: 'meters',
+    response_formats: ['gltf_2.0_json', 'gltf_2.0_binary'],
+    models: gw.registry.models(),
+  };
+}
+
+export function getCapabilities(gw: GatewayContext) {
+  return (_req: Request, res: Response): void => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.status(200).json(capabilitiesOf(gw));
+  };
+}
+
+export function getHealth() {
+  return (_req: Request, res: Response): void => {
+    res.status(200).json({ status: 'ok' });
+  };
+}
+
+/** Ready when the store is open and at least one adapter can take work; each adapter's state is listed. */
+export function getReady(gw: GatewayContext) {
+  return (_req: Request, res: Response): void => {
+    const adapters = gw.registry.readiness();
+    const store = gw.store.isOpen() ? 'ok' : 'closed';
+    const anyReady = Object.values(adapters).some((a) => a.ready);
+    if (store === 'ok' && anyReady) {
+      res.status(200).json({ status: 'ready', store, adapters, jobs: gw.runner.stats() });
+      return;
+    }
+    const why = store !== 'ok' ? 'the job store is closed' : 'no model provider is ready';
+    sendError(res, new GatewayError('MG-SRV-003', `The gateway is not ready: ${why}.`, { retryAfterS: 10, details: { store, adapters } }));
+  };
+}
+
+export function getSchemaIndex() {
+  return (_req: Request, res: Response): void => {
+    res.status(200).json({ schemas: [...loadSchemas().keys()].map((name) => ({ name, href: `/schemas/${name}` })) });
+  };
+}
+
+export function getSchema() {
+  const schemas = loadSchemas();
+  return (req: Request, res: Response): void => {
+    const name = String(req.params.name).replace(/\.schema\.json$|\.json$/, '');
+    const schema = schemas.get(name);
+    if (!schema) throw new GatewayError('MG-REQ-007', 'There is no such schema.', { details: { schemas: [...schemas.keys()] } });
+    res.status(200).type('application/schema+json').send(JSON.stringify(schema, null, 2));
+  };
+}
+
+export function getOpenApi() {
+  const doc = JSON.stringify(buildOpenApi());
+  return (_req: Request, res: Response): void => {
+    res.status(200).type('application/json').send(doc);
+  };
+}
+
+export function getMetrics(gw: GatewayContext) {
+  return async (_req: Request, res: Response): Promise<void> => {
+    const counts = gw.runner.stats();
+    gw.metrics.jobsInFlight.set({ kind: 'running' }, counts.active);
+    gw.metrics.jobsInFlight.set({ kind: 'queued' }, counts.queued);
+    res.status(200).type(gw.metrics.registry.contentType).send(await gw.metrics.registry.metrics());
+  };
+}

@@ -1,0 +1,151 @@
+/** The procedural adapter as the job runner sees it: capabilities, one-step generation, understood entries, speed. */
+import { describe, expect, it } from 'vitest';
+import type { GenerationPlan, JobContext, PlannedSegment } from '../../../src/adapters/contract.js';
+import { GatewayError } from '../../../src/protocol/errors.js';
+import { createProceduralAdapter, generatePlan, PROCEDURAL_MODEL_ID } from '../../../src/adapters/procedural/index.js';
+import { PROCEDURAL_SKELETON } from '../../../src/adapters/procedural/skeleton.js';
+
+const adapter = createProceduralAdapter();
+const model = adapter.models()[0];
+
+function plan(segments: Omit<PlannedSegment, 'index' | 'startFrame' | 'seconds'>[], numSamples = 1, fps = 30): GenerationPlan {
+  let start = 0;
+  const planned = segments.map((s, index) => {
+    const p = { ...s, index, startFrame: start, seconds: s.frames / fps };
+    start += s.frames;
+    return p;
+  });
+  return {
+    request: {} as GenerationPlan['request'],
+    model,
+    fps,
+    totalFrames: start,
+    segments: planned,
+    constraints: [],
+    numSamples,
+    seed: 1,
+    seeded: true,
+    transitionFrames: 5,
+    postProcessing: true,
+    loop: false,
+    extensions: {},
+  };
+}
+
+const ctx = {
+  jobId: 'j1',
+  signal: new AbortController().signal,
+  deadline: Date.now() + 60_000,
+  saveCheckpoint() {},
+  store: { get: () => undefined, set() {}, delete() {} },
+  log: { debug() {}, info() {}, warn() {}, error() {} },
+} satisfies JobContext;
+
+describe('procedural adapter', () => {
+  it('advertises one model with the full capability set', () => {
+    expect(adapter.provider).toBe('procedural');
+    expect(adapter.models()).toHaveLength(1);
+    expect(model).toMatchObject({
+      id: PROCEDURAL_MODEL_ID,
+      fps: 30,
+      supports_retargeting: true,
+      supports_async: true,
+      supports_segment_seed: true,
+      supports_loop: false,
+      supports_trajectory: false,
+      supports_batch: true,
+      supports_motion_reference_mixed: false,
+      supported_constraints: [],
+      supported_segments: ['text', 'unconditioned'],
+      supported_guidance_types: [],
+      predicted_contact_joints: ['LeftFoot', 'LeftToeBase', 'RightFoot', 'RightToeBase'],
+      native_clip_seconds: 30,
+      chunking: 'none',
+      recommended_max_duration_seconds: 30,
+      limits: { max_duration_seconds: 30, max_num_samples: 16, max_constraints_per_request: 64, max_prompt_length: 1000, max_request_bytes: 1048576, max_batch_size: 16 },
+    });
+    expect(model.canonical_skeleton.joints).toHaveLength(22);
+    expect(adapter.readiness()).toEqual({ ready: true });
+  });
+
+  it('lets the lead override flags and limits without touching the skeleton', () => {
+    const m = createProceduralAdapter({ modelId: 'procedural-loop', capabilities: { supports_loop: true, limits: { max_num_samples: 4 } } }).models()[0];
+    expect(m.id).toBe('procedural-loop');
+    expect(m.supports_loop).toBe(true);
+    expect(m.limits.max_num_samples).toBe(4);
+    expect(m.limits.max_batch_size).toBe(16);
+    expect(m.canonical_skeleton).toEqual(model.canonical_skeleton);
+  });
+
+  it('starts with an empty checkpoint and finishes in one advance, one clip per segment per sample', async () => {
+    const p = plan([
+      { type: 'text', prompt: 'walk forward', frames: 60, seed: 11 },
+      { type: 'unconditioned', frames: 15, seed: 12 },
+      { type: 'text', prompt: 'wave with the left hand', frames: 45, seed: 13 },
+    ], 3);
+    expect(await adapter.start(p)).toEqual({});
+    const step = await adapter.advance(p, {}, ctx);
+    expect(step.kind).toBe('done');
+    if (step.kind !== 'done') return;
+    expect(step.motion.skeleton).toBe(PROCEDURAL_SKELETON);
+    expect(step.motion.samples).toHaveLength(3);
+    for (const s of step.motion.samples) {
+      expect(s.segments.map((c) => c.numFrames)).toEqual([60, 15, 45]);
+      expect(s.segments.every((c) => c.fps === 30 && c.jointCount === 22)).toBe(true);
+      expect(s.chunkBoundaries).toEqual([[], [], []]);
+      expect(s.understood?.map((u) => [u.segment, u.motion, u.source])).toEqual([[0, 'walk', 'prompt'], [1, 'idle', 'unconditioned'], [2, 'wave', 'prompt']]);
+      expect(s.understood?.[2].params).toMatchObject({ hand: 'left' });
+    }
+    // Samples vary.
+    const a = step.motion.samples[0].segments[0].rootPositions;
+    const b = step.motion.samples[1].segments[0].rootPositions;
+    expect(a).not.toEqual(b);
+    await adapter.cancel(p, {}, ctx);
+  });
+
+  it('is deterministic: the same plan gives bit-identical clips', async () => {
+    const p = plan([{ type: 'text', prompt: 'a happy dance', frames: 90, seed: 5 }], 2);
+    const one = generatePlan(p);
+    const two = generatePlan(p);
+    for (let i = 0; i < 2; i++) {
+      expect(two[i].segments[0].rotations).toEqual(one[i].segments[0].rotations);
+      expect(two[i].segments[0].rootPositions).toEqual(one[i].segments[0].rootPositions);
+    }
+  });
+
+  it('answers an unknown prompt with an idle and says it did not recognise it, without echoing it', async () => {
+    const prompt = 'Zorbulate the frobnicator with quantum gusto';
+    const step = await adapter.advance(plan([{ type: 'text', prompt, frames: 30, seed: 1 }]), {}, ctx);
+    if (step.kind !== 'done') throw new Error('not done');
+    const u = step.motion.samples[0].understood![0];
+    expect(u).toMatchObject({ segment: 0, motion: 'idle', recognized: false, matched: [], confidence: 0 });
+    expect(JSON.stringify(u)).not.toMatch(/zorbulate|frobnicator|quantum/i);
+  });
+
+  it('resamples to the plan fps', async () => {
+    const step = await adapter.advance(plan([{ type: 'text', prompt: 'run', frames: 48, seed: 2 }], 1, 24), {}, ctx);
+    if (step.kind !== 'done') throw new Error('not done');
+    expect(step.motion.samples[0].segments[0]).toMatchObject({ fps: 24, numFrames: 48 });
+  });
+
+  it('refuses segment types it does not support before any work', async () => {
+    const p = plan([{ type: 'pose', prompt: 'a T-pose', frames: 1, seed: 1 }]);
+    await expect(adapter.start(p)).rejects.toBeInstanceOf(GatewayError);
+    await expect(adapter.start(p)).rejects.toMatchObject({ code: 'unsupported_segment' });
+  });
+
+  it('generates a 10 s, 8-sample request in well under 100 ms', async () => {
+    const p = (prompt: string) => plan([{ type: 'text', prompt, frames: 300, seed: 3 }], 8);
+    for (const prompt of ['walk', 'wave', 'jump', 'dance']) generatePlan(p(prompt)); // warm up the JIT
+    for (const prompt of ['walk forward', 'wave hello', 'jump', 'dance']) {
+      // Best of three, so a busy test machine does not fail a fast generator.
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        generatePlan(p(prompt));
+        best = Math.min(best, performance.now() - t0);
+      }
+      expect(best).toBeLessThan(100);
+    }
+  });
+});

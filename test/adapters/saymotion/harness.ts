@@ -1,0 +1,103 @@
+/** Test harness: a SayMotion simulator and a real gateway serving the SayMotion adapter against it, both on loopback. */
+import type { Config, SayMotionConfig } from '../../../src/config.js';
+import { createSayMotionAdapter, type SayMotionAdapter, type SayMotionDeps } from '../../../src/adapters/saymotion/index.js';
+import { startGateway, type Running } from '../../helpers/gateway.js';
+import { startSayMotionSimulator, type SayMotionSimulator, type SimulatorOptions } from '../../fakes/saymotion/server.js';
+
+export interface Setup {
+  sim: SayMotionSimulator;
+  gw: Running;
+  adapter: SayMotionAdapter;
+  cfg: SayMotionConfig;
+  close(): Promise<void>;
+}
+
+/** Fast production code paths: short polls and backoffs so each misbehaviour plays out in well under a second. */
+export const FAST_DEPS: SayMotionDeps = {
+  retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 40, maxRetryAfterMs: 1_500 },
+  callTimeoutMs: 2_000,
+  downloadTimeoutMs: 5_000,
+  missingGraceMs: 1_000,
+  initWaitMs: 2_000,
+};
+
+export function sayMotionConfig(sim: SayMotionSimulator, over: Partial<SayMotionConfig> = {}): SayMotionConfig {
+  return {
+    baseUrl: sim.url,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    characterId: sim.characterId,
+    maxVariants: 8,
+    pollIntervalMs: 30,
+    jobTimeoutS: 60,
+    downloadMaxBytes: 16 * 1_048_576,
+    ...over,
+  };
+}
+
+export async function setup(
+  opts: { sim?: SimulatorOptions; simulator?: SayMotionSimulator; config?: Partial<SayMotionConfig>; deps?: SayMotionDeps; gateway?: Partial<Config> } = {},
+): Promise<Setup> {
+  const sim = opts.simulator ?? (await startSayMotionSimulator(opts.sim));
+  const cfg = sayMotionConfig(sim, opts.config);
+  const adapter = createSayMotionAdapter(cfg, { ...FAST_DEPS, ...opts.deps });
+  const gw = await startGateway({ syncWaitMs: 15_000, ...opts.gateway }, { adapters: [adapter] });
+  return {
+    sim,
+    gw,
+    adapter,
+    cfg,
+    async close() {
+      await gw.close();
+      if (!opts.simulator) await sim.close();
+    },
+  };
+}
+
+/** A GenerateRequest for the saymotion model. */
+export function request(skeleton: unknown, segments: unknown[], options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return { protocol_version: '1.2', model: 'saymotion', skeleton, segments, options, ...extra };
+}
+
+export const text = (prompt: string, frames: number) => ({ type: 'text', prompt, duration_frames: frames });
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  /** JSON body (glTF or error envelope). */
+  body: any;
+}
+
+/** POST /generate and read the answer as JSON (glTF JSON or the error envelope). */
+export async function generate(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(`${url}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json; charset=utf-8', accept: 'model/gltf+json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** Polls an async job until it stops answering 202. */
+export async function settle(url: string, location: string, timeoutMs = 20_000): Promise<Answer> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(url + location, { headers: { accept: 'model/gltf+json' } });
+    const text = await res.text();
+    if (res.status !== 202 || Date.now() > until) return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until `cond` holds (polling every 10 ms). */
+export async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The MMCP_motion extension of a glTF answer. */
+export const mmcp = (gltf: any) => gltf.extensions.MMCP_motion;

@@ -1,0 +1,38 @@
+/** Configuration is read once, validated, and a bad value stops start-up with a message naming the variable. */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 8080, syncWaitMs: 20_000, jobRetentionS: 86_400, idempotencyTtlS: 86_400, apiKeys: [], maxRequestBytes: 1_048_576 });
+    expect(c.saymotion).toBeUndefined();
+    expect(c.meshy).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ JOB_RETENTION_S: '60' }, /JOB_RETENTION_S.*300/],
+    [{ IDEMPOTENCY_TTL_S: '10' }, /IDEMPOTENCY_TTL_S.*60/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ GATEWAY_API_KEYS: 'short' }, /GATEWAY_API_KEYS/],
+    [{ SAYMOTION_BASE_URL: 'https://example.test' }, /SAYMOTION_CLIENT_ID/],
+    [{ SAYMOTION_BASE_URL: 'not a url', SAYMOTION_CLIENT_ID: 'a', SAYMOTION_CLIENT_SECRET: 'b', SAYMOTION_CHARACTER_ID: 'c' }, /SAYMOTION_BASE_URL/],
+    [{ MESHY_API_KEY: 'msy_x' }, /MESHY_RIG_TASK_ID or MESHY_CHARACTER_URL/],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('stops the process with exit code 2 and names the variable, without a stack trace', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, PORT: 'eighty' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(stderr).toContain('PORT must be an integer');
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

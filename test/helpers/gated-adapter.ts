@@ -1,0 +1,71 @@
+/**
+ * A provider for runner tests: it wraps the procedural model behind a gate the test opens, so a job stays
+ * "running at the provider" exactly as long as the test needs (no sleeps), and it counts every call.
+ */
+import type { Adapter, Checkpoint, GenerationPlan, JobContext, ModelSpec, Step } from '../../src/adapters/contract.js';
+import { createProceduralAdapter } from '../../src/adapters/procedural/index.js';
+
+export interface GatedAdapter extends Adapter {
+  open(): void;
+  close(): Promise<void>;
+  calls: { start: number; advance: number; cancel: number };
+  /** Resolves when advance() has been called at least n times in total. */
+  advanced(n: number): Promise<void>;
+}
+
+export interface GatedOptions {
+  modelId?: string;
+  /** Capabilities that differ from the procedural model's. */
+  caps?: Partial<ModelSpec>;
+  /** Share call counts and the gate across gateway restarts. */
+  shared?: { calls: GatedAdapter['calls']; gate: { open: boolean } };
+  open?: boolean;
+}
+
+export function createGatedAdapter(opts: GatedOptions = {}): GatedAdapter {
+  const inner = createProceduralAdapter();
+  const base = inner.models()[0];
+  const model: ModelSpec = { ...base, id: opts.modelId ?? 'gated', supports_async: true, ...opts.caps };
+  const shared = opts.shared;
+  const calls = shared?.calls ?? { start: 0, advance: 0, cancel: 0 };
+  const gate = shared?.gate ?? { open: opts.open ?? false };
+  const listeners: Array<() => void> = [];
+  return {
+    provider: 'gated',
+    models: () => [model],
+    readiness: () => ({ ready: true }),
+    calls,
+    open() {
+      gate.open = true;
+    },
+    async close() {},
+    advanced(n: number) {
+      return new Promise<void>((resolve) => {
+        const check = () => {
+          if (calls.advance >= n) {
+            resolve();
+            return true;
+          }
+          return false;
+        };
+        if (!check()) listeners.push(() => void check());
+      });
+    },
+    async start(plan: GenerationPlan): Promise<Checkpoint> {
+      calls.start++;
+      return { providerJob: `p-${calls.start}`, polls: 0, plan: plan.totalFrames };
+    },
+    async advance(plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext): Promise<Step> {
+      calls.advance++;
+      for (const l of listeners.splice(0)) l();
+      if (!gate.open) {
+        const polls = Number(checkpoint.polls) + 1;
+        return { kind: 'pending', checkpoint: { ...checkpoint, polls }, progress: Math.min(0.9, polls / 10), queuePosition: 2, waitMs: 20 };
+      }
+      return inner.advance({ ...plan, model: base }, {}, ctx);
+    },
+    async cancel() {
+      calls.cancel++;
+    },
+  };
+}
