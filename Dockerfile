@@ -18,6 +18,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The Meshy action library ships beside its compiled module.
+COPY --from=build /app/src/adapters/meshy/actions.tsv ./dist/src/adapters/meshy/actions.tsv
 COPY package.json ./
 COPY schemas ./schemas
 RUN mkdir -p /data && chown node:node /data

@@ -2,12 +2,16 @@
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { gatewaySuite } from './gateway.js';
+import { motionSuite } from './motion.js';
+import { saymotionSuite } from './saymotion.js';
 import { markdownTable, type Row } from './util.js';
 
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 
 const rows: Row[] = [];
 rows.push(...(await gatewaySuite(durationS)));
+rows.push(...(await motionSuite()));
+rows.push(...(await saymotionSuite()));
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const table = markdownTable(rows);

