@@ -55,7 +55,7 @@ export async function motionSuite(): Promise<Row[]> {
     clips: [0, 1, 2, 3].map((i) => ({ name: `Armature|Walk${i}|baselayer`, clip: long })),
     armature: { scale: 0.01, rotation: [-Math.SQRT1_2, 0, 0, Math.SQRT1_2] },
     endBones: true,
-    mesh: { verticesPerJoint: 4000 },
+    mesh: { verticesPerJoint: 6000 },
   });
   await decodeAnimationFile(glb, { fps: 30 });
   const dec: number[] = [];

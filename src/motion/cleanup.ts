@@ -9,6 +9,9 @@ import { forwardKinematics, restFloor, restPositions, type Skeleton } from './sk
 /** Frames blended at each end of a contact run. */
 const BLEND = 4;
 
+/** Horizontal ankle travel within a contact run below which the run counts as clean. */
+export const SKATE_TOLERANCE_M = 0.01;
+
 export function cloneClip(clip: Clip): Clip {
   return { ...clip, rotations: clip.rotations.slice(), rootPositions: clip.rootPositions.slice() };
 }
@@ -50,6 +53,14 @@ export function pinFeet(skeleton: Skeleton, map: HumanoidMap, clip: Clip, flags:
         const p = vget(positions, f * J + side.foot);
         mx += p[0]; my += p[1]; mz += p[2];
       }
+      // A run that does not skate is left alone: pinning the ankle would break a foot rolling over its toe.
+      let spread = 0;
+      const first = vget(positions, run.start * J + side.foot);
+      for (let f = run.start + 1; f <= run.end; f++) {
+        const p = vget(positions, f * J + side.foot);
+        spread = Math.max(spread, Math.hypot(p[0] - first[0], p[2] - first[2]));
+      }
+      if (spread < SKATE_TOLERANCE_M) continue;
       const n = run.end - run.start + 1;
       const pin: Vec3 = [mx / n, Math.max(my / n, minY), mz / n];
       const from = Math.max(0, run.start - BLEND);

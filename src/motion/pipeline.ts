@@ -1,7 +1,7 @@
 /**
  * The motion pipeline after an adapter finishes: per sample, fit each segment clip to its frames, compose
- * the segments on one timeline, bring the motion onto the request skeleton, detect foot contacts and
- * encode the answer as GLB. Each step is a small function of its own module; this file only orders them.
+ * the segments on one timeline, bring the motion onto the request skeleton, close loops, clean foot skate,
+ * apply constraints, detect foot contacts, fit the trajectory and encode the answer as GLB. Each step is a small function of its own module; this file only orders them.
  */
 import type { GenerationPlan, Motion, SampleMotion } from '../adapters/contract.js';
 import { SERVED_VERSION } from '../protocol/validate.js';
@@ -11,7 +11,11 @@ import { composeSegments } from './compose.js';
 import { footContacts } from './contacts.js';
 import { encodeGlb, type EncodeSample } from './gltf.js';
 import { resampleClip } from './resample.js';
+import { cleanupFootSkate } from './cleanup.js';
+import { applyConstraints } from './constraints.js';
 import { contactJoints, mapHumanoid, type HumanoidMap } from './humanoid.js';
+import { makeLoop } from './loop.js';
+import { fitTrajectory } from './trajectory.js';
 import { retarget } from './retarget.js';
 import { skeletonFromWire, type Skeleton } from './skeleton.js';
 
@@ -37,12 +41,16 @@ function sameSkeleton(a: Skeleton, b: Skeleton): boolean {
 /** How the model's skeleton maps onto the request's: identical, or through the humanoid retargeter. */
 interface Transfer {
   target: Skeleton;
+  sourceMap: () => HumanoidMap;
   targetMap: HumanoidMap | null;
   apply(clip: Clip): { clip: Clip; canonicalToRequest: Record<string, string> | null };
 }
 
 function transferFor(source: Skeleton, target: Skeleton): Transfer {
-  if (sameSkeleton(source, target)) return { target, targetMap: null, apply: (clip) => ({ clip, canonicalToRequest: null }) };
+  if (sameSkeleton(source, target)) {
+    let map: HumanoidMap | undefined;
+    return { target, sourceMap: () => (map ??= mapHumanoid(source)), targetMap: null, apply: (clip) => ({ clip, canonicalToRequest: null }) };
+  }
   let sourceMap: HumanoidMap;
   try {
     sourceMap = mapHumanoid(source);
@@ -51,7 +59,7 @@ function transferFor(source: Skeleton, target: Skeleton): Transfer {
     throw new GatewayError('MG-PRV-502', 'The provider\'s rig could not be mapped to a humanoid.', { cause: err });
   }
   const targetMap = mapHumanoid(target);
-  return { target, targetMap, apply: (clip) => retarget(source, sourceMap, clip, target, targetMap) };
+  return { target, sourceMap: () => sourceMap, targetMap, apply: (clip) => retarget(source, sourceMap, clip, target, targetMap) };
 }
 
 /** Contact joints of the answer: the model's predicted ones carried to the request's names, else the mapped feet. */
@@ -62,23 +70,45 @@ function contactIndices(plan: GenerationPlan, t: Transfer, canonicalToRequest: R
   return contactJoints(t.targetMap);
 }
 
+/**
+ * The request-skeleton steps every model shares: loop closure, constraints (with their residuals), and
+ * the trajectory fit. Foot-skate cleanup happened before, on the model's own rig, so the retargeter
+ * re-plants the feet from clean contacts and nothing here undoes a target placed on a foot.
+ */
+function finish(plan: GenerationPlan, target: Skeleton, map: () => HumanoidMap, clip: Clip): { clip: Clip; extras: Record<string, unknown> } {
+  const extras: Record<string, unknown> = {};
+  let out = clip;
+  if (plan.loop) out = makeLoop(target, out);
+  if (plan.constraints.length) {
+    const applied = applyConstraints(target, map(), out, plan.constraints);
+    out = applied.clip;
+    extras.x_constraint_residuals = applied.residuals;
+  }
+  if (plan.model.supports_trajectory) extras.trajectory = fitTrajectory(target, map(), out, plan.loop);
+  return { clip: out, extras };
+}
+
 /** Renders a finished motion into the GLB answer for the plan's request. */
 export function renderMotion(plan: GenerationPlan, motion: Motion): Uint8Array {
   const target = skeletonFromWire(plan.request.skeleton.joints);
   const transfer = transferFor(motion.skeleton, target);
+  let targetMap = transfer.targetMap;
+  const map = () => (targetMap ??= mapHumanoid(target));
   let mapping: Record<string, string> | null = null;
   const samples: EncodeSample[] = motion.samples.map((sample, i) => {
-    const composed = composeSample(plan, motion.skeleton, sample);
-    const { clip, canonicalToRequest } = transfer.apply(composed);
-    mapping = canonicalToRequest;
-    const indices = contactIndices(plan, transfer, canonicalToRequest);
+    let composed = composeSample(plan, motion.skeleton, sample);
+    if (plan.postProcessing) composed = cleanupFootSkate(motion.skeleton, transfer.sourceMap(), composed);
+    const retargeted = transfer.apply(composed);
+    mapping = retargeted.canonicalToRequest;
+    const { clip, extras } = finish(plan, target, map, retargeted.clip);
+    const indices = contactIndices(plan, transfer, retargeted.canonicalToRequest);
     const flags = indices.length ? footContacts(target, clip, indices) : null;
     return {
       name: `sample_${i}`,
       clip,
       chunkBoundaries: globalChunkBoundaries(plan, sample),
       footContacts: flags ? Object.fromEntries(indices.map((j, k) => [target.names[j], flags[k]])) : null,
-      extras: sample.understood ? { x_understood: sample.understood } : undefined,
+      extras: { ...(sample.understood ? { x_understood: sample.understood } : {}), ...extras },
     };
   });
   return encodeGlb({

@@ -300,11 +300,22 @@ function spreadSpine(plan: Plan, ws: Float64Array, ps: Float64Array, wt: Float64
 }
 
 /**
- * Locks each target foot wherever the source's foot is planted, at the mean of its transferred
- * positions over the contact (never below its rest height); over a few frames before and after, the
- * correction needed at the contact's edge fades in and out. Elsewhere it only lifts a foot whose
- * joints would sink below their rest heights. Legs are solved with two-bone IK, the feet keeping their
- * transferred world rotations.
+ * Where the planted point of a foot sits along ankle → toe while both the source's ankle and toe are
+ * planted (0: the ankle, 1: the toe). When the heel peels up the foot pivots about this point, so the
+ * ankle and the toe each drift by only a share of the roll; once the ankle lifts the toe alone is pinned.
+ */
+const BOTH_PIVOT = 0.65;
+
+/**
+ * Locks each target foot wherever the source's foot is planted. A contact of the source's ankle, toe or
+ * both is one episode; within it one point of the target foot is pinned in the world: the ankle while
+ * only the ankle is down, the toe while only the toe is down, a point between them while both are (see
+ * BOTH_PIVOT). When the planted point changes, the new one is pinned where it is at that moment, so the
+ * foot never jumps. An episode starts at the mean transferred position of its first planted point;
+ * over a few frames before and after it, the correction needed at its edge fades in and out. Every
+ * frame, the foot is raised so that its joints stay at or above their rest heights; where the leg cannot
+ * reach, the foot pitches about the ankle to put the toe where it should be (never below its rest
+ * height). Legs are solved with two-bone IK, the feet keeping their transferred world rotations.
  */
 function plantFeet(
   source: Skeleton,
@@ -318,7 +329,15 @@ function plantFeet(
   const F = out.numFrames;
   const Jt = target.names.length;
   const B = Math.max(0, opts.blendFrames ?? 4);
-  const flags = footContacts(source, clip, [sm.left.foot, sm.right.foot], {
+  const sides = ['left', 'right'] as const;
+  // Per side: the source ankle's and (when both rigs have one) the source toe's contact joints.
+  const probes: number[] = [];
+  const probeOf = sides.map((side) => {
+    const ankle = probes.push(sm[side].foot) - 1;
+    const toe = sm[side].toe !== undefined && tm[side].toe !== undefined ? probes.push(sm[side].toe!) - 1 : -1;
+    return { ankle, toe };
+  });
+  const flags = footContacts(source, clip, probes, {
     heightTolerance: opts.contactHeight,
     speedThreshold: opts.contactSpeed,
     // Pin only while the source foot is really still: a sticky contact would freeze the first frames of a lift-off.
@@ -339,24 +358,55 @@ function plantFeet(
   }
   const at = (f: number, j: number): Vec3 => vget(before, f * Jt + j);
 
-  const legs = (['left', 'right'] as const).map((side, i) => {
+  const legs = sides.map((side, i) => {
     const T = tm[side];
-    // Per frame: how strongly the foot is corrected, and by how much (world offset) at full strength.
+    const ankleFlags = flags[probeOf[i].ankle];
+    const toeFlags = probeOf[i].toe >= 0 ? flags[probeOf[i].toe] : null;
+    /** The toe's offset in the foot's frame (zero without a toe: the pivot is then always the ankle). */
+    const toeOffset: Vec3 = toeFlags ? vget(target.offsets, T.toe!) : [0, 0, 0];
+    const footRot = (f: number): Quat => qget(beforeRot, f * Jt + T.foot);
+    /** Ankle → pivot at frame f for pivot fraction s. */
+    const lever = (f: number, s: number): Vec3 => vscale(qrotate(footRot(f), toeOffset), s);
+    const pivotOf = (f: number): number | null => {
+      const a = ankleFlags[f];
+      const t = toeFlags ? toeFlags[f] : false;
+      return a && t ? BOTH_PIVOT : t ? 1 : a ? 0 : null;
+    };
+    // Per frame: the ankle goal at full strength and how strongly it applies.
     const weight = new Float64Array(F);
-    const shift: Vec3[] = new Array<Vec3>(F);
-    for (const run of contactRuns(flags[i])) {
-      let mean: Vec3 = [0, 0, 0];
-      for (let f = run.start; f <= run.end; f++) mean = vadd(mean, at(f, T.foot));
-      mean = vscale(mean, 1 / (run.end - run.start + 1));
-      mean[1] = Math.max(mean[1], rt[T.foot * 3 + 1]);
-      for (let f = Math.max(0, run.start - B); f <= Math.min(F - 1, run.end + B); f++) {
-        // Inside the run the foot is pinned; around it the correction needed at the run's edge fades out,
-        // so a swinging foot keeps its own path instead of being pulled back to the pin.
-        const edge = f < run.start ? run.start : f > run.end ? run.end : f;
-        const w = smoothstep(1 - Math.abs(f - edge) / (B + 1));
-        if (w > weight[f]) {
-          weight[f] = w;
-          shift[f] = vsub(mean, at(edge, T.foot));
+    const goal: Vec3[] = new Array<Vec3>(F);
+    const inside = new Uint8Array(F);
+    const union = ankleFlags.map((a, f) => a || (toeFlags ? toeFlags[f] : false));
+    for (const run of contactRuns(union)) {
+      let s = pivotOf(run.start)!;
+      // The first planted point rests at its mean transferred position over its first stretch.
+      let stretchEnd = run.start;
+      while (stretchEnd < run.end && pivotOf(stretchEnd + 1) === s) stretchEnd++;
+      let pin: Vec3 = [0, 0, 0];
+      for (let f = run.start; f <= stretchEnd; f++) pin = vadd(pin, vadd(at(f, T.foot), lever(f, s)));
+      pin = vscale(pin, 1 / (stretchEnd - run.start + 1));
+      for (let f = run.start; f <= run.end; f++) {
+        const sf = pivotOf(f)!;
+        if (sf !== s) {
+          // The new planted point stays where it was on the previous frame.
+          pin = vadd(goal[f - 1], lever(f - 1, sf));
+          s = sf;
+        }
+        goal[f] = vsub(pin, lever(f, s));
+        weight[f] = 1;
+        inside[f] = 1;
+      }
+      for (const [edge, dir] of [[run.start, -1], [run.end, 1]] as const) {
+        const shift = vsub(goal[edge], at(edge, T.foot));
+        for (let k = 1; k <= B; k++) {
+          const f = edge + dir * k;
+          if (f < 0 || f >= F || inside[f]) continue;
+          // Around the episode the correction needed at its edge fades out, so a swinging foot keeps its own path.
+          const w = smoothstep(1 - k / (B + 1));
+          if (w > weight[f]) {
+            weight[f] = w;
+            goal[f] = vadd(at(f, T.foot), shift);
+          }
         }
       }
     }
@@ -367,27 +417,93 @@ function plantFeet(
       sole.push(j);
       stack.push(...kids[j]);
     }
-    return { ...legChain(target, T), weight, shift, sole };
+    return { ...legChain(target, T), weight, goal, sole, toe: toeFlags ? T.toe! : -1, toeOffset };
   });
 
+  const chainPos = new Float64Array(Jt * 3);
+  const chainRot = new Float64Array(Jt * 4);
   for (let f = 0; f < F; f++) {
     const root = out.rootPositions.subarray(f * 3, f * 3 + 3);
     for (const leg of legs) {
       const cur = at(f, leg.foot);
-      const goal = leg.weight[f] > 0 ? vadd(cur, vscale(leg.shift[f], leg.weight[f])) : cur;
+      const w = leg.weight[f];
+      const goal: Vec3 = w > 0 ? vadd(vscale(cur, 1 - w), vscale(leg.goal[f], w)) : [...cur];
       let lift = 0;
       for (const j of leg.sole) lift = Math.max(lift, rt[j * 3 + 1] - (before[(f * Jt + j) * 3 + 1] + goal[1] - cur[1]));
       goal[1] += lift;
       if (vlen(vsub(goal, cur)) < 5e-4) continue;
       const { skeleton, joints, chain, local } = leg;
+      let endRot = qget(beforeRot, f * Jt + leg.foot);
       joints.forEach((j, k) => local.set(out.rotations.subarray((f * Jt + j) * 4, (f * Jt + j) * 4 + 4), k * 4));
-      solveTwoBone(skeleton, local, 0, root, chain, goal, {
+      if (leg.toe >= 0) {
+        // Out of reach (a straight leg pushing off): keep the toe where it should be and pitch the foot
+        // less, moving the ankle to the reachable point nearest its goal at the foot's length from the toe.
+        forwardKinematics(skeleton, local, root, chainPos, chainRot);
+        const hip = vget(chainPos, chain.upper);
+        const reach = (vlen(vsub(vget(chainPos, chain.mid), hip)) + vlen(vsub(vget(chainPos, chain.end), vget(chainPos, chain.mid)))) * 0.9999;
+        if (vlen(vsub(goal, hip)) > reach) {
+          const toeNow = qrotate(endRot, leg.toeOffset);
+          const len = vlen(toeNow);
+          const toe = vadd(goal, toeNow);
+          toe[1] = Math.max(toe[1], rt[leg.toe * 3 + 1]);
+          const ankle = reachableAnkle(hip, reach, toe, len, goal);
+          if (ankle) {
+            endRot = qnormalize(qmul(qfromTo(toeNow, vsub(toe, ankle)), endRot));
+            goal[0] = ankle[0];
+            goal[1] = ankle[1];
+            goal[2] = ankle[2];
+          }
+        }
+      }
+      const miss = solveTwoBone(skeleton, local, 0, root, chain, goal, {
         poleHint: qrotate(qget(beforeRot, f * Jt + tm.hips), [0, 0, 1]),
-        endWorldRotation: qget(beforeRot, f * Jt + leg.foot),
+        endWorldRotation: endRot,
       });
+      if (miss > 1e-3 && leg.toe >= 0) {
+        // Still out of reach: pitch the foot about the ankle it did reach so the toe lands as near its
+        // goal as the foot's length allows, never below the toe's rest height.
+        forwardKinematics(skeleton, local, root, chainPos, chainRot);
+        const ankle = vget(chainPos, chain.end);
+        const toeNow = qrotate(endRot, leg.toeOffset);
+        const len = vlen(toeNow);
+        const want = vsub(vadd(goal, toeNow), ankle);
+        const wl = vlen(want);
+        if (len > 1e-6 && wl > 1e-6) {
+          let dir = vscale(want, 1 / wl);
+          const floorY = rt[leg.toe * 3 + 1];
+          if (ankle[1] + len * dir[1] < floorY) {
+            const y = Math.min(1, (floorY - ankle[1]) / len);
+            const h = Math.hypot(dir[0], dir[2]);
+            const k = h > 1e-9 ? Math.sqrt(Math.max(0, 1 - y * y)) / h : 0;
+            dir = [dir[0] * k, y, dir[2] * k];
+          }
+          const footWorld = qmul(qfromTo(toeNow, vscale(dir, len)), endRot);
+          qset(local, chain.end, qnormalize(qmul(qinv(qget(chainRot, chain.mid)), footWorld)));
+        }
+      }
       for (const k of [chain.upper, chain.mid, chain.end]) out.rotations.set(local.subarray(k * 4, k * 4 + 4), (f * Jt + joints[k]) * 4);
     }
   }
+}
+
+/**
+ * The point within `reach` of `hip` at distance `len` from `toe` nearest `want` (an ankle that a leg can
+ * reach with its toe on `toe`), or null when there is none.
+ */
+function reachableAnkle(hip: Vec3, reach: number, toe: Vec3, len: number, want: Vec3): Vec3 | null {
+  const ht = vsub(toe, hip);
+  const d = vlen(ht);
+  if (d < 1e-9 || d > reach + len || d < Math.abs(reach - len)) return null;
+  const n = vscale(ht, 1 / d);
+  const a = (reach * reach - len * len + d * d) / (2 * d);
+  const r = Math.sqrt(Math.max(0, reach * reach - a * a));
+  const c = vadd(hip, vscale(n, a));
+  const off = vsub(want, c);
+  let u = vsub(off, vscale(n, off[0] * n[0] + off[1] * n[1] + off[2] * n[2]));
+  if (vlen(u) < 1e-9) u = vsub(vsub(want, hip), vscale(n, 0));
+  const ul = vlen(u);
+  if (ul < 1e-9) return null;
+  return vadd(c, vscale(u, r / ul));
 }
 
 /**

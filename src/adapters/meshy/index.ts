@@ -58,7 +58,7 @@ export function meshyCapabilities(): ModelSpec {
     supports_async: true,
     supports_segment_seed: false,
     supports_loop: true,
-    supports_trajectory: false,
+    supports_trajectory: true,
     supports_batch: false,
     supports_motion_reference_mixed: false,
     supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
