@@ -222,6 +222,23 @@ describe('idempotency', () => {
   });
 });
 
+describe('reproducibility', () => {
+  it('answers a repeated seeded request from the result cache, without new provider work', async () => {
+    const gated = createGatedAdapter({ open: true });
+    const g = await start(gated);
+    const body = request({ options: { seed: 99 } });
+    const a = await postGenerate(g.url, body, { accept: 'model/gltf-binary' });
+    const b = await postGenerate(g.url, body, { accept: 'model/gltf-binary' });
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(Buffer.from(await a.arrayBuffer()).equals(Buffer.from(await b.arrayBuffer()))).toBe(true);
+    expect(gated.calls.start).toBe(2); // start() only checks the plan; no advance() happened for the second
+    expect(gated.calls.advance).toBe(1);
+    // Without a seed, every request is new work.
+    await postGenerate(g.url, request());
+    expect(gated.calls.advance).toBe(2);
+  });
+});
+
 describe('durability', () => {
   it('resumes an accepted job after a restart without starting the provider work again', async () => {
     const db = join(tmp, 'restart.db');
