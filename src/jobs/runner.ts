@@ -14,6 +14,9 @@ import type { JobRow, Store } from './store.js';
 
 export type Renderer = (plan: GenerationPlan, motion: Motion) => Uint8Array;
 
+/** Told once per job that reaches a final state in this process (metrics). */
+export type FinishedListener = (model: string, state: 'succeeded' | 'failed' | 'cancelled') => void;
+
 interface Execution {
   id: string;
   controller: AbortController;
@@ -67,6 +70,7 @@ export class JobRunner {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly render: Renderer,
+    private readonly onFinished: FinishedListener = () => {},
   ) {}
 
   /** Starts the retention sweeper and resumes every unfinished job of the store. */
@@ -199,8 +203,9 @@ export class JobRunner {
         if (step.kind === 'done') {
           const glb = this.render(plan, step.motion);
           const now = Date.now();
-          if (this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000) && row.cache_key) {
-            this.store.putCachedResult(row.cache_key, glb, now, now + this.config.resultCacheTtlS * 1000);
+          if (this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000)) {
+            this.onFinished(row.model, 'succeeded');
+            if (row.cache_key) this.store.putCachedResult(row.cache_key, glb, now, now + this.config.resultCacheTtlS * 1000);
           }
           this.avgJobMs = 0.8 * this.avgJobMs + 0.2 * (now - started);
           return;
@@ -217,7 +222,7 @@ export class JobRunner {
         if (gerr.id === 'MG-SRV-001') log.error({ err, job: id }, 'job failed unexpectedly');
         else log.info({ job: id, error_code: gerr.id }, 'job failed');
         const now = Date.now();
-        this.store.markFailed(id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000);
+        if (this.store.markFailed(id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000)) this.onFinished(row.model, 'failed');
         if (gerr.id === 'MG-JOB-004' && adapter && plan) await this.cancelAtProvider(adapter, plan, checkpoint, ctx);
         return;
       }
@@ -237,6 +242,7 @@ export class JobRunner {
   cancel(id: string): boolean {
     const now = Date.now();
     const changed = this.store.markCancelled(id, now, now + this.config.jobRetentionS * 1000);
+    if (changed) this.onFinished(this.store.getJob(id)?.model ?? 'unknown', 'cancelled');
     const qi = this.queue.indexOf(id);
     if (qi >= 0) this.queue.splice(qi, 1);
     const exec = this.active.get(id);

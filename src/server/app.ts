@@ -39,9 +39,9 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
   const log = opts.logger ?? createLogger(config.logLevel);
   const store = new Store(config.dbPath);
   const registry = new AdapterRegistry(opts.adapters ?? createAdapters(config));
-  const runner = new JobRunner(store, registry, config, log, opts.render ?? renderMotion);
-  const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);
   const metrics = new Metrics(opts.defaultMetrics ?? false);
+  const runner = new JobRunner(store, registry, config, log, opts.render ?? renderMotion, (model, state) => metrics.jobsFinished.inc({ model, state }));
+  const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);
   const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics };
 
   const app = express();

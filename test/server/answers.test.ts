@@ -74,6 +74,9 @@ describe('capabilities and descriptive endpoints', () => {
     expect(ready).toMatchObject({ status: 'ready', store: 'ok', adapters: { procedural: { ready: true } } });
     const metrics = await (await fetch(`${g.url}/metrics`)).text();
     expect(metrics).toContain('http_request_duration_seconds');
+    await postGenerate(g.url, req());
+    const after = await (await fetch(`${g.url}/metrics`)).text();
+    expect(after).toMatch(/gateway_jobs_finished_total\{model="procedural",state="succeeded"\} [1-9]/);
   });
 });
 

@@ -71,9 +71,10 @@ function costOf(a: Admitted): number {
 async function createJob(gw: GatewayContext, owner: string, a: Admitted): Promise<JobRow> {
   const seed = a.request.options?.seed ?? drawSeed();
   const plan = buildPlan(a.request, a.model, a.adapter.provider, seed);
-  const checkpoint = await a.adapter.start(plan);
   const cacheKey = plan.seeded ? fingerprint({ model: a.model.id, request: normalizedRequest(a.request, a.model) }) : null;
   const cached = cacheKey ? gw.store.getCachedResult(cacheKey, Date.now()) : undefined;
+  // A cached answer needs nothing from the provider, not even planning.
+  const checkpoint = cached ? {} : await a.adapter.start(plan);
   return gw.runner.submit({ owner, request: a.request, plan, adapter: a.adapter, checkpoint, cacheKey, cachedGlb: cached });
 }
 
