@@ -8,8 +8,8 @@ import { retarget } from '../src/motion/retarget.js';
 import { skeletonToWire } from '../src/motion/skeleton.js';
 import { fixtureSkeleton } from '../test/fixtures/skeletons/index.js';
 import { writeFbxStyleGlb } from '../test/fixtures/fbx-style-glb.js';
-import type { Clip } from '../src/motion/clip.js';
-import type { GenerateRequest } from '../src/protocol/wire.js';
+import type { Clip } from '../src/spec/motion.js';
+import type { GenerateRequest } from '../src/spec/wire.js';
 import type { Row } from './util.js';
 
 async function walkClip(seconds: number, fps: number, seed = 1): Promise<Clip> {

@@ -4,7 +4,7 @@
  * cadence, one status call per job per tick).
  */
 import { createSayMotionAdapter } from '../src/adapters/saymotion/index.js';
-import { testConfig } from '../src/config.js';
+import { testConfig } from '../test/helpers/config.js';
 import { createGateway } from '../src/server/app.js';
 import { startSayMotionSimulator, type SayMotionSimulator } from '../test/fakes/saymotion/server.js';
 import type { Row } from './util.js';

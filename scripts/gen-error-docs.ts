@@ -1,8 +1,8 @@
-/** Writes docs/errors.md from the error catalogue (src/protocol/errors.ts), so the published list never drifts. */
+/** Writes docs/errors.md from the error catalogue (src/spec/errors.ts), so the published list never drifts. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CATALOGUE } from '../src/protocol/errors.js';
+import { CATALOGUE } from '../src/spec/errors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ERRORS_DOC = join(root, 'docs/errors.md');
@@ -14,7 +14,7 @@ export function renderErrorDocs(): string {
   return [
     '# Error catalogue',
     '',
-    'Generated from `src/protocol/errors.ts` by `npm run gen:docs`; a test fails when this file is stale.',
+    'Generated from `src/spec/errors.ts` by `npm run gen:docs`; a test fails when this file is stale.',
     '',
     'Every non-2xx answer carries two views of one error (see `schemas/error-envelope.schema.json`):',
     '',

@@ -1,4 +1,4 @@
-/** Generates src/protocol/wire.ts from schemas/*.schema.json (the schemas are the single source of truth). */
+/** Generates src/spec/wire.ts from schemas/*.schema.json (the schemas are the single source of truth). */
 import { compile } from 'json-schema-to-typescript';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +21,13 @@ export async function generateWireTypes(): Promise<string> {
   return ts;
 }
 
-const out = join(root, 'src/protocol/wire.ts');
+const out = join(root, 'src/spec/wire.ts');
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const ts = await generateWireTypes();
   const check = process.argv.includes('--check');
   if (check) {
     if (readFileSync(out, 'utf8') !== ts) {
-      console.error('src/protocol/wire.ts is out of date: run npm run gen:types');
+      console.error('src/spec/wire.ts is out of date: run npm run gen:types');
       process.exit(1);
     }
   } else {

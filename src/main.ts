@@ -1,5 +1,6 @@
 /** Starts the gateway from the environment and stops it gracefully on SIGTERM/SIGINT. */
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError } from './spec/errors.js';
+import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createGateway } from './server/app.js';
 

@@ -1,14 +1,14 @@
 /** Configuration is read once, validated, and a bad value stops start-up with a message naming the variable. */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/spec/errors.js';
+import { loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 8080, syncWaitMs: 20_000, jobRetentionS: 86_400, idempotencyTtlS: 86_400, apiKeys: [], maxRequestBytes: 1_048_576 });
-    expect(c.saymotion).toBeUndefined();
-    expect(c.meshy).toBeUndefined();
+    expect(c.providers.map((p) => p.definition.provider)).toEqual(['procedural']);
   });
 
   it.each([

@@ -1,19 +1,31 @@
-/** The adapter registry: which providers are configured, and which adapter serves which model. Adding a provider touches only this file and its own folder. */
-import type { Config } from '../config.js';
-import type { ModelCapabilities } from '../protocol/wire.js';
+/**
+ * The provider registry: the providers this gateway knows (adding one is one line here and its own
+ * folder), and the AdapterRegistry of a running gateway: which adapter serves which model, with the
+ * deployment's gateway-wide limits applied to every model it advertises.
+ */
+import type { Adapter, ProviderDefinition, Readiness } from '../spec/adapter.js';
+import type { Limits, ModelCapabilities } from '../spec/wire.js';
 import type { ModelCatalog } from '../protocol/validate.js';
-import type { Adapter, Readiness } from './contract.js';
-import { createMeshyAdapter } from './meshy/index.js';
-import { createProceduralAdapter } from './procedural/index.js';
-import { createSayMotionAdapter } from './saymotion/index.js';
+import { withGatewayLimits } from './kit/model.js';
+import { meshyProvider } from './meshy/index.js';
+import { proceduralProvider } from './procedural/index.js';
+import { sayMotionProvider } from './saymotion/index.js';
+
+/** Every in-tree provider, in the order their models are listed. */
+export const PROVIDERS: readonly ProviderDefinition<unknown>[] = [proceduralProvider, sayMotionProvider, meshyProvider] as ProviderDefinition<unknown>[];
+
+export type GatewayLimits = Pick<Limits, 'max_request_bytes' | 'max_batch_size'>;
 
 export class AdapterRegistry implements ModelCatalog {
-  constructor(readonly adapters: readonly Adapter[]) {}
+  constructor(
+    readonly adapters: readonly Adapter[],
+    private readonly limits: GatewayLimits,
+  ) {}
 
   model(id: string): ModelCapabilities | undefined {
     for (const a of this.adapters) {
       const m = a.models().find((x) => x.id === id);
-      if (m) return m;
+      if (m) return withGatewayLimits(m, this.limits);
     }
     return undefined;
   }
@@ -23,7 +35,7 @@ export class AdapterRegistry implements ModelCatalog {
   }
 
   models(): ModelCapabilities[] {
-    return this.adapters.flatMap((a) => a.models());
+    return this.adapters.flatMap((a) => a.models().map((m) => withGatewayLimits(m, this.limits)));
   }
 
   adapterFor(modelId: string): Adapter | undefined {
@@ -37,12 +49,4 @@ export class AdapterRegistry implements ModelCatalog {
   async close(): Promise<void> {
     await Promise.all(this.adapters.map((a) => a.close?.()));
   }
-}
-
-/** The adapters the configuration asks for; the procedural model is always there. */
-export function createAdapters(config: Config): Adapter[] {
-  const adapters: Adapter[] = [createProceduralAdapter()];
-  if (config.saymotion) adapters.push(createSayMotionAdapter(config.saymotion));
-  if (config.meshy) adapters.push(createMeshyAdapter(config.meshy));
-  return adapters;
 }

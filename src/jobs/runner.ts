@@ -4,12 +4,14 @@
  * restart without starting the provider's work a second time.
  */
 import { randomBytes } from 'node:crypto';
-import type { Adapter, Checkpoint, GenerationPlan, JobContext, Logger, Motion } from '../adapters/contract.js';
+import type { Adapter, Checkpoint, JobContext, Logger } from '../spec/adapter.js';
+import type { GenerationPlan } from '../spec/plan.js';
+import type { Motion } from '../spec/motion.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
-import { GatewayError, asGatewayError } from '../protocol/errors.js';
+import { GatewayError, asGatewayError } from '../spec/errors.js';
 import { buildPlan } from '../protocol/plan.js';
-import type { GenerateRequest } from '../protocol/wire.js';
+import type { GenerateRequest } from '../spec/wire.js';
 import type { JobRow, Store } from './store.js';
 
 export type Renderer = (plan: GenerationPlan, motion: Motion) => Uint8Array;

@@ -2,9 +2,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StoredError } from '../protocol/errors.js';
-
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+import type { StoredError } from '../spec/errors.js';
+import type { JobState } from '../spec/wire.js';
 
 export interface JobRow {
   id: string;

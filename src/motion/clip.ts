@@ -1,17 +1,7 @@
 /** The motion data type every adapter returns and the pipeline transforms: dense frames on one skeleton. */
-import { forwardKinematics, type Skeleton } from './skeleton.js';
+import { forwardKinematics } from './skeleton.js';
+import type { Clip, Skeleton } from '../spec/motion.js';
 import { IDENTITY, qset } from './quat.js';
-
-export interface Clip {
-  /** Frames per second of the dense samples. */
-  fps: number;
-  numFrames: number;
-  jointCount: number;
-  /** Local rotations measured from a world-aligned rest, [frame][joint][x,y,z,w]. */
-  rotations: Float64Array;
-  /** World position of the root joint per frame, [frame][x,y,z], metres, +Y up. */
-  rootPositions: Float64Array;
-}
 
 /** A clip holding the rest pose, the root at its rest position. */
 export function restClip(s: Skeleton, numFrames: number, fps: number): Clip {

@@ -1,8 +1,9 @@
 /** Composition of per-segment clips into one timeline: heading/position alignment, boundary blends and bridges. */
-import { allocClip, type Clip } from './clip.js';
+import { allocClip } from './clip.js';
+import { type Clip } from '../spec/motion.js';
 import { qget, qmul, qrotate, qset, qy, qyaw, smoothstep } from './quat.js';
 import { keepHemisphere, slerpInto } from './resample.js';
-import type { Skeleton } from './skeleton.js';
+import type { Skeleton } from '../spec/motion.js';
 
 export interface Composition {
   /** All segments on one timeline; numFrames is the sum of the segments' frames. */

@@ -1,8 +1,8 @@
 /** Reads provider animation files (GLB, or glTF JSON with embedded data: URIs) into clips on the file's own skeleton, in the protocol's convention. */
-import { GatewayError } from '../protocol/errors.js';
-import type { Clip } from './clip.js';
+import { GatewayError } from '../spec/errors.js';
+import type { Clip } from '../spec/motion.js';
 import { qinv, qmul, qnormalize, qslerp, type Quat, type Vec3 } from './quat.js';
-import type { Skeleton } from './skeleton.js';
+import type { Skeleton } from '../spec/motion.js';
 
 export interface DecodeOptions {
   /** Frame rate of the returned clips. */

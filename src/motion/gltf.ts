@@ -1,9 +1,9 @@
 /** The glTF 2.0 encoder of MMCP answers (skeleton nodes, skin, one dense animation per sample, MMCP_motion) as GLB, and its JSON twin. */
 import { randomUUID } from 'node:crypto';
 import type { GLTF } from '@gltf-transform/core';
-import type { MmcpMotion, MotionSample } from '../protocol/wire.js';
-import type { Clip } from './clip.js';
-import type { Skeleton } from './skeleton.js';
+import type { MmcpMotion, MotionSample } from '../spec/wire.js';
+import type { Clip } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 /** One sample of an answer: a clip on the request skeleton at the document's fps, and its metadata. */
 export interface EncodeSample {

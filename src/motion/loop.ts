@@ -1,7 +1,7 @@
 /** Seamless cycles: the last frame's rotations equal the first's, the root keeps its travel. */
-import type { Clip } from './clip.js';
+import type { Clip } from '../spec/motion.js';
 import { qdot, qget, qinv, qmul, qnormalize, qset, qslerp, type Quat } from './quat.js';
-import type { Skeleton } from './skeleton.js';
+import type { Skeleton } from '../spec/motion.js';
 
 /**
  * Makes `clip` a seamless cycle: each joint's mismatch between the last and the first frame is spread

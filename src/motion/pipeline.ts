@@ -3,10 +3,11 @@
  * the segments on one timeline, bring the motion onto the request skeleton, close loops, clean foot skate,
  * apply constraints, detect foot contacts, fit the trajectory and encode the answer as GLB. Each step is a small function of its own module; this file only orders them.
  */
-import type { GenerationPlan, Motion, SampleMotion } from '../adapters/contract.js';
-import { SERVED_VERSION } from '../protocol/validate.js';
-import { GatewayError } from '../protocol/errors.js';
-import type { Clip } from './clip.js';
+import type { GenerationPlan } from '../spec/plan.js';
+import type { Motion, SampleMotion } from '../spec/motion.js';
+import { SERVED_VERSION } from '../spec/version.js';
+import { GatewayError } from '../spec/errors.js';
+import type { Clip } from '../spec/motion.js';
 import { composeSegments } from './compose.js';
 import { footContacts } from './contacts.js';
 import { encodeGlb, type EncodeSample } from './gltf.js';
@@ -17,7 +18,8 @@ import { contactJoints, mapHumanoid, type HumanoidMap } from './humanoid.js';
 import { makeLoop } from './loop.js';
 import { fitTrajectory } from './trajectory.js';
 import { retarget } from './retarget.js';
-import { skeletonFromWire, type Skeleton } from './skeleton.js';
+import { skeletonFromWire } from './skeleton.js';
+import { type Skeleton } from '../spec/motion.js';
 
 /** Segment clips at the plan's fps with exactly each segment's frames, composed on one timeline. */
 export function composeSample(plan: GenerationPlan, skeleton: Skeleton, sample: SampleMotion): Clip {

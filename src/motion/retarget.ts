@@ -3,7 +3,8 @@
  * points (rest-pose differences compensated), the root travels scaled by hip height, and the feet are
  * re-planted with two-bone IK wherever the source's feet are in contact.
  */
-import { allocClip, type Clip } from './clip.js';
+import { allocClip } from './clip.js';
+import { type Clip } from '../spec/motion.js';
 import { contactRuns, footContacts } from './contacts.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
 import { solveTwoBone } from './ik.js';
@@ -11,7 +12,8 @@ import {
   IDENTITY, qfromTo, qget, qinv, qmul, qnormalize, qrotate, qset, qslerp, smoothstep, vadd, vget, vlen, vscale,
   vset, vsub, type Quat, type Vec3,
 } from './quat.js';
-import { childrenOf, forwardKinematics, restFloor, restPositions, type Skeleton } from './skeleton.js';
+import { childrenOf, forwardKinematics, restFloor, restPositions } from './skeleton.js';
+import { type Skeleton } from '../spec/motion.js';
 
 export interface RetargetOptions {
   /** Re-plant the feet where the source's feet are planted, and keep them above the floor (default true). */

@@ -1,31 +1,13 @@
 /** The internal skeleton: joints in parent-first order with world-axis rest offsets, and forward kinematics. */
 import { IDENTITY, qmul, qnormalize, qrotate, qset, qget, vget, vset, type Quat, type Vec3 } from './quat.js';
-
-export interface Skeleton {
-  /** Joint names, parents always before children. */
-  readonly names: readonly string[];
-  /** Parent index per joint; -1 for the root (index 0). */
-  readonly parents: Int32Array;
-  /** Rest position minus parent's rest position, along world axes (J×3); the root's is its rest position. */
-  readonly offsets: Float64Array;
-  /** Local rest rotations as sent on the wire (J×4); identity for protocol-1.2 skeletons. */
-  readonly restRotations: Float64Array;
-}
-
-/** A joint as it appears on the wire (see schemas/skeleton.schema.json). */
-export interface WireJoint {
-  name: string;
-  parent: string | null;
-  rest_translation: number[];
-  rest_rotation?: number[];
-  display_name?: string;
-}
+import type { Skeleton } from '../spec/motion.js';
+import type { Joint } from '../spec/wire.js';
 
 /**
  * Builds a Skeleton from wire joints that already passed topology checks (one root, parents first).
  * Rest rotations are normalized.
  */
-export function skeletonFromWire(joints: readonly WireJoint[]): Skeleton {
+export function skeletonFromWire(joints: readonly Joint[]): Skeleton {
   const names = joints.map((j) => j.name);
   const index = new Map(names.map((n, i) => [n, i]));
   const parents = new Int32Array(joints.length);
@@ -40,14 +22,18 @@ export function skeletonFromWire(joints: readonly WireJoint[]): Skeleton {
 }
 
 /** The wire form of a skeleton (identity rest rotations are written out explicitly). */
-export function skeletonToWire(s: Skeleton): { joints: WireJoint[]; coordinate_system: 'right_handed_y_up'; units: 'meters' } {
+export function skeletonToWire(s: Skeleton): { joints: Joint[]; coordinate_system: 'right_handed_y_up'; units: 'meters' } {
   return {
-    joints: s.names.map((name, i) => ({
-      name,
-      parent: s.parents[i] < 0 ? null : s.names[s.parents[i]],
-      rest_translation: vget(s.offsets, i).map(round6),
-      rest_rotation: qget(s.restRotations, i).map(round6),
-    })),
+    joints: s.names.map((name, i) => {
+      const [x, y, z] = vget(s.offsets, i);
+      const [qx, qy, qz, qw] = qget(s.restRotations, i);
+      return {
+        name,
+        parent: s.parents[i] < 0 ? null : s.names[s.parents[i]],
+        rest_translation: [round6(x), round6(y), round6(z)],
+        rest_rotation: [round6(qx), round6(qy), round6(qz), round6(qw)],
+      };
+    }),
     coordinate_system: 'right_handed_y_up',
     units: 'meters',
   };

@@ -1,9 +1,10 @@
 /** The MMCP `trajectory` extension: the root's ground-plane travel fitted with the simplest of still / line / arc. */
-import type { Clip } from './clip.js';
+import type { Clip } from '../spec/motion.js';
 import { contactRuns, footContacts } from './contacts.js';
 import type { HumanoidMap } from './humanoid.js';
 import { qget, qyaw } from './quat.js';
-import { forwardKinematics, type Skeleton } from './skeleton.js';
+import { forwardKinematics } from './skeleton.js';
+import { type Skeleton } from '../spec/motion.js';
 
 /** A model is accepted when its RMS error is under this (m). */
 export const TRAJECTORY_TOLERANCE_M = 0.05;

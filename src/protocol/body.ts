@@ -1,5 +1,5 @@
 /** Turns the raw bytes of a request body into JSON, refusing invalid UTF-8, deep nesting and non-finite numbers. */
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../spec/errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 

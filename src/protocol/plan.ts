@@ -1,7 +1,8 @@
 /** Turns a validated request into the GenerationPlan adapters and the motion pipeline work from. */
 import { createHash, randomInt } from 'node:crypto';
-import type { GenerationPlan, ModelSpec, PlannedSegment } from '../adapters/contract.js';
-import type { GenerateRequest } from './wire.js';
+import type { GenerationPlan, PlannedSegment } from '../spec/plan.js';
+import type { ModelCapabilities as ModelCapabilities } from '../spec/wire.js';
+import type { GenerateRequest } from '../spec/wire.js';
 import { segmentFrames } from './validate.js';
 
 /** A fresh seed for requests that do not give one (stored with the job, so a resumed job is the same job). */
@@ -15,7 +16,7 @@ export function deriveSeed(seed: number, ...parts: Array<string | number>): numb
   return h.readUInt32LE(0) & 0x7fffffff;
 }
 
-export function buildPlan(request: GenerateRequest, model: ModelSpec, provider: string, seed: number): GenerationPlan {
+export function buildPlan(request: GenerateRequest, model: ModelCapabilities, provider: string, seed: number): GenerationPlan {
   const fps = request.timing?.fps ?? model.fps;
   const options = request.options ?? {};
   const segments: PlannedSegment[] = [];
@@ -61,7 +62,7 @@ export function buildPlan(request: GenerateRequest, model: ModelSpec, provider: 
  * The request with defaults made explicit, so equivalent requests share a result-cache key
  * (e.g. an omitted num_samples and num_samples: 1).
  */
-export function normalizedRequest(request: GenerateRequest, model: ModelSpec): Record<string, unknown> {
+export function normalizedRequest(request: GenerateRequest, model: ModelCapabilities): Record<string, unknown> {
   const o = request.options ?? {};
   return {
     ...request,

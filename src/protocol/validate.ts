@@ -2,12 +2,10 @@
  * The MMCP validation order for one request: schema and shape (422), then version, model, skeleton,
  * segments, references and loop, constraints, limits (400) — the first failure answers.
  */
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../spec/errors.js';
+import { SUPPORTED_MAJORS } from '../spec/version.js';
 import { describeErrors, validators, type SchemaIssue } from './schemas.js';
-import type { Constraint, GenerateRequest, Joint, ModelCapabilities, Segment } from './wire.js';
-
-export const SUPPORTED_MAJORS = ['1'] as const;
-export const SERVED_VERSION = '1.2';
+import type { Constraint, GenerateRequest, Joint, ModelCapabilities, Segment } from '../spec/wire.js';
 
 /** Where validation finds the models (the adapter registry implements it). */
 export interface ModelCatalog {

@@ -2,8 +2,8 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import type { Adapter } from '../adapters/contract.js';
-import { AdapterRegistry, createAdapters } from '../adapters/registry.js';
+import type { Adapter } from '../spec/adapter.js';
+import { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
 import { IdempotencyKeys } from '../jobs/idempotency.js';
 import { JobRunner, type Renderer } from '../jobs/runner.js';
@@ -38,7 +38,8 @@ export interface Gateway extends GatewayContext {
 export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
   const log = opts.logger ?? createLogger(config.logLevel);
   const store = new Store(config.dbPath);
-  const registry = new AdapterRegistry(opts.adapters ?? createAdapters(config));
+  const adapters = opts.adapters ?? config.providers.map((p) => p.definition.create(p.config));
+  const registry = new AdapterRegistry(adapters, { max_request_bytes: config.maxRequestBytes, max_batch_size: config.maxBatchSize });
   const metrics = new Metrics(opts.defaultMetrics ?? false);
   const runner = new JobRunner(store, registry, config, log, opts.render ?? renderMotion, (model, state) => metrics.jobsFinished.inc({ model, state }));
   const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);

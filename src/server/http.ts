@@ -1,6 +1,7 @@
 /** HTTP plumbing shared by the routes: reading bodies under a size cap, and rendering the error envelope. */
 import type { Request, Response } from 'express';
-import { GatewayError, asGatewayError, type ErrorEnvelopeBody } from '../protocol/errors.js';
+import { GatewayError, asGatewayError } from '../spec/errors.js';
+import type { ErrorEnvelope } from '../spec/wire.js';
 
 /**
  * Reads the raw body. Refuses it with 413 from Content-Length before reading, or while counting the bytes
@@ -55,7 +56,7 @@ export function sendError(res: Response, err: unknown, extraHeaders: Record<stri
     res.destroy();
     return;
   }
-  const body: ErrorEnvelopeBody = g.toEnvelope();
+  const body: ErrorEnvelope = g.toEnvelope();
   res.status(g.status);
   if (g.retryAfterS !== undefined && (g.status === 429 || g.status === 503 || g.retryable)) res.setHeader('Retry-After', String(Math.ceil(g.retryAfterS)));
   for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);

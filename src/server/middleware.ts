@@ -1,7 +1,7 @@
 /** Request-wide middleware: request ids, access logs and metrics, gateway authentication, the final error handler. */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { GatewayError } from '../protocol/errors.js';
+import { GatewayError } from '../spec/errors.js';
 import type { GatewayContext } from './context.js';
 import { sendError } from './http.js';
 

@@ -1,6 +1,6 @@
 /** Builds the OpenAPI 3.1 document of the gateway from the wire schemas (no second copy of any shape). */
 import { flattenComponents, loadSchemas } from '../protocol/schema-files.js';
-import { SERVED_VERSION } from '../protocol/validate.js';
+import { SERVED_VERSION } from '../spec/version.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref('ErrorEnvelope') } } });

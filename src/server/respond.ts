@@ -1,6 +1,6 @@
 /** Answers for a job in the MMCP way: 200 with glTF, the error envelope, or 202 with Location and Retry-After. */
 import type { Response } from 'express';
-import { GatewayError } from '../protocol/errors.js';
+import { GatewayError } from '../spec/errors.js';
 import { glbToJson } from '../motion/gltf.js';
 import type { JobRow } from '../jobs/store.js';
 import type { JobRunner } from '../jobs/runner.js';

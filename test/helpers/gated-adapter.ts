@@ -2,7 +2,9 @@
  * A provider for runner tests: it wraps the procedural model behind a gate the test opens, so a job stays
  * "running at the provider" exactly as long as the test needs (no sleeps), and it counts every call.
  */
-import type { Adapter, Checkpoint, GenerationPlan, JobContext, ModelSpec, Step } from '../../src/adapters/contract.js';
+import type { Adapter, Checkpoint, JobContext, Step } from '../../src/spec/adapter.js';
+import type { GenerationPlan } from '../../src/spec/plan.js';
+import type { ModelCapabilities as ModelCapabilities } from '../../src/spec/wire.js';
 import { createProceduralAdapter } from '../../src/adapters/procedural/index.js';
 
 export interface GatedAdapter extends Adapter {
@@ -16,7 +18,7 @@ export interface GatedAdapter extends Adapter {
 export interface GatedOptions {
   modelId?: string;
   /** Capabilities that differ from the procedural model's. */
-  caps?: Partial<ModelSpec>;
+  caps?: Partial<ModelCapabilities>;
   /** Share call counts and the gate across gateway restarts. */
   shared?: { calls: GatedAdapter['calls']; gate: { open: boolean } };
   open?: boolean;
@@ -25,7 +27,7 @@ export interface GatedOptions {
 export function createGatedAdapter(opts: GatedOptions = {}): GatedAdapter {
   const inner = createProceduralAdapter();
   const base = inner.models()[0];
-  const model: ModelSpec = { ...base, id: opts.modelId ?? 'gated', supports_async: true, ...opts.caps };
+  const model: ModelCapabilities = { ...base, id: opts.modelId ?? 'gated', supports_async: true, ...opts.caps };
   const shared = opts.shared;
   const calls = shared?.calls ?? { start: 0, advance: 0, cancel: 0 };
   const gate = shared?.gate ?? { open: opts.open ?? false };
@@ -59,7 +61,7 @@ export function createGatedAdapter(opts: GatedOptions = {}): GatedAdapter {
       calls.advance++;
       for (const l of listeners.splice(0)) l();
       if (!gate.open) {
-        const polls = Number(checkpoint.polls) + 1;
+        const polls = Number((checkpoint as { polls?: number }).polls) + 1;
         return { kind: 'pending', checkpoint: { ...checkpoint, polls }, progress: Math.min(0.9, polls / 10), queuePosition: 2, waitMs: 20 };
       }
       return inner.advance({ ...plan, model: base }, {}, ctx);

@@ -8,7 +8,7 @@ import { footContacts, footDrift } from '../../src/motion/contacts.js';
 import { mapHumanoid } from '../../src/motion/humanoid.js';
 import { qangle, qget, qx, qyaw, vget } from '../../src/motion/quat.js';
 import { restFloor, restPositions } from '../../src/motion/skeleton.js';
-import type { Constraint } from '../../src/protocol/wire.js';
+import type { Constraint } from '../../src/spec/wire.js';
 
 const map = mapHumanoid(S);
 const J = S.names.length;

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { contactJoints, humanoidRoles, mapHumanoid, parseJointName, type HumanoidMap } from '../../src/motion/humanoid.js';
 import { qrotate, qy } from '../../src/motion/quat.js';
-import { skeletonFromWire, type Skeleton, type WireJoint } from '../../src/motion/skeleton.js';
-import { GatewayError } from '../../src/protocol/errors.js';
+import { skeletonFromWire } from '../../src/motion/skeleton.js';
+import { type Skeleton } from '../../src/spec/motion.js';
+import { type Joint as WireJoint } from '../../src/spec/wire.js';
+import { GatewayError } from '../../src/spec/errors.js';
 import { FIXTURE_NAMES, FIXTURE_RIGS, fixtureSkeleton, namelessLabels, type FixtureName } from '../fixtures/skeletons/index.js';
 
 /** Role → joint name, as the tests state the truth. */

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, GatewayError, type ErrorId } from '../../src/protocol/errors.js';
+import { CATALOGUE, GatewayError, type ErrorId } from '../../src/spec/errors.js';
 import { validators } from '../../src/protocol/schemas.js';
 import { ERRORS_DOC, renderErrorDocs } from '../../scripts/gen-error-docs.js';
 import { generateWireTypes } from '../../scripts/gen-types.js';
@@ -39,7 +39,7 @@ describe('error catalogue', () => {
 });
 
 describe('wire types', () => {
-  it('are generated from the schemas (src/protocol/wire.ts is current)', async () => {
-    expect(readFileSync('src/protocol/wire.ts', 'utf8')).toBe(await generateWireTypes());
+  it('are generated from the schemas (src/spec/wire.ts is current)', async () => {
+    expect(readFileSync('src/spec/wire.ts', 'utf8')).toBe(await generateWireTypes());
   });
 });

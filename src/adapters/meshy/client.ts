@@ -1,7 +1,7 @@
 /** The Meshy HTTP client: rigging and animation tasks, their SSE streams and their files, with retries where a retry is safe. */
 import { request, type Dispatcher } from 'undici';
-import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../http/client.js';
-import { ProviderCallError } from '../http/errors.js';
+import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../kit/http.js';
+import { ProviderCallError } from '../kit/errors.js';
 import { isQueueFull } from './errors.js';
 
 export type TaskStatus = 'PENDING' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';

@@ -3,8 +3,8 @@
  * FAILED/CANCELED task with its `task_error.type`/`code`) into an error of the gateway's catalogue, with
  * the provider's origin kept in `details`. First matching row wins; a test walks every row.
  */
-import { ProviderCallError, sanitizeProviderText, type ProviderFailureKind } from '../http/errors.js';
-import { GatewayError, type ErrorId } from '../../protocol/errors.js';
+import { ProviderCallError, sanitizeProviderText, type ProviderFailureKind } from '../kit/errors.js';
+import { GatewayError, type ErrorId } from '../../spec/errors.js';
 
 /** What the adapter was doing when the failure happened. */
 export type MeshyStage = 'rig' | 'animate' | 'poll' | 'download' | 'cancel';

@@ -3,7 +3,8 @@
  * idles, dances) are trimmed or looped with the root carried forward cycle after cycle; one-shots
  * (attacks, jumps, gestures) are time-scaled within ±25 % and then trimmed or held on their last pose.
  */
-import { allocClip, type Clip } from '../../motion/clip.js';
+import { allocClip } from '../../motion/clip.js';
+import { type Clip } from '../../spec/motion.js';
 import { smoothstep } from '../../motion/quat.js';
 import { keepHemisphere, slerpInto } from '../../motion/resample.js';
 import type { MeshyAction } from './library.js';

@@ -3,14 +3,17 @@
  * humanoid rigged once, and come back as clips on Meshy's rig for the pipeline to compose, constrain
  * and retarget. Read top to bottom: model, start (selection), advance (rig → submit → follow → deliver), cancel.
  */
-import type { MeshyConfig } from '../../config.js';
+import { readMeshyConfig, type MeshyConfig } from './config.js';
 import { decodeAnimationFile } from '../../motion/decode.js';
-import type { Clip } from '../../motion/clip.js';
+import type { Clip } from '../../spec/motion.js';
 import { IDENTITY, qset } from '../../motion/quat.js';
-import type { Skeleton } from '../../motion/skeleton.js';
-import { GatewayError } from '../../protocol/errors.js';
-import type { Adapter, AdapterStore, Checkpoint, GenerationPlan, JobContext, Logger, ModelSpec, Readiness, SampleMotion, Step, Understanding } from '../contract.js';
-import { ProviderCallError } from '../http/errors.js';
+import type { Skeleton } from '../../spec/motion.js';
+import { GatewayError } from '../../spec/errors.js';
+import type { Adapter, AdapterStore, Checkpoint, JobContext, Logger, ProviderDefinition, Readiness, Step } from '../../spec/adapter.js';
+import type { GenerationPlan } from '../../spec/plan.js';
+import type { ModelCapabilities as ModelCapabilities } from '../../spec/wire.js';
+import type { SampleMotion, Understanding } from '../../spec/motion.js';
+import { ProviderCallError } from '../kit/errors.js';
 import { MeshyClient, resultOf, type CallScope, type MeshyClientOptions, type MeshyTask } from './client.js';
 import { asMeshyError, isQueueFull, isRigRefused, meshyError, ruleFor, type MeshyFailure } from './errors.js';
 import { closeLoop, fitClip, isCyclic } from './fit.js';
@@ -48,7 +51,7 @@ export interface MeshyDeps {
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** This model's entry of GET /capabilities. */
-export function meshyCapabilities(): ModelSpec {
+export function meshyCapabilities(): ModelCapabilities {
   return {
     id: MESHY_MODEL_ID,
     description: 'Meshy animation library: about 680 motion-captured clips (walks, runs, fights, dances, daily actions) on a Meshy-rigged humanoid. Each prompt is matched to a library action (reported in x_understood); extensions.meshy.action_id picks one explicitly.',
@@ -122,7 +125,7 @@ class MeshyAdapter implements Adapter {
     this.streams = new TaskStreams(this.client, this.log, { idleMs: deps.streamIdleMs ?? 60_000 });
   }
 
-  models(): ModelSpec[] {
+  models(): ModelCapabilities[] {
     return [this.spec];
   }
 
@@ -449,3 +452,11 @@ export function createMeshyAdapter(config: MeshyConfig, deps: MeshyDeps = {}): A
 }
 
 
+
+/** Configured by MESHY_API_KEY and a rig or character (see ./config.ts). */
+export const meshyProvider: ProviderDefinition<MeshyConfig> = {
+  provider: MESHY_PROVIDER,
+  envPrefix: 'MESHY_',
+  readConfig: readMeshyConfig,
+  create: (config) => createMeshyAdapter(config),
+};

@@ -3,8 +3,8 @@
  * that produce them (one per distinct action: a clip used twice is paid once). This is the checkpoint
  * every later step works from.
  */
-import type { GenerationPlan, PlannedSegment } from '../contract.js';
-import { GatewayError } from '../../protocol/errors.js';
+import type { GenerationPlan, PlannedSegment } from '../../spec/plan.js';
+import { GatewayError } from '../../spec/errors.js';
 import { RIG_BASIC_ACTIONS, type ActionLibrary, type MeshyAction } from './library.js';
 import { chooseActions, inplaceTwin, type ChosenAction } from './select.js';
 
@@ -123,7 +123,8 @@ export function planJob(plan: GenerationPlan, lib: ActionLibrary): MeshyCheckpoi
 }
 
 /** Reads a stored checkpoint (written by planJob and the steps after it). */
-export function readCheckpoint(cp: Record<string, unknown>): MeshyCheckpoint {
+export function readCheckpoint(checkpoint: object): MeshyCheckpoint {
+  const cp = checkpoint as Partial<MeshyCheckpoint>;
   if (cp.v !== 1 || !Array.isArray(cp.picks) || !Array.isArray(cp.tasks)) {
     throw new GatewayError('MG-SRV-001', 'The job\'s Meshy checkpoint is unreadable.');
   }

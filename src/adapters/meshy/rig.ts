@@ -1,5 +1,5 @@
 /** The skeleton Meshy's auto-rigger gives a humanoid, as this model's canonical skeleton (wire form). */
-import type { Skeleton as WireSkeleton } from '../../protocol/wire.js';
+import type { Skeleton as WireSkeleton } from '../../spec/wire.js';
 
 type Row = [name: string, parent: string | null, x: number, y: number, z: number];
 

@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { MeshyConfig } from '../../config.js';
-import { GatewayError } from '../../protocol/errors.js';
-import type { AdapterStore, Logger } from '../contract.js';
-import { ProviderCallError } from '../http/errors.js';
+import type { MeshyConfig } from './config.js';
+import { GatewayError } from '../../spec/errors.js';
+import type { AdapterStore, Logger } from '../../spec/adapter.js';
+import { ProviderCallError } from '../kit/errors.js';
 import { resultOf, type CallScope, type MeshyClient, type MeshyTask } from './client.js';
 import { asMeshyError, isQueueFull, meshyError } from './errors.js';
 import type { TaskSlots } from './slots.js';

@@ -3,7 +3,7 @@
  * is matched against action names, categories and a synonym table, deterministically, and a prompt that
  * matches nothing well is refused with close alternatives rather than answered with an arbitrary clip.
  */
-import { GatewayError } from '../../protocol/errors.js';
+import { GatewayError } from '../../spec/errors.js';
 import type { ActionLibrary, MeshyAction } from './library.js';
 
 /** Below this score a prompt is refused (MG-PRO-014). */

@@ -3,7 +3,7 @@
  * keeping the latest state for the next step of the job. A stream that drops, goes silent or reports
  * an error is not reopened: that task falls back to polling. Nothing here is needed to resume a job.
  */
-import type { Logger } from '../contract.js';
+import type { Logger } from '../../spec/adapter.js';
 import { TERMINAL, type MeshyClient, type MeshyTask, type TaskKind } from './client.js';
 
 export interface SseEvent {

@@ -1,5 +1,6 @@
 /** One segment of one sample: reads the prompt, draws the sample's variation, runs the motion's generator. */
-import type { PlannedSegment, Understanding } from '../contract.js';
+import type { PlannedSegment } from '../../spec/plan.js';
+import type { Understanding } from '../../spec/motion.js';
 import type { Generated } from './generated.js';
 import { MOTIONS } from './motions/index.js';
 import { understand, type Modifiers, type MotionId, type PromptUnderstanding } from './prompt.js';

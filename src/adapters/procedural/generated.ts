@@ -1,5 +1,5 @@
 /** What every motion generator receives and returns. */
-import type { Clip } from '../../motion/clip.js';
+import type { Clip } from '../../spec/motion.js';
 import type { Plant } from './feet.js';
 import type { Modifiers } from './prompt.js';
 import type { Rng } from './random.js';

@@ -2,58 +2,28 @@
  * The embedded procedural motion model: an offline, deterministic adapter that turns prompts into
  * hand-crafted, foot-driven motion on its own 22-joint canonical skeleton. No network, no state, one step.
  */
-import type { Adapter, Checkpoint, GenerationPlan, ModelSpec, SampleMotion, Step } from '../contract.js';
-import { GatewayError } from '../../protocol/errors.js';
-import type { ModelCapabilities } from '../../protocol/wire.js';
+import type { Adapter, ProviderDefinition, Step } from '../../spec/adapter.js';
+import { GatewayError } from '../../spec/errors.js';
+import type { SampleMotion } from '../../spec/motion.js';
+import type { GenerationPlan } from '../../spec/plan.js';
+import type { ModelCapabilities } from '../../spec/wire.js';
+import { defineModel, type ModelLimits } from '../kit/model.js';
 import { generateSegment } from './generate.js';
 import { CONTACT_JOINTS, PROCEDURAL_SKELETON, proceduralSkeletonWire } from './skeleton.js';
 
 export const PROCEDURAL_PROVIDER = 'procedural';
 export const PROCEDURAL_MODEL_ID = 'procedural';
-export const PROCEDURAL_FPS = 30;
+const PROCEDURAL_FPS = 30;
 
 export interface ProceduralAdapterOptions {
   /** Another model id (e.g. to run two differently-flagged copies side by side). */
   modelId?: string;
   /** Capability fields to override (flags, limits, description); the skeleton and fps stay the model's. */
-  capabilities?: Partial<Omit<ModelCapabilities, 'canonical_skeleton' | 'fps' | 'limits'>> & { limits?: Partial<ModelCapabilities['limits']> };
+  capabilities?: Partial<Omit<ModelCapabilities, 'canonical_skeleton' | 'fps' | 'limits'>> & { limits?: Partial<ModelLimits> };
 }
 
-/** The model's entry of GET /capabilities. */
-export function proceduralCapabilities(opts: ProceduralAdapterOptions = {}): ModelCapabilities {
-  const { limits, ...flags } = opts.capabilities ?? {};
-  return {
-    id: opts.modelId ?? PROCEDURAL_MODEL_ID,
-    description: 'Built-in procedural motion model: 31 foot-driven motions (walk, run, jump, wave, sit, turn, dance…) recognised from English prompts; deterministic per seed.',
-    provider: PROCEDURAL_PROVIDER,
-    fps: PROCEDURAL_FPS,
-    supports_retargeting: true,
-    supports_async: true,
-    supports_segment_seed: true,
-    supports_loop: true,
-    supports_trajectory: true,
-    supports_batch: true,
-    supports_motion_reference_mixed: false,
-    supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
-    supported_segments: ['text', 'unconditioned'],
-    supported_guidance_types: [],
-    predicted_contact_joints: [...CONTACT_JOINTS],
-    native_clip_seconds: 30,
-    chunking: 'none',
-    recommended_max_duration_seconds: 30,
-    ...flags,
-    canonical_skeleton: proceduralSkeletonWire(),
-    limits: {
-      max_duration_seconds: 30,
-      max_num_samples: 16,
-      max_constraints_per_request: 64,
-      max_prompt_length: 1000,
-      max_request_bytes: 1048576,
-      max_batch_size: 16,
-      ...limits,
-    },
-  };
-}
+/** Nothing runs between calls, so the checkpoint holds nothing. */
+type ProceduralCheckpoint = Record<string, never>;
 
 /** Generates every sample of a plan at once (a 10 s, 8-sample request takes a few tens of milliseconds). */
 export function generatePlan(plan: GenerationPlan): SampleMotion[] {
@@ -69,26 +39,61 @@ export function generatePlan(plan: GenerationPlan): SampleMotion[] {
   return samples;
 }
 
-export function createProceduralAdapter(opts: ProceduralAdapterOptions = {}): Adapter {
-  const model: ModelSpec = proceduralCapabilities(opts);
-  return {
-    provider: PROCEDURAL_PROVIDER,
-    models: () => [model],
-    readiness: () => ({ ready: true }),
-    async start(plan: GenerationPlan): Promise<Checkpoint> {
-      const supported = plan.model.supported_segments ?? model.supported_segments;
-      const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned');
-      if (bad) {
-        throw new GatewayError('MG-PRO-006', undefined, { details: { segment: bad.index, type: bad.type, supported_segments: supported } });
-      }
-      // Nothing to submit: the whole job happens in the first advance().
-      return {};
-    },
-    async advance(plan: GenerationPlan): Promise<Step> {
-      return { kind: 'done', motion: { skeleton: PROCEDURAL_SKELETON, samples: generatePlan(plan) } };
-    },
-    async cancel(): Promise<void> {
-      // Nothing runs between calls, so there is nothing to stop.
-    },
-  };
+class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
+  readonly provider = PROCEDURAL_PROVIDER;
+  private readonly model: ModelCapabilities;
+
+  constructor(opts: ProceduralAdapterOptions) {
+    const { limits, ...flags } = opts.capabilities ?? {};
+    this.model = defineModel({
+      id: opts.modelId ?? PROCEDURAL_MODEL_ID,
+      description: 'Built-in procedural motion model: 31 foot-driven motions (walk, run, jump, wave, sit, turn, dance…) recognised from English prompts; deterministic per seed.',
+      provider: PROCEDURAL_PROVIDER,
+      fps: PROCEDURAL_FPS,
+      supports_segment_seed: true,
+      supports_batch: true,
+      predicted_contact_joints: [...CONTACT_JOINTS],
+      native_clip_seconds: 30,
+      ...flags,
+      canonical_skeleton: proceduralSkeletonWire(),
+      limits,
+    });
+  }
+
+  models(): ModelCapabilities[] {
+    return [this.model];
+  }
+
+  readiness() {
+    return { ready: true };
+  }
+
+  async start(plan: GenerationPlan): Promise<ProceduralCheckpoint> {
+    const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned');
+    if (bad) {
+      throw new GatewayError('MG-PRO-006', undefined, { details: { segment: bad.index, type: bad.type, supported_segments: this.model.supported_segments } });
+    }
+    // Nothing to submit: the whole job happens in the first advance().
+    return {};
+  }
+
+  async advance(plan: GenerationPlan): Promise<Step<ProceduralCheckpoint>> {
+    return { kind: 'done', motion: { skeleton: PROCEDURAL_SKELETON, samples: generatePlan(plan) } };
+  }
+
+  async cancel(): Promise<void> {
+    // Nothing runs between calls, so there is nothing to stop.
+  }
 }
+
+export function createProceduralAdapter(opts: ProceduralAdapterOptions = {}): Adapter<ProceduralCheckpoint> {
+  return new ProceduralAdapter(opts);
+}
+
+/** Always configured: the model needs no account and no variables. */
+export const proceduralProvider: ProviderDefinition<ProceduralAdapterOptions> = {
+  provider: PROCEDURAL_PROVIDER,
+  envPrefix: 'PROCEDURAL_',
+  readConfig: () => ({}),
+  create: (options) => createProceduralAdapter(options),
+};

@@ -3,12 +3,13 @@
  * hips are, how the spine, head and arms bend, and where each foot is. Legs are solved with two-bone IK
  * toward the feet (so planted feet stay exactly where they are); hands may reach targets the same way.
  */
-import type { Clip } from '../../motion/clip.js';
+import type { Clip } from '../../spec/motion.js';
 import { solveTwoBone, type TwoBoneChain, type TwoBoneOptions } from '../../motion/ik.js';
 import {
   IDENTITY, qget, qinv, qmul, qrotate, qset, qslerp, qx, qy, qz, vget, type Quat, type Vec3,
 } from '../../motion/quat.js';
-import { skeletonFromWire, type Skeleton } from '../../motion/skeleton.js';
+import { skeletonFromWire } from '../../motion/skeleton.js';
+import { type Skeleton } from '../../spec/motion.js';
 import { smin } from './curves.js';
 import type { FootPose } from './feet.js';
 import { ARM, JOINT, JOINT_COUNT, LEG, PROCEDURAL_SKELETON, REST } from './skeleton.js';

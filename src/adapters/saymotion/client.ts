@@ -4,8 +4,8 @@
  * failures. Answers are checked for the shape the adapter needs; anything else is a parse failure.
  */
 import type { Dispatcher } from 'undici';
-import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../http/client.js';
-import { ProviderCallError } from '../http/errors.js';
+import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../kit/http.js';
+import { ProviderCallError } from '../kit/errors.js';
 import { isSessionRefusal, PROVIDER } from './errors.js';
 import { SayMotionSession, COOKIE_NAME, type SessionCookie } from './session.js';
 

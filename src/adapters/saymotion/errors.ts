@@ -3,8 +3,8 @@
  * transport failure, or a job that went astray) into an error of the gateway's catalogue, keeping the
  * provider's origin in `details`.
  */
-import { GatewayError, asGatewayError, type ErrorId } from '../../protocol/errors.js';
-import { ProviderCallError, sanitizeProviderText } from '../http/errors.js';
+import { GatewayError, asGatewayError, type ErrorId } from '../../spec/errors.js';
+import { ProviderCallError, sanitizeProviderText } from '../kit/errors.js';
 
 export const PROVIDER = 'saymotion';
 

@@ -4,13 +4,17 @@
  * DeepMotion rig; every step is resumable from the checkpoint, whose rids are saved before anything else.
  */
 import type { Dispatcher } from 'undici';
-import type { Adapter, Checkpoint, GenerationPlan, JobContext, Logger, ModelSpec, SampleMotion, Step } from '../contract.js';
-import type { SayMotionConfig } from '../../config.js';
-import { restClip, type Clip } from '../../motion/clip.js';
-import type { Skeleton } from '../../motion/skeleton.js';
-import { GatewayError } from '../../protocol/errors.js';
-import { sameOrigin, withRetries } from '../http/client.js';
-import { ProviderCallError } from '../http/errors.js';
+import type { Adapter, Checkpoint, JobContext, Logger, ProviderDefinition, Step } from '../../spec/adapter.js';
+import type { GenerationPlan } from '../../spec/plan.js';
+import type { ModelCapabilities } from '../../spec/wire.js';
+import type { SampleMotion } from '../../spec/motion.js';
+import { readSayMotionConfig, type SayMotionConfig } from './config.js';
+import { restClip } from '../../motion/clip.js';
+import { type Clip } from '../../spec/motion.js';
+import type { Skeleton } from '../../spec/motion.js';
+import { GatewayError } from '../../spec/errors.js';
+import { sameOrigin, withRetries } from '../kit/http.js';
+import { ProviderCallError } from '../kit/errors.js';
 import { SayMotionClient, type DownloadLink, type RetryTuning } from './client.js';
 import { LOGIN_ENDPOINT } from './session.js';
 import { PROVIDER, isSessionRefusal, sayMotionError, toGatewayError } from './errors.js';
@@ -51,7 +55,7 @@ export interface SayMotionAdapter extends Adapter {
 }
 
 /** What a SayMotion job keeps between steps (JSON). */
-interface JobState {
+interface SayMotionCheckpoint {
   v: 1;
   numVariant: number;
   units: Unit[];
@@ -66,17 +70,17 @@ const DOWNLOAD_CONCURRENCY = 4;
 /** How long a refused login keeps the model unready before it is tried again. */
 const REFUSED_RECHECK_MS = 60_000;
 
-function parseState(cp: Checkpoint): JobState {
-  const s = structuredClone(cp) as unknown as JobState;
+function parseState(cp: Checkpoint): SayMotionCheckpoint {
+  const s = structuredClone(cp) as unknown as SayMotionCheckpoint;
   if (s.v !== 1 || !Array.isArray(s.units) || typeof s.numVariant !== 'number') {
     throw new GatewayError('MG-SRV-001', undefined, { details: { reason: 'unreadable SayMotion checkpoint' } });
   }
   return s;
 }
 
-const toCheckpoint = (s: JobState): Checkpoint => structuredClone(s) as unknown as Checkpoint;
+const toCheckpoint = (s: SayMotionCheckpoint): Checkpoint => structuredClone(s) as unknown as Checkpoint;
 
-function capabilities(maxVariants: number, fps: number): ModelSpec {
+function capabilities(maxVariants: number, fps: number): ModelCapabilities {
   return {
     id: SAYMOTION_MODEL_ID,
     description: 'DeepMotion SayMotion text-to-motion (cloud): full-body motion with fingers on a DeepMotion character, retargeted onto any humanoid skeleton.',
@@ -213,7 +217,7 @@ export function createSayMotionAdapter(config: SayMotionConfig, deps: SayMotionD
     return findSubmitted(list, unit.params, unit.submittedAt ?? 0, (rid) => rid in owned);
   }
 
-  function adopt(unit: Unit, rid: string, state: JobState, ctx: JobContext): void {
+  function adopt(unit: Unit, rid: string, state: SayMotionCheckpoint, ctx: JobContext): void {
     unit.rid = rid;
     unit.state = 'running';
     // Persist first: from here on a restart polls this rid instead of paying for another job.
@@ -227,7 +231,7 @@ export function createSayMotionAdapter(config: SayMotionConfig, deps: SayMotionD
    * list is searched before paying again. A POST whose answer was lost is looked up the same way before
    * it is retried. Returns a wait when the provider asks for more patience than one step should take.
    */
-  async function submit(unit: Unit, state: JobState, ctx: JobContext): Promise<{ waitMs: number } | undefined> {
+  async function submit(unit: Unit, state: SayMotionCheckpoint, ctx: JobContext): Promise<{ waitMs: number } | undefined> {
     if (unit.state === 'submitting') {
       const found = await recover(unit, ctx);
       if (found) return void adopt(unit, found, state, ctx);
@@ -297,7 +301,7 @@ export function createSayMotionAdapter(config: SayMotionConfig, deps: SayMotionD
   }
 
   /** Reads the poller's latest answers into the units; throws when a unit failed. */
-  async function observe(state: JobState, ctx: JobContext): Promise<void> {
+  async function observe(state: SayMotionCheckpoint, ctx: JobContext): Promise<void> {
     const running = state.units.filter((u) => u.state === 'running');
     for (const u of running) poller.watch(u.rid!);
     await poller.settled(ctx.signal);
@@ -378,7 +382,7 @@ export function createSayMotionAdapter(config: SayMotionConfig, deps: SayMotionD
   }
 
   /** Every variant of every unit, downloaded once, as clips on one rig. */
-  async function collect(state: JobState, ctx: JobContext): Promise<{ skeleton: Skeleton; results: DecodedResult[][] }> {
+  async function collect(state: SayMotionCheckpoint, ctx: JobContext): Promise<{ skeleton: Skeleton; results: DecodedResult[][] }> {
     const rids = state.units.map((u) => u.rid!);
     const results: DecodedResult[][] = [];
     for (let variant = 1; variant <= state.numVariant; variant++) {
@@ -402,7 +406,7 @@ export function createSayMotionAdapter(config: SayMotionConfig, deps: SayMotionD
   }
 
   /** One sample's clips: text segments stitched from their chunks, unconditioned ones holding the neighbouring pose. */
-  function sampleOf(plan: GenerationPlan, state: JobState, skeleton: Skeleton, decoded: DecodedResult[]): SampleMotion {
+  function sampleOf(plan: GenerationPlan, state: SayMotionCheckpoint, skeleton: Skeleton, decoded: DecodedResult[]): SampleMotion {
     const clips: Array<Clip | undefined> = [];
     const boundaries: number[][] = [];
     for (const seg of plan.segments) {
@@ -449,7 +453,7 @@ export function createSayMotionAdapter(config: SayMotionConfig, deps: SayMotionD
       if (plan.numSamples > maxVariants) {
         throw new GatewayError('MG-PRO-012', `num_samples is at most ${maxVariants} for this model.`, { details: { limit: 'max_num_samples', max: maxVariants } });
       }
-      const state: JobState = { v: 1, numVariant: plan.numSamples, units: planUnits(plan, config.characterId, plan.numSamples) };
+      const state: SayMotionCheckpoint = { v: 1, numVariant: plan.numSamples, units: planUnits(plan, config.characterId, plan.numSamples) };
       return toCheckpoint(state);
     },
 
@@ -504,6 +508,14 @@ export function createSayMotionAdapter(config: SayMotionConfig, deps: SayMotionD
     },
   };
 }
+
+/** Configured by SAYMOTION_BASE_URL and its credentials (see ./config.ts). */
+export const sayMotionProvider: ProviderDefinition<SayMotionConfig> = {
+  provider: PROVIDER,
+  envPrefix: 'SAYMOTION_',
+  readConfig: readSayMotionConfig,
+  create: (config) => createSayMotionAdapter(config),
+};
 
 /** A clip holding frame `frame` of `clip` for `frames` frames. */
 function repeatFrame(clip: Clip, frame: number, frames: number, fps: number): Clip {

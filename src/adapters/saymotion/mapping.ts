@@ -3,8 +3,8 @@
  * duration), with their `params` list built from the prompt, the frames, the samples and the allowed
  * provider knobs; and the provider's status and download answers are read back into what a job needs.
  */
-import type { GenerationPlan, PlannedSegment } from '../contract.js';
-import { GatewayError } from '../../protocol/errors.js';
+import type { GenerationPlan, PlannedSegment } from '../../spec/plan.js';
+import { GatewayError } from '../../spec/errors.js';
 import type { DownloadLink, ListedJob, StatusEntry } from './client.js';
 import { codesIn } from './errors.js';
 

@@ -3,11 +3,11 @@
  * canonical rig's order when it is that rig, fit each chunk to its frames and stitch the chunks of a
  * segment into one clip.
  */
-import type { Clip } from '../../motion/clip.js';
+import type { Clip } from '../../spec/motion.js';
 import { composeSegments } from '../../motion/compose.js';
 import { decodeAnimationFile } from '../../motion/decode.js';
 import { resampleClip } from '../../motion/resample.js';
-import type { Skeleton } from '../../motion/skeleton.js';
+import type { Skeleton } from '../../spec/motion.js';
 import { sayMotionError } from './errors.js';
 
 /** Provider clips within this ratio of the asked length are time-scaled to it; others are trimmed or held. */

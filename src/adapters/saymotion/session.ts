@@ -4,8 +4,8 @@
  * wait on the same login (no stampede); the secret never leaves this module except in the auth header.
  */
 import { request, type Dispatcher } from 'undici';
-import { ProviderCallError } from '../http/errors.js';
-import { retryAfterMs, withRetries, type RetryOptions } from '../http/client.js';
+import { ProviderCallError } from '../kit/errors.js';
+import { retryAfterMs, withRetries, type RetryOptions } from '../kit/http.js';
 import { PROVIDER } from './errors.js';
 
 export const COOKIE_NAME = 'dmsess';

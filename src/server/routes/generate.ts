@@ -4,14 +4,14 @@
  * Idempotency-Key replays the first answer, attaches duplicates to the first job, refuses a changed body.
  */
 import type { Request, Response } from 'express';
-import type { Adapter } from '../../adapters/contract.js';
-import { GatewayError, asGatewayError } from '../../protocol/errors.js';
+import type { Adapter } from '../../spec/adapter.js';
+import { GatewayError, asGatewayError } from '../../spec/errors.js';
 import { parseJsonBody } from '../../protocol/body.js';
 import { fingerprint } from '../../protocol/canonical.js';
 import { buildPlan, drawSeed, normalizedRequest } from '../../protocol/plan.js';
 import { describeErrors, validators } from '../../protocol/schemas.js';
 import { checkVersion, totalFramesOf, validateGenerateRequest } from '../../protocol/validate.js';
-import type { BatchRequest, GenerateRequest, ModelCapabilities } from '../../protocol/wire.js';
+import type { BatchRequest, GenerateRequest, ModelCapabilities } from '../../spec/wire.js';
 import { isValidIdempotencyKey } from '../../jobs/idempotency.js';
 import { checkRetargetable } from '../../motion/pipeline.js';
 import type { IdempotencyRow, JobRow } from '../../jobs/store.js';

@@ -1,7 +1,7 @@
 /** The async job endpoints: poll (MMCP), cancel (MMCP), and the status view for progress bars (our addition). */
 import type { Request, Response } from 'express';
-import { GatewayError } from '../../protocol/errors.js';
-import type { JobStatus } from '../../protocol/wire.js';
+import { GatewayError } from '../../spec/errors.js';
+import type { JobStatus } from '../../spec/wire.js';
 import type { JobRow } from '../../jobs/store.js';
 import type { GatewayContext } from '../context.js';
 import { negotiateMotion } from '../negotiate.js';

@@ -1,9 +1,9 @@
 /** The descriptive endpoints: capabilities, health and readiness, schemas, the OpenAPI document, metrics. */
 import type { Request, Response } from 'express';
-import { GatewayError } from '../../protocol/errors.js';
+import { GatewayError } from '../../spec/errors.js';
 import { loadSchemas } from '../../protocol/schema-files.js';
-import { SERVED_VERSION } from '../../protocol/validate.js';
-import type { Capabilities } from '../../protocol/wire.js';
+import { SERVED_VERSION } from '../../spec/version.js';
+import type { Capabilities } from '../../spec/wire.js';
 import type { GatewayContext } from '../context.js';
 import { sendError } from '../http.js';
 import { buildOpenApi } from '../openapi.js';

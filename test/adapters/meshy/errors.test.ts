@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MESHY_ERROR_TABLE } from '../../../src/adapters/meshy/errors.js';
-import type { MeshyConfig } from '../../../src/config.js';
+import type { MeshyConfig } from '../../../src/adapters/meshy/config.js';
 import type { MeshyDeps } from '../../../src/adapters/meshy/index.js';
 import type { SimOptions } from '../../fakes/meshy/server.js';
 import { generate, request, startRig, until, type Answer, type Rig } from './harness.js';

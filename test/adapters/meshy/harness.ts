@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MeshyConfig } from '../../../src/config.js';
+import type { MeshyConfig } from '../../../src/adapters/meshy/config.js';
 import { createMeshyAdapter, type MeshyDeps } from '../../../src/adapters/meshy/index.js';
 import { MESHY_RIG } from '../../../src/adapters/meshy/rig.js';
 import type { Config } from '../../../src/config.js';

@@ -1,7 +1,8 @@
 /** The procedural adapter as the job runner sees it: capabilities, one-step generation, understood entries, speed. */
 import { describe, expect, it } from 'vitest';
-import type { GenerationPlan, JobContext, PlannedSegment } from '../../../src/adapters/contract.js';
-import { GatewayError } from '../../../src/protocol/errors.js';
+import type { GenerationPlan, PlannedSegment } from '../../../src/spec/plan.js';
+import type { JobContext } from '../../../src/spec/adapter.js';
+import { GatewayError } from '../../../src/spec/errors.js';
 import { createProceduralAdapter, generatePlan, PROCEDURAL_MODEL_ID } from '../../../src/adapters/procedural/index.js';
 import { PROCEDURAL_SKELETON } from '../../../src/adapters/procedural/skeleton.js';
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_TABLE, type ErrorRow } from '../../../src/adapters/saymotion/errors.js';
-import { CATALOGUE } from '../../../src/protocol/errors.js';
+import { CATALOGUE } from '../../../src/spec/errors.js';
 import { canonicalSkeleton } from '../../helpers/gateway.js';
 import type { CodeFormat } from '../../fakes/saymotion/server.js';
 import { generate, request, setup, text, until, type Answer, type Setup } from './harness.js';

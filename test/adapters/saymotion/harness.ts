@@ -1,5 +1,6 @@
 /** Test harness: a SayMotion simulator and a real gateway serving the SayMotion adapter against it, both on loopback. */
-import type { Config, SayMotionConfig } from '../../../src/config.js';
+import type { Config } from '../../../src/config.js';
+import type { SayMotionConfig } from '../../../src/adapters/saymotion/config.js';
 import { createSayMotionAdapter, type SayMotionAdapter, type SayMotionDeps } from '../../../src/adapters/saymotion/index.js';
 import { startGateway, type Running } from '../../helpers/gateway.js';
 import { startSayMotionSimulator, type SayMotionSimulator, type SimulatorOptions } from '../../fakes/saymotion/server.js';

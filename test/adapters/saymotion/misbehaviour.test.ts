@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalSkeleton } from '../../helpers/gateway.js';
 import type { SimulatorOptions } from '../../fakes/saymotion/server.js';
-import type { SayMotionConfig } from '../../../src/config.js';
+import type { SayMotionConfig } from '../../../src/adapters/saymotion/config.js';
 import type { SayMotionDeps } from '../../../src/adapters/saymotion/index.js';
 import { generate, request, settle, setup, text, until, type Setup } from './harness.js';
 

@@ -4,7 +4,7 @@
  * of the same motion, and the FBX output as the zip archive SayMotion delivers.
  */
 import { crc32 } from 'node:zlib';
-import type { Clip } from '../../../src/motion/clip.js';
+import type { Clip } from '../../../src/spec/motion.js';
 import { qx, type Quat } from '../../../src/motion/quat.js';
 import { restClip } from '../../../src/motion/clip.js';
 import { writeFbxStyleGlb } from '../../fixtures/fbx-style-glb.js';

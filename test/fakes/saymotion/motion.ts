@@ -2,9 +2,11 @@
  * The simulator's "AI": simple but real motion on a DeepMotion `_JNT` rig with fingers, chosen from the
  * prompt's words (walk, run, wave, jump, dance, else an idle), different for every variant.
  */
-import { allocClip, type Clip } from '../../../src/motion/clip.js';
+import { allocClip } from '../../../src/motion/clip.js';
+import { type Clip } from '../../../src/spec/motion.js';
 import { IDENTITY, qmul, qset, qx, qy, qz, type Quat } from '../../../src/motion/quat.js';
-import { skeletonFromWire, type Skeleton } from '../../../src/motion/skeleton.js';
+import { skeletonFromWire } from '../../../src/motion/skeleton.js';
+import { type Skeleton } from '../../../src/spec/motion.js';
 import { deepmotion } from '../../fixtures/skeletons/deepmotion.js';
 
 /** The character every simulated job animates (the fixture DeepMotion rig, 1.75 m, T-pose). */

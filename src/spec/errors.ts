@@ -3,6 +3,7 @@
  * failure is understood (as GatewayError values) and rendered once, at the HTTP edge, as the envelope of
  * docs/errors.md: the MMCP view (`error`) and the support view (`detail`).
  */
+import type { ErrorEnvelope } from './wire.js';
 
 export interface CatalogueEntry {
   /** HTTP status. */
@@ -128,7 +129,7 @@ export class GatewayError extends Error {
   }
 
   /** The wire envelope (both views). */
-  toEnvelope(): ErrorEnvelopeBody {
+  toEnvelope(): ErrorEnvelope {
     return {
       error: { code: this.code, message: this.message, details: this.details },
       detail: { error_code: this.id, message: this.message, action: this.action },
@@ -154,9 +155,12 @@ export interface StoredError {
   action?: string;
 }
 
-export interface ErrorEnvelopeBody {
-  error: { code: string; message: string; details: Record<string, unknown> | null };
-  detail: { error_code: string; message: string; action: string };
+/** A configuration value that stops start-up; its message names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
 }
 
 /** Any thrown value as a GatewayError; unknown failures become MG-SRV-001 without leaking their text. */

@@ -1,0 +1,49 @@
+/**
+ * defineModel(): a model's entry of GET /capabilities from what is particular to it. The defaults are
+ * what the gateway's motion toolkit gives every model whatever its provider (retargeting, loops,
+ * trajectories, the three constraint types); gateway-wide limits (request bytes, batch size) are set by
+ * the registry from the configuration, so no adapter states them.
+ */
+import type { Limits, ModelCapabilities } from '../../spec/wire.js';
+
+/** The limits a model states itself (the gateway-wide ones are filled in by the registry). */
+export type ModelLimits = Omit<Limits, 'max_request_bytes' | 'max_batch_size'>;
+
+export type ModelDefinition = Pick<ModelCapabilities, 'id' | 'provider' | 'description' | 'fps' | 'canonical_skeleton' | 'predicted_contact_joints'> &
+  Partial<Omit<ModelCapabilities, 'limits'>> & { limits?: Partial<ModelLimits> };
+
+export const DEFAULT_MODEL_LIMITS: ModelLimits = {
+  max_duration_seconds: 30,
+  max_num_samples: 16,
+  max_constraints_per_request: 64,
+  max_prompt_length: 1000,
+};
+
+/** Placeholders until the registry applies the configured gateway-wide limits. */
+const GATEWAY_LIMIT_DEFAULTS = { max_request_bytes: 1_048_576, max_batch_size: 16 };
+
+export function defineModel(def: ModelDefinition): ModelCapabilities {
+  const { limits, ...fields } = def;
+  return {
+    supports_retargeting: true,
+    supports_async: true,
+    supports_segment_seed: false,
+    supports_loop: true,
+    supports_trajectory: true,
+    supports_batch: false,
+    supports_motion_reference_mixed: false,
+    supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
+    supported_segments: ['text', 'unconditioned'],
+    supported_guidance_types: [],
+    native_clip_seconds: def.native_clip_seconds ?? limits?.max_duration_seconds ?? DEFAULT_MODEL_LIMITS.max_duration_seconds,
+    chunking: 'none',
+    recommended_max_duration_seconds: def.recommended_max_duration_seconds ?? def.native_clip_seconds ?? limits?.max_duration_seconds ?? DEFAULT_MODEL_LIMITS.max_duration_seconds,
+    ...fields,
+    limits: { ...DEFAULT_MODEL_LIMITS, ...GATEWAY_LIMIT_DEFAULTS, ...limits },
+  };
+}
+
+/** A model with the gateway-wide limits of this deployment. */
+export function withGatewayLimits(model: ModelCapabilities, gateway: Pick<Limits, 'max_request_bytes' | 'max_batch_size'>): ModelCapabilities {
+  return { ...model, limits: { ...model.limits, ...gateway } };
+}

@@ -1,0 +1,111 @@
+/**
+ * The adapter contract: the one small, job-shaped interface every motion provider implements. An adapter
+ * offers models, turns a plan into provider work described by a serializable checkpoint, advances that
+ * work one step at a time, cancels it, and finally returns motion as clips on a known skeleton. It never
+ * encodes glTF, never touches HTTP routing, and holds no hidden per-job state: all a job needs to resume
+ * after a restart lives in its checkpoint.
+ */
+import type { Motion } from './motion.js';
+import type { GenerationPlan } from './plan.js';
+import type { ModelCapabilities } from './wire.js';
+
+/** The contract's version: an adapter built against another major is refused when it is loaded. */
+export const ADAPTER_CONTRACT_VERSION = '1.0';
+
+/**
+ * What an adapter keeps between steps. It must survive `JSON.parse(JSON.stringify(c))` unchanged: it is
+ * stored durably after every step and read back by whichever process resumes the job.
+ */
+export type Checkpoint = object;
+
+/** A durable key-value space for an adapter (e.g. Meshy's rig task id), shared by all its jobs. */
+export interface AdapterStore {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+  delete(key: string): void;
+}
+
+/** The structured logger adapters write to (pino's shape: an object of fields, then a message). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What the job runner hands an adapter on every call. */
+export interface JobContext<C extends Checkpoint = Checkpoint> {
+  jobId: string;
+  /** Aborted when the job is cancelled or the process is shutting down: stop at the next checkpoint. */
+  signal: AbortSignal;
+  /** Epoch ms after which the job fails with a timeout. */
+  deadline: number;
+  /** Persists a checkpoint at once (before the next billable call, so a restart never pays twice). */
+  saveCheckpoint(checkpoint: C): void;
+  store: AdapterStore;
+  log: Logger;
+}
+
+/** The outcome of one step of work. */
+export type Step<C extends Checkpoint = Checkpoint> =
+  | {
+      kind: 'pending';
+      checkpoint: C;
+      /** 0..1 when known. */
+      progress?: number;
+      /** Jobs ahead of this one at the provider, when known. */
+      queuePosition?: number;
+      /** Suggested wait before the next advance(). */
+      waitMs: number;
+    }
+  | { kind: 'done'; motion: Motion };
+
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
+
+/** Environment variables as handed to a provider: only its own slice (names starting with its prefix). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A provider as the gateway registers it: how it reads its configuration and how its adapter is made.
+ * In-tree providers and adapters loaded with ADAPTERS=… have this same shape.
+ */
+export interface ProviderDefinition<Config = unknown> {
+  /** Provider name (lower case): `request.extensions` key, `details.provider`, metrics label. */
+  readonly provider: string;
+  /** The contract version the provider was written against (ADAPTER_CONTRACT_VERSION). */
+  readonly contract?: string;
+  /** Prefix of its environment variables (e.g. `MESHY_`); it is handed only those. */
+  readonly envPrefix: string;
+  /**
+   * Reads and validates its variables. Returns undefined when the provider is not configured (it is
+   * then not served); throws ConfigError naming the variable when a value is wrong.
+   */
+  readConfig(env: Env): Config | undefined;
+  /** The adapter for a configuration readConfig returned. */
+  create(config: Config): Adapter;
+}
+
+export interface Adapter<C extends Checkpoint = Checkpoint> {
+  /** Provider name: the key of request.extensions it reads, and `details.provider` in its errors. */
+  readonly provider: string;
+  /** The models this adapter offers now. */
+  models(): ModelCapabilities[];
+  /** Called once at start-up (e.g. to log in or read account limits); must not throw. */
+  init?(ctx: { store: AdapterStore; log: Logger }): Promise<void>;
+  /** Whether the adapter can take work, and if not, why. */
+  readiness(): Readiness;
+  /**
+   * Checks the plan against what the provider can do and returns the first checkpoint. Makes no billable
+   * call. Throws GatewayError for requests the provider cannot serve (answered before any job exists).
+   */
+  start(plan: GenerationPlan): Promise<C>;
+  /** Advances the work by one step from `checkpoint`. Throws GatewayError when the job has failed. */
+  advance(plan: GenerationPlan, checkpoint: C, ctx: JobContext<C>): Promise<Step<C>>;
+  /** Cancels the provider's work for this checkpoint, where the provider allows it. */
+  cancel(plan: GenerationPlan, checkpoint: C, ctx: JobContext<C>): Promise<void>;
+  /** Releases connections and timers. */
+  close?(): Promise<void>;
+}
