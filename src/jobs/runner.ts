@@ -1,23 +1,37 @@
 /**
- * The job runner: admits jobs under a concurrency bound and a queue bound, drives each adapter step by
+ * The job runner: the one caller of adapters. It admits requests (validation, planning, the seeded-result
+ * cache, the adapter's start) under a concurrency bound and a queue bound, drives each adapter step by
  * step from its stored checkpoint, renders finished motion to glTF, and resumes unfinished jobs after a
  * restart without starting the provider's work a second time.
  */
 import { randomBytes } from 'node:crypto';
 import type { Adapter, Checkpoint, JobContext, Logger } from '../spec/adapter.js';
-import type { GenerationPlan } from '../spec/plan.js';
+import { systemClock, type Clock } from '../spec/clock.js';
+import { GatewayError, asGatewayError } from '../spec/errors.js';
 import type { Motion } from '../spec/motion.js';
+import type { GenerationPlan } from '../spec/plan.js';
+import type { GenerateRequest } from '../spec/wire.js';
+import { buildPlan, drawSeed } from '../protocol/plan.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
-import { GatewayError, asGatewayError } from '../spec/errors.js';
-import { buildPlan } from '../protocol/plan.js';
-import type { GenerateRequest } from '../spec/wire.js';
+import { prepareAdmission, type Admission } from './admission.js';
+import { ResultCache } from './cache.js';
 import type { JobRow, Store } from './store.js';
 
 export type Renderer = (plan: GenerationPlan, motion: Motion) => Uint8Array;
 
 /** Told once per job that reaches a final state in this process (metrics). */
 export type FinishedListener = (model: string, state: 'succeeded' | 'failed' | 'cancelled') => void;
+
+export interface RunnerOptions {
+  store: Store;
+  registry: AdapterRegistry;
+  config: Config;
+  log: Logger;
+  render: Renderer;
+  onFinished?: FinishedListener;
+  clock?: Clock;
+}
 
 interface Execution {
   id: string;
@@ -26,35 +40,9 @@ interface Execution {
   done: Promise<void>;
 }
 
-export interface SubmitInput {
-  owner: string;
-  request: GenerateRequest;
-  plan: GenerationPlan;
-  adapter: Adapter;
-  /** First checkpoint from adapter.start(). */
-  checkpoint: Checkpoint;
-  /** Result-cache key when the request is seeded. */
-  cacheKey: string | null;
-  /** A finished answer from the result cache, when there is one. */
-  cachedGlb?: Uint8Array;
-}
-
 /** Unguessable job ids: 128 random bits. */
-export function newJobId(): string {
+function newJobId(): string {
   return `job_${randomBytes(16).toString('base64url')}`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export class JobRunner {
@@ -65,15 +53,27 @@ export class JobRunner {
   /** Recent job durations (ms), for Retry-After estimates of queued jobs. */
   private avgJobMs = 2_000;
   private sweeper?: NodeJS.Timeout;
+  /** Plans of jobs admitted by this process (a resumed job plans again from its stored request). */
+  private readonly plans = new Map<string, GenerationPlan>();
+  private readonly store: Store;
+  private readonly registry: AdapterRegistry;
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly render: Renderer;
+  private readonly onFinished: FinishedListener;
+  private readonly clock: Clock;
+  private readonly cache: ResultCache;
 
-  constructor(
-    private readonly store: Store,
-    private readonly registry: AdapterRegistry,
-    private readonly config: Config,
-    private readonly log: Logger,
-    private readonly render: Renderer,
-    private readonly onFinished: FinishedListener = () => {},
-  ) {}
+  constructor(opts: RunnerOptions) {
+    this.store = opts.store;
+    this.registry = opts.registry;
+    this.config = opts.config;
+    this.log = opts.log;
+    this.render = opts.render;
+    this.onFinished = opts.onFinished ?? (() => {});
+    this.clock = opts.clock ?? systemClock;
+    this.cache = new ResultCache(opts.store, opts.config.resultCacheTtlS);
+  }
 
   /** Starts the retention sweeper and resumes every unfinished job of the store. */
   start(): void {
@@ -86,51 +86,75 @@ export class JobRunner {
   }
 
   sweep(): void {
-    if (this.store.isOpen()) this.store.sweep(Date.now());
+    if (this.store.isOpen()) this.store.sweep(this.clock.now());
   }
 
   /** Whether one more job can be admitted now; when not, how long to wait. */
-  admission(): { ok: true } | { ok: false; retryAfterS: number; reason: 'shutting_down' | 'full' } {
+  private admission(): { ok: true } | { ok: false; retryAfterS: number; reason: 'shutting_down' | 'full' } {
     if (this.draining) return { ok: false, retryAfterS: 5, reason: 'shutting_down' };
     if (this.active.size < this.config.maxConcurrentJobs || this.queue.length < this.config.maxQueuedJobs) return { ok: true };
     const waves = Math.ceil((this.queue.length + 1) / this.config.maxConcurrentJobs);
     return { ok: false, retryAfterS: Math.min(120, Math.max(1, Math.ceil((waves * this.avgJobMs) / 1000))), reason: 'full' };
   }
 
-  /** Records a new job and schedules it. Throws 503 when the gateway is full. */
-  submit(input: SubmitInput): JobRow {
-    const adm = this.admission();
-    if (!adm.ok) {
-      throw adm.reason === 'shutting_down'
-        ? new GatewayError('MG-SRV-002', undefined, { retryAfterS: adm.retryAfterS })
-        : new GatewayError('MG-JOB-003', undefined, { retryAfterS: adm.retryAfterS, details: { max_concurrent_jobs: this.config.maxConcurrentJobs, max_queued_jobs: this.config.maxQueuedJobs } });
-    }
-    const now = Date.now();
+  /** Validates a request body in the MMCP order and checks its model can serve it now (no provider call). */
+  prepare(body: unknown): Admission {
+    return prepareAdmission(body, this.registry);
+  }
+
+  /**
+   * Turns an admitted request into a job: plans it, answers it from the seeded-result cache when it can
+   * (no provider work at all), else lets the adapter check the plan and give the first checkpoint, then
+   * records the job durably and schedules it. Throws 503 when the gateway is full.
+   */
+  async admit(a: Admission, owner: string): Promise<JobRow> {
+    this.checkCapacity();
+    const plan = buildPlan(a.request, a.model, a.adapter.provider, a.request.options?.seed ?? drawSeed());
+    const cacheKey = this.cache.keyOf(plan);
+    const now = this.clock.now();
+    const cached = this.cache.get(cacheKey, now);
+    const checkpoint: Checkpoint = cached ? {} : await a.adapter.start(plan);
+    this.checkCapacity();
+    const done = cached !== undefined;
     const row: JobRow = {
       id: newJobId(),
-      owner: input.owner,
-      model: input.plan.model.id,
-      provider: input.adapter.provider,
-      request: JSON.stringify(input.request),
-      seed: input.plan.seed,
-      state: input.cachedGlb ? 'succeeded' : 'queued',
-      checkpoint: JSON.stringify(input.checkpoint),
-      progress: input.cachedGlb ? 1 : null,
+      owner,
+      model: a.model.id,
+      provider: a.adapter.provider,
+      request: JSON.stringify(a.request),
+      seed: plan.seed,
+      state: done ? 'succeeded' : 'queued',
+      checkpoint: JSON.stringify(checkpoint),
+      progress: done ? 1 : null,
       queue_position: null,
       wait_ms: null,
-      result: input.cachedGlb ? Buffer.from(input.cachedGlb) : null,
+      result: done ? Buffer.from(cached) : null,
       error: null,
-      cache_key: input.cacheKey,
+      cache_key: cacheKey,
       created_at: now,
-      started_at: input.cachedGlb ? now : null,
+      started_at: done ? now : null,
       updated_at: now,
-      finished_at: input.cachedGlb ? now : null,
-      expires_at: input.cachedGlb ? now + this.config.jobRetentionS * 1000 : null,
+      finished_at: done ? now : null,
+      expires_at: done ? now + this.config.jobRetentionS * 1000 : null,
       deadline: now + this.config.jobTimeoutS * 1000,
     };
     this.store.insertJob(row);
-    if (!input.cachedGlb) this.enqueue(row.id);
+    if (!done) {
+      this.plans.set(row.id, plan);
+      this.enqueue(row.id);
+    }
     return row;
+  }
+
+  private checkCapacity(): void {
+    const adm = this.admission();
+    if (adm.ok) return;
+    throw adm.reason === 'shutting_down'
+      ? new GatewayError('MG-SRV-002', undefined, { retryAfterS: adm.retryAfterS })
+      : new GatewayError('MG-JOB-003', undefined, {
+          retryAfterS: adm.retryAfterS,
+          details: { max_concurrent_jobs: this.config.maxConcurrentJobs, max_queued_jobs: this.config.maxQueuedJobs },
+        });
   }
 
   private enqueue(id: string): void {
@@ -145,6 +169,7 @@ export class JobRunner {
       this.active.set(id, exec);
       exec.done = this.execute(exec).finally(() => {
         this.active.delete(id);
+        this.plans.delete(id);
         this.notify(id);
         this.pump();
       });
@@ -172,7 +197,7 @@ export class JobRunner {
     const { id, controller } = exec;
     const row = this.store.getJob(id);
     if (!row || (row.state !== 'queued' && row.state !== 'running')) return;
-    const started = Date.now();
+    const started = this.clock.now();
     let adapter: Adapter | undefined;
     let plan: GenerationPlan | undefined;
     let checkpoint: Checkpoint = row.checkpoint ? (JSON.parse(row.checkpoint) as Checkpoint) : {};
@@ -183,7 +208,7 @@ export class JobRunner {
       deadline: row.deadline,
       saveCheckpoint: (cp) => {
         checkpoint = cp;
-        this.store.saveCheckpoint(id, cp, Date.now());
+        this.store.saveCheckpoint(id, cp, this.clock.now());
       },
       store: this.store.kv(row.provider),
       log,
@@ -193,10 +218,10 @@ export class JobRunner {
       const model = adapter?.models().find((m) => m.id === row.model);
       if (!adapter || !model) throw new GatewayError('MG-SRV-003', `Model "${row.model}" is no longer configured on this gateway.`, { retryAfterS: 60 });
       ctx.store = this.store.kv(adapter.provider);
-      plan = buildPlan(JSON.parse(row.request) as GenerateRequest, model, adapter.provider, row.seed);
-      this.store.markStarted(id, Date.now());
+      plan = this.plans.get(id) ?? buildPlan(JSON.parse(row.request) as GenerateRequest, model, adapter.provider, row.seed);
+      this.store.markStarted(id, this.clock.now());
       while (!controller.signal.aborted) {
-        if (Date.now() > row.deadline) {
+        if (this.clock.now() > row.deadline) {
           throw new GatewayError('MG-JOB-004', undefined, { details: { timeout_s: this.config.jobTimeoutS } });
         }
         const step = await adapter.advance(plan, checkpoint, ctx);
@@ -204,18 +229,18 @@ export class JobRunner {
         // A step that finished is kept even when shutdown began meanwhile: that work is paid for.
         if (step.kind === 'done') {
           const glb = this.render(plan, step.motion);
-          const now = Date.now();
+          const now = this.clock.now();
           if (this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000)) {
             this.onFinished(row.model, 'succeeded');
-            if (row.cache_key) this.store.putCachedResult(row.cache_key, glb, now, now + this.config.resultCacheTtlS * 1000);
+            this.cache.put(row.cache_key, glb, now);
           }
           this.avgJobMs = 0.8 * this.avgJobMs + 0.2 * (now - started);
           return;
         }
         checkpoint = step.checkpoint;
-        this.store.saveProgress(id, checkpoint, step.progress ?? null, step.queuePosition ?? null, step.waitMs, Date.now());
+        this.store.saveProgress(id, checkpoint, step.progress ?? null, step.queuePosition ?? null, step.waitMs, this.clock.now());
         if (controller.signal.aborted) break;
-        await sleep(Math.max(0, step.waitMs), controller.signal);
+        await this.clock.sleep(Math.max(0, step.waitMs), controller.signal);
       }
     } catch (err) {
       if (controller.signal.aborted && !exec.cancelRequested) return; // shutting down: resume later
@@ -223,7 +248,7 @@ export class JobRunner {
         const gerr = asGatewayError(err);
         if (gerr.id === 'MG-SRV-001') log.error({ err, job: id }, 'job failed unexpectedly');
         else log.info({ job: id, error_code: gerr.id }, 'job failed');
-        const now = Date.now();
+        const now = this.clock.now();
         if (this.store.markFailed(id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000)) this.onFinished(row.model, 'failed');
         if (gerr.id === 'MG-JOB-004' && adapter && plan) await this.cancelAtProvider(adapter, plan, checkpoint, ctx);
         return;
@@ -242,11 +267,14 @@ export class JobRunner {
 
   /** Cancels a job; returns false when it had already finished. */
   cancel(id: string): boolean {
-    const now = Date.now();
+    const now = this.clock.now();
     const changed = this.store.markCancelled(id, now, now + this.config.jobRetentionS * 1000);
     if (changed) this.onFinished(this.store.getJob(id)?.model ?? 'unknown', 'cancelled');
     const qi = this.queue.indexOf(id);
-    if (qi >= 0) this.queue.splice(qi, 1);
+    if (qi >= 0) {
+      this.queue.splice(qi, 1);
+      this.plans.delete(id);
+    }
     const exec = this.active.get(id);
     if (exec) {
       exec.cancelRequested = true;
@@ -284,6 +312,7 @@ export class JobRunner {
   async stop(graceMs: number): Promise<void> {
     this.draining = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    for (const id of this.queue) this.plans.delete(id);
     this.queue.length = 0;
     const running = [...this.active.values()];
     for (const exec of running) exec.controller.abort(new Error('shutdown'));

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { Adapter } from '../spec/adapter.js';
 import { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
+import type { Clock } from '../spec/clock.js';
 import { IdempotencyKeys } from '../jobs/idempotency.js';
 import { JobRunner, type Renderer } from '../jobs/runner.js';
 import { Store } from '../jobs/store.js';
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   adapters?: Adapter[];
   logger?: Logger;
   render?: Renderer;
+  /** Time for job deadlines and waits between steps (tests run provider patience on a virtual clock). */
+  clock?: Clock;
   defaultMetrics?: boolean;
 }
 
@@ -41,7 +44,15 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
   const adapters = opts.adapters ?? config.providers.map((p) => p.definition.create(p.config));
   const registry = new AdapterRegistry(adapters, { max_request_bytes: config.maxRequestBytes, max_batch_size: config.maxBatchSize });
   const metrics = new Metrics(opts.defaultMetrics ?? false);
-  const runner = new JobRunner(store, registry, config, log, opts.render ?? renderMotion, (model, state) => metrics.jobsFinished.inc({ model, state }));
+  const runner = new JobRunner({
+    store,
+    registry,
+    config,
+    log,
+    render: opts.render ?? renderMotion,
+    clock: opts.clock,
+    onFinished: (model, state) => metrics.jobsFinished.inc({ model, state }),
+  });
   const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);
   const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics };
 

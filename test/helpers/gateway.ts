@@ -1,7 +1,7 @@
 /** Starts a real gateway on an ephemeral loopback port for a test, and talks HTTP to it. */
 import { request as httpRequest } from 'node:http';
 import { testConfig } from './config.js';
-import { type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/app.js';
 
 export interface Running {

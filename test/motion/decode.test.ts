@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Document, NodeIO } from '@gltf-transform/core';
 import { decodeAnimationFile, type DecodedAnimationFile } from '../../src/motion/decode.js';
-import { allocClip, clipWorldPositions } from '../../src/motion/clip.js';
+import { allocClip } from '../../src/motion/clip.js';
 import { type Clip } from '../../src/spec/motion.js';
 import { qaxisAngle, qangle, qmul, qnormalize, qslerp, qx, qy, qz, vget, vnormalize, type Quat, type Vec3 } from '../../src/motion/quat.js';
 import { forwardKinematics, restPositions, skeletonFromWire } from '../../src/motion/skeleton.js';

@@ -1,6 +1,7 @@
 /** Shared HTTP plumbing of the provider adapters: JSON calls, Retry-After parsing, retries, capped downloads. */
 import pRetry, { AbortError } from 'p-retry';
 import { request, type Dispatcher } from 'undici';
+import { systemClock, type Clock } from '../../spec/clock.js';
 import { ProviderCallError, sanitizeProviderText } from './errors.js';
 
 export interface JsonCall {
@@ -117,21 +118,8 @@ export interface RetryOptions {
   /** Whether an error is worth another try (default: ProviderCallError.isRetryable). */
   isRetryable?: (err: unknown) => boolean;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
-}
-
-function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  /** Time for the deadline and Retry-After waits (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -141,6 +129,7 @@ function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
 export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const retryable = opts.isRetryable ?? ((e: unknown) => e instanceof ProviderCallError && e.isRetryable);
   const maxRetryAfter = opts.maxRetryAfterMs ?? 30_000;
+  const clock = opts.clock ?? systemClock;
   return pRetry(
     async (attempt) => {
       try {
@@ -161,9 +150,12 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: 
         const wait = error instanceof ProviderCallError ? error.retryAfterMs : undefined;
         if (retriesLeft <= 0) return;
         if (wait !== undefined && wait > maxRetryAfter) throw error; // too long for this loop: let the caller reschedule
-        if (opts.deadline !== undefined && Date.now() + (wait ?? 0) > opts.deadline) throw error;
+        if (opts.deadline !== undefined && clock.now() + (wait ?? 0) > opts.deadline) throw error;
         opts.onRetry?.(error, attemptNumber, wait ?? 0);
-        if (wait) await abortableDelay(wait, opts.signal);
+        if (wait) {
+          await clock.sleep(wait, opts.signal);
+          if (opts.signal?.aborted) throw opts.signal.reason;
+        }
       },
     },
   ).catch((err: unknown) => {

@@ -4,16 +4,13 @@
  * Idempotency-Key replays the first answer, attaches duplicates to the first job, refuses a changed body.
  */
 import type { Request, Response } from 'express';
-import type { Adapter } from '../../spec/adapter.js';
 import { GatewayError, asGatewayError } from '../../spec/errors.js';
 import { parseJsonBody } from '../../protocol/body.js';
 import { fingerprint } from '../../protocol/canonical.js';
-import { buildPlan, drawSeed, normalizedRequest } from '../../protocol/plan.js';
 import { describeErrors, validators } from '../../protocol/schemas.js';
-import { checkVersion, totalFramesOf, validateGenerateRequest } from '../../protocol/validate.js';
-import type { BatchRequest, GenerateRequest, ModelCapabilities } from '../../spec/wire.js';
+import { checkVersion } from '../../protocol/validate.js';
+import type { BatchRequest } from '../../spec/wire.js';
 import { isValidIdempotencyKey } from '../../jobs/idempotency.js';
-import { checkRetargetable } from '../../motion/pipeline.js';
 import type { IdempotencyRow, JobRow } from '../../jobs/store.js';
 import type { GatewayContext } from '../context.js';
 import { isJsonContentType, readBody } from '../http.js';
@@ -42,56 +39,11 @@ interface IdemHandle {
   fingerprint: string;
 }
 
-/** What a validated request turns into before its job exists. */
-interface Admitted {
-  request: GenerateRequest;
-  model: ModelCapabilities;
-  adapter: Adapter;
-}
-
-function admit(gw: GatewayContext, body: unknown): Admitted {
-  const { request, model } = validateGenerateRequest(body, gw.registry);
-  if (model.supports_retargeting) checkRetargetable(model, request.skeleton.joints);
-  const adapter = gw.registry.adapterFor(model.id)!;
-  const ready = adapter.readiness();
-  if (!ready.ready) {
-    throw new GatewayError('MG-SRV-003', `Model "${model.id}" is not available right now.`, {
-      retryAfterS: 30,
-      details: { model: model.id, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
-    });
-  }
-  return { request, model, adapter };
-}
-
-/** Cost of a request for the idempotency threshold: samples × seconds. */
-function costOf(a: Admitted): number {
-  return (a.request.options?.num_samples ?? 1) * (totalFramesOf(a.request) / (a.request.timing?.fps ?? a.model.fps));
-}
-
-async function createJob(gw: GatewayContext, owner: string, a: Admitted): Promise<JobRow> {
-  const seed = a.request.options?.seed ?? drawSeed();
-  const plan = buildPlan(a.request, a.model, a.adapter.provider, seed);
-  const cacheKey = plan.seeded ? fingerprint({ model: a.model.id, request: normalizedRequest(a.request, a.model) }) : null;
-  const cached = cacheKey ? gw.store.getCachedResult(cacheKey, Date.now()) : undefined;
-  // A cached answer needs nothing from the provider, not even planning.
-  const checkpoint = cached ? {} : await a.adapter.start(plan);
-  return gw.runner.submit({ owner, request: a.request, plan, adapter: a.adapter, checkpoint, cacheKey, cachedGlb: cached });
-}
-
 /** How long to hold the connection for a result before answering 202. */
 function waitMsFor(gw: GatewayContext, prefer: Prefer, supportsAsync: boolean): number {
   if (!supportsAsync) return gw.config.jobTimeoutS * 1000;
   if (prefer.respondAsync) return 0;
   return Math.min(gw.config.syncWaitMs, prefer.waitS !== undefined ? prefer.waitS * 1000 : Infinity);
-}
-
-function headerRecord(res: Response, names: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of names) {
-    const v = res.getHeader(n);
-    if (v !== undefined) out[n] = String(v);
-  }
-  return out;
 }
 
 async function answerForJob(
@@ -162,9 +114,9 @@ async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res
   for (const item of batch.requests) {
     try {
       const merged = { protocol_version: batch.protocol_version, ...(item as object) };
-      const a = admit(gw, merged);
+      const a = gw.runner.prepare(merged);
       if (!a.model.supports_batch) throw new GatewayError('MG-PRO-015', `Model "${a.model.id}" does not accept batch requests.`, { details: { field: 'model' } });
-      items.push({ job: await createJob(gw, owner, a) });
+      items.push({ job: await gw.runner.admit(a, owner) });
     } catch (err) {
       items.push({ error: asGatewayError(err) });
     }
@@ -223,14 +175,14 @@ export function postGenerate(gw: GatewayContext) {
         assigned = true;
         return;
       }
-      const a = admit(gw, body);
+      const a = gw.runner.prepare(body);
       const extra: Record<string, string> = {};
-      if (idem && costOf(a) > gw.config.idempotencyMaxCost) {
+      if (idem && a.cost > gw.config.idempotencyMaxCost) {
         gw.idempotency.abandon(idem.scope, idem.key);
         idem = undefined;
         extra['Idempotency-Status'] = 'declined';
       }
-      const job = await createJob(gw, owner, a);
+      const job = await gw.runner.admit(a, owner);
       if (idem) gw.idempotency.assignJob(idem.scope, idem.key, job.id, idem.fingerprint);
       assigned = true;
       await answerForJob(gw, req, res, job.id, media, a.model.supports_async, idem, extra);

@@ -4,9 +4,8 @@
  * (happy, dropped, silent, error event), restarts mid-job, cancel, and the account's task cap.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MESHY_RIG } from '../../../src/adapters/meshy/rig.js';
 import { FIXTURE_RIGS } from '../../fixtures/skeletons/index.js';
 import { validateGltf } from '../../helpers/gltf-validate.js';
