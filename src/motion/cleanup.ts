@@ -1,12 +1,12 @@
 /** Foot-skate cleanup: pin each foot during its contact runs and solve the leg with two-bone IK, blended at the ends. */
 import { clipWorldPositions } from './clip.js';
-import { type Clip } from '../spec/motion.js';
+import type { Clip } from '../spec/motion.js';
 import { contactRuns, footContacts } from './contacts.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
 import { solveTwoBone } from './ik.js';
 import { qget, qrotate, qset, qslerp, smoothstep, vget, vnormalize, type Vec3 } from './quat.js';
 import { forwardKinematics, restFloor, restPositions } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 /** Frames blended at each end of a contact run. */
 const BLEND = 4;

@@ -1,6 +1,6 @@
 /** Composition of per-segment clips into one timeline: heading/position alignment, boundary blends and bridges. */
 import { allocClip } from './clip.js';
-import { type Clip } from '../spec/motion.js';
+import type { Clip } from '../spec/motion.js';
 import { qget, qmul, qrotate, qset, qy, qyaw, smoothstep } from './quat.js';
 import { keepHemisphere, slerpInto } from './resample.js';
 import type { Skeleton } from '../spec/motion.js';

@@ -1,7 +1,7 @@
 /** Best-effort constraint post-processing any model can use: root paths, pose keyframes and effector targets, with measured residuals. */
 import type { Constraint, EffectorTargetConstraint, PoseKeyframeConstraint, RootPathConstraint } from '../spec/wire.js';
 import { clipWorldPositions } from './clip.js';
-import { type Clip } from '../spec/motion.js';
+import type { Clip } from '../spec/motion.js';
 import { bodyForward, cloneClip, feetFlags, pinFeet } from './cleanup.js';
 import type { HumanoidMap } from './humanoid.js';
 import { solveTwoBone, type TwoBoneChain } from './ik.js';
@@ -9,7 +9,7 @@ import {
   qangle, qfromTo, qget, qinv, qmul, qnormalize, qset, qslerp, qy, qyaw, smoothstep, vget, vlerp, vscale, vsub, type Quat, type Vec3,
 } from './quat.js';
 import { forwardKinematics } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 export interface ConstraintResidual {
   constraint: number;

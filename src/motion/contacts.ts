@@ -1,8 +1,8 @@
 /** Foot-contact detection (planted or not, per joint and frame), contact runs, and a foot-skate metric. */
 import { clipWorldPositions } from './clip.js';
-import { type Clip } from '../spec/motion.js';
+import type { Clip } from '../spec/motion.js';
 import { restFloor, restPositions } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 export interface ContactOptions {
   /** A joint may be planted while at most this far above its rest height above the floor (m); default 0.03. */

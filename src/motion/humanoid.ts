@@ -1,7 +1,7 @@
 /** Maps any humanoid skeleton onto body roles (hips, spine, limbs, head): joint names propose, rest-pose structure decides. */
 import { GatewayError } from '../spec/errors.js';
 import { childrenOf, restPositions } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 /** The joints of one side of the body, as indices into the skeleton. */
 export interface HumanoidSide {

@@ -1,6 +1,6 @@
 /** Analytic two-bone IK (hip→knee→ankle, shoulder→elbow→wrist) on one pose, in the protocol's rotation convention. */
 import { forwardKinematics } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 import {
   qfromTo, qget, qinv, qmul, qrotate, qset, vadd, vcross, vdot, vget, vlen, vnormalize, vscale, vsub,
   type Quat, type Vec3,

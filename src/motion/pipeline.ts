@@ -19,7 +19,7 @@ import { makeLoop } from './loop.js';
 import { fitTrajectory } from './trajectory.js';
 import { retarget } from './retarget.js';
 import { skeletonFromWire } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 /** Segment clips at the plan's fps with exactly each segment's frames, composed on one timeline. */
 export function composeSample(plan: GenerationPlan, skeleton: Skeleton, sample: SampleMotion): Clip {

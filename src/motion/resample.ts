@@ -1,6 +1,6 @@
 /** Resampling of clips to another frame rate: slerp for rotations, lerp for the root, exact frame counts. */
 import { allocClip } from './clip.js';
-import { type Clip } from '../spec/motion.js';
+import type { Clip } from '../spec/motion.js';
 
 /** Source positions closer than this to a whole frame snap to it (so equal rates copy frames exactly). */
 const SNAP = 1e-9;

@@ -4,7 +4,7 @@
  * re-planted with two-bone IK wherever the source's feet are in contact.
  */
 import { allocClip } from './clip.js';
-import { type Clip } from '../spec/motion.js';
+import type { Clip } from '../spec/motion.js';
 import { contactRuns, footContacts } from './contacts.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
 import { solveTwoBone } from './ik.js';
@@ -13,7 +13,7 @@ import {
   vset, vsub, type Quat, type Vec3,
 } from './quat.js';
 import { childrenOf, forwardKinematics, restFloor, restPositions } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 export interface RetargetOptions {
   /** Re-plant the feet where the source's feet are planted, and keep them above the floor (default true). */

@@ -4,7 +4,7 @@ import { contactRuns, footContacts } from './contacts.js';
 import type { HumanoidMap } from './humanoid.js';
 import { qget, qyaw } from './quat.js';
 import { forwardKinematics } from './skeleton.js';
-import { type Skeleton } from '../spec/motion.js';
+import type { Skeleton } from '../spec/motion.js';
 
 /** A model is accepted when its RMS error is under this (m). */
 export const TRAJECTORY_TOLERANCE_M = 0.05;

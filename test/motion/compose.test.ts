@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { alignToStart, composeSegments, rootHeading } from '../../src/motion/compose.js';
 import { allocClip } from '../../src/motion/clip.js';
-import { type Clip } from '../../src/spec/motion.js';
+import type { Clip } from '../../src/spec/motion.js';
 import { skeletonFromWire } from '../../src/motion/skeleton.js';
 import { qangle, qdot, qget, qmul, qset, qslerp, qx, qy, qz, smoothstep, type Quat } from '../../src/motion/quat.js';
 

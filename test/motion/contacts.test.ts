@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { contactRuns, footContacts, footDrift, removeShortRuns } from '../../src/motion/contacts.js';
 import { allocClip, clipWorldPositions } from '../../src/motion/clip.js';
-import { type Clip } from '../../src/spec/motion.js';
+import type { Clip } from '../../src/spec/motion.js';
 import { solveTwoBone } from '../../src/motion/ik.js';
 import { jointIndex, skeletonFromWire } from '../../src/motion/skeleton.js';
 import { qset, smoothstep, type Vec3 } from '../../src/motion/quat.js';

@@ -4,10 +4,10 @@ import fc from 'fast-check';
 import { Document, NodeIO } from '@gltf-transform/core';
 import { decodeAnimationFile, type DecodedAnimationFile } from '../../src/motion/decode.js';
 import { allocClip } from '../../src/motion/clip.js';
-import { type Clip } from '../../src/spec/motion.js';
+import type { Clip } from '../../src/spec/motion.js';
 import { qaxisAngle, qangle, qmul, qnormalize, qslerp, qx, qy, qz, vget, vnormalize, type Quat, type Vec3 } from '../../src/motion/quat.js';
 import { forwardKinematics, restPositions, skeletonFromWire } from '../../src/motion/skeleton.js';
-import { type Skeleton } from '../../src/spec/motion.js';
+import type { Skeleton } from '../../src/spec/motion.js';
 import { type Joint as WireJoint } from '../../src/spec/wire.js';
 import { GatewayError } from '../../src/spec/errors.js';
 import {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { contactJoints, humanoidRoles, mapHumanoid, parseJointName, type HumanoidMap } from '../../src/motion/humanoid.js';
 import { qrotate, qy } from '../../src/motion/quat.js';
 import { skeletonFromWire } from '../../src/motion/skeleton.js';
-import { type Skeleton } from '../../src/spec/motion.js';
+import type { Skeleton } from '../../src/spec/motion.js';
 import { type Joint as WireJoint } from '../../src/spec/wire.js';
 import { GatewayError } from '../../src/spec/errors.js';
 import { FIXTURE_NAMES, FIXTURE_RIGS, fixtureSkeleton, namelessLabels, type FixtureName } from '../fixtures/skeletons/index.js';

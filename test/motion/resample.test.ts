@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { resampleClip } from '../../src/motion/resample.js';
 import { allocClip } from '../../src/motion/clip.js';
-import { type Clip } from '../../src/spec/motion.js';
+import type { Clip } from '../../src/spec/motion.js';
 import { qdot, qget, qnormalize, qset, qy, qx, type Quat } from '../../src/motion/quat.js';
 
 /** True when a and b are the same rotation (either sign), to ~1e-6 rad. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { clipWorldPositions, restClip } from '../../src/motion/clip.js';
-import { type Clip } from '../../src/spec/motion.js';
+import type { Clip } from '../../src/spec/motion.js';
 import { contactRuns, footContacts } from '../../src/motion/contacts.js';
 import { mapHumanoid, type HumanoidMap } from '../../src/motion/humanoid.js';
 import { solveTwoBone } from '../../src/motion/ik.js';
@@ -10,7 +10,7 @@ import {
   vsub, vdot, type Quat, type Vec3,
 } from '../../src/motion/quat.js';
 import { forwardKinematics, restFloor, restPositions, skeletonFromWire } from '../../src/motion/skeleton.js';
-import { type Skeleton } from '../../src/spec/motion.js';
+import type { Skeleton } from '../../src/spec/motion.js';
 import { retarget } from '../../src/motion/retarget.js';
 import { FIXTURE_RIGS, fixtureSkeleton, type FixtureName } from '../fixtures/skeletons/index.js';
 

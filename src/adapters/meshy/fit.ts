@@ -4,7 +4,7 @@
  * (attacks, jumps, gestures) are time-scaled within ±25 % and then trimmed or held on their last pose.
  */
 import { allocClip } from '../../motion/clip.js';
-import { type Clip } from '../../spec/motion.js';
+import type { Clip } from '../../spec/motion.js';
 import { smoothstep } from '../../motion/quat.js';
 import { keepHemisphere, slerpInto } from '../../motion/resample.js';
 import type { MeshyAction } from './library.js';

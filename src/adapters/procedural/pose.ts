@@ -9,7 +9,7 @@ import {
   IDENTITY, qget, qinv, qmul, qrotate, qset, qslerp, qx, qy, qz, vget, type Quat, type Vec3,
 } from '../../motion/quat.js';
 import { skeletonFromWire } from '../../motion/skeleton.js';
-import { type Skeleton } from '../../spec/motion.js';
+import type { Skeleton } from '../../spec/motion.js';
 import { smin } from './curves.js';
 import type { FootPose } from './feet.js';
 import { ARM, JOINT, JOINT_COUNT, LEG, PROCEDURAL_SKELETON, REST } from './skeleton.js';

@@ -1,7 +1,7 @@
 /** The procedural model's canonical skeleton: a 22-joint, 1.75 m humanoid in a standing T-pose, facing +Z with its left at +X. */
 import { vget, type Vec3 } from '../../motion/quat.js';
 import { skeletonFromWire, skeletonToWire } from '../../motion/skeleton.js';
-import { type Skeleton } from '../../spec/motion.js';
+import type { Skeleton } from '../../spec/motion.js';
 import { type Joint as WireJoint } from '../../spec/wire.js';
 import type { Skeleton as WireSkeleton } from '../../spec/wire.js';
 

@@ -10,7 +10,7 @@ import type { ModelCapabilities } from '../../spec/wire.js';
 import type { SampleMotion } from '../../spec/motion.js';
 import { readSayMotionConfig, type SayMotionConfig } from './config.js';
 import { restClip } from '../../motion/clip.js';
-import { type Clip } from '../../spec/motion.js';
+import type { Clip } from '../../spec/motion.js';
 import type { Skeleton } from '../../spec/motion.js';
 import { GatewayError } from '../../spec/errors.js';
 import { sameOrigin, withRetries } from '../kit/http.js';

@@ -1,7 +1,7 @@
 /** The DeepMotion character rig (`_JNT` joints, five three-joint fingers per hand) as this model's canonical skeleton. */
 import type { Skeleton as WireSkeleton } from '../../spec/wire.js';
 import { skeletonFromWire } from '../../motion/skeleton.js';
-import { type Skeleton } from '../../spec/motion.js';
+import type { Skeleton } from '../../spec/motion.js';
 
 type Vec3 = [number, number, number];
 

@@ -5,7 +5,7 @@ import { loadLibrary } from '../../../src/adapters/meshy/library.js';
 import { TaskSlots } from '../../../src/adapters/meshy/slots.js';
 import { readSse } from '../../../src/adapters/meshy/stream.js';
 import { allocClip } from '../../../src/motion/clip.js';
-import { type Clip } from '../../../src/spec/motion.js';
+import type { Clip } from '../../../src/spec/motion.js';
 import { qangle, qget, qnormalize, qx } from '../../../src/motion/quat.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {

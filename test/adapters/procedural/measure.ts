@@ -1,6 +1,6 @@
 /** Measurements the procedural-model tests share: world positions by forward kinematics, drift during contact, headings. */
 import { clipWorldPositions } from '../../../src/motion/clip.js';
-import { type Clip } from '../../../src/spec/motion.js';
+import type { Clip } from '../../../src/spec/motion.js';
 import { qget, qrotate, qyaw } from '../../../src/motion/quat.js';
 import { JOINT, PROCEDURAL_SKELETON } from '../../../src/adapters/procedural/skeleton.js';
 

@@ -5,10 +5,10 @@
  * rests, shuffled skin, constant channels, clips named `Armature|<Name>|baselayer`).
  */
 import { allocClip } from '../../../src/motion/clip.js';
-import { type Clip } from '../../../src/spec/motion.js';
+import type { Clip } from '../../../src/spec/motion.js';
 import { IDENTITY, qmul, qnormalize, qset, qx, qy, qz, type Quat } from '../../../src/motion/quat.js';
 import { skeletonFromWire } from '../../../src/motion/skeleton.js';
-import { type Skeleton } from '../../../src/spec/motion.js';
+import type { Skeleton } from '../../../src/spec/motion.js';
 import { meshy } from '../../fixtures/skeletons/meshy.js';
 import { writeFbxStyleGlb } from '../../fixtures/fbx-style-glb.js';
 

@@ -3,10 +3,10 @@
  * prompt's words (walk, run, wave, jump, dance, else an idle), different for every variant.
  */
 import { allocClip } from '../../../src/motion/clip.js';
-import { type Clip } from '../../../src/spec/motion.js';
+import type { Clip } from '../../../src/spec/motion.js';
 import { IDENTITY, qmul, qset, qx, qy, qz, type Quat } from '../../../src/motion/quat.js';
 import { skeletonFromWire } from '../../../src/motion/skeleton.js';
-import { type Skeleton } from '../../../src/spec/motion.js';
+import type { Skeleton } from '../../../src/spec/motion.js';
 import { deepmotion } from '../../fixtures/skeletons/deepmotion.js';
 
 /** The character every simulated job animates (the fixture DeepMotion rig, 1.75 m, T-pose). */
