@@ -1,30 +1,41 @@
-/** Motion toolkit benchmarks: retargeting throughput onto a 65-joint rig, and decode time of a 10 MB provider GLB. */
-import { createProceduralAdapter } from '../src/adapters/procedural/index.js';
-import { PROCEDURAL_SKELETON } from '../src/adapters/procedural/skeleton.js';
+/**
+ * Motion toolkit benchmarks: procedural generation of a 10 s, 8-sample request, retargeting onto a 65-joint
+ * rig, glTF encoding of 8 samples on that rig, and decoding of a 10 MB provider GLB.
+ */
+import { pathToFileURL } from 'node:url';
+import { generatePlan, createProceduralAdapter } from '../src/adapters/procedural/index.js';
+import { PROCEDURAL_SKELETON } from '../src/adapters/procedural/rig.js';
 import { buildPlan } from '../src/protocol/plan.js';
 import { decodeAnimationFile } from '../src/motion/decode.js';
+import { encodeGlb, glbToJson, type EncodeInput } from '../src/motion/gltf.js';
 import { mapHumanoid } from '../src/motion/humanoid.js';
 import { retarget } from '../src/motion/retarget.js';
 import { skeletonToWire } from '../src/motion/skeleton.js';
 import { fixtureSkeleton } from '../test/fixtures/skeletons/index.js';
 import { writeFbxStyleGlb } from '../test/fixtures/fbx-style-glb.js';
 import type { Clip } from '../src/spec/motion.js';
+import type { GenerationPlan } from '../src/spec/plan.js';
 import type { GenerateRequest } from '../src/spec/wire.js';
-import type { Row } from './util.js';
+import { markdownTable, type Row } from './util.js';
 
-async function walkClip(seconds: number, fps: number, seed = 1): Promise<Clip> {
-  const adapter = createProceduralAdapter();
-  const model = adapter.models()[0];
+const model = createProceduralAdapter().models()[0];
+
+/** The plan of a one-segment procedural request on the model's own skeleton. */
+function proceduralPlan(prompt: string, seconds: number, fps: number, samples: number, seed = 1): GenerationPlan {
   const request: GenerateRequest = {
     protocol_version: '1.2',
     model: model.id,
     skeleton: skeletonToWire(PROCEDURAL_SKELETON) as GenerateRequest['skeleton'],
-    segments: [{ type: 'text', prompt: 'walk forward', duration_frames: seconds * fps }],
+    segments: [{ type: 'text', prompt, duration_frames: seconds * fps }],
     timing: { fps },
+    options: { num_samples: samples },
   };
-  const step = await adapter.advance(buildPlan(request, model, 'procedural', seed), {}, undefined as never);
-  if (step.kind !== 'done') throw new Error('procedural model did not finish');
-  return step.motion.samples[0].segments[0];
+  return buildPlan(request, model, 'procedural', seed);
+}
+
+/** The first sample's clip of a procedural walk. */
+function walkClip(seconds: number, fps: number): Clip {
+  return generatePlan(proceduralPlan('walk forward', seconds, fps, 1))[0].segments[0];
 }
 
 function median(xs: number[]): number {
@@ -32,24 +43,59 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Milliseconds of each of `runs` calls of `fn`, after one warm-up call. */
+async function timed(runs: number, fn: () => unknown): Promise<number[]> {
+  await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function generationRow(): Promise<Row> {
+  const prompts = ['walk forward', 'wave hello', 'jump', 'dance'];
+  const medians: number[] = [];
+  for (const prompt of prompts) {
+    const plan = proceduralPlan(prompt, 10, 30, 8);
+    medians.push(median(await timed(5, () => generatePlan(plan))));
+  }
+  return {
+    suite: 'motion',
+    metric: 'procedural generation of a 10 s, 8-sample request (300 frames × 8 samples, 22 joints)',
+    value: `${Math.max(...medians).toFixed(1)} ms`,
+    note: `slowest prompt; median of 5 per prompt: ${prompts.map((p, i) => `${p} ${medians[i].toFixed(1)} ms`).join(', ')}`,
+  };
+}
+
 export async function motionSuite(): Promise<Row[]> {
-  const rows: Row[] = [];
-  const clip = await walkClip(10, 30);
+  const rows: Row[] = [await generationRow()];
+
+  const clip = walkClip(10, 30);
   const target = fixtureSkeleton('mixamo');
   const srcMap = mapHumanoid(PROCEDURAL_SKELETON);
   const tgtMap = mapHumanoid(target);
-  retarget(PROCEDURAL_SKELETON, srcMap, clip, target, tgtMap); // warm-up
-  const runs: number[] = [];
-  for (let i = 0; i < 15; i++) {
-    const t0 = performance.now();
-    retarget(PROCEDURAL_SKELETON, srcMap, clip, target, tgtMap);
-    runs.push(performance.now() - t0);
-  }
+  const runs = await timed(15, () => retarget(PROCEDURAL_SKELETON, srcMap, clip, target, tgtMap));
   const ms = median(runs);
   const jointFrames = clip.numFrames * target.names.length;
   rows.push({ suite: 'motion', metric: `retarget 10 s walk (${clip.numFrames} frames) onto ${target.names.length}-joint Mixamo rig`, value: `${ms.toFixed(1)} ms`, note: `${((jointFrames / ms) * 1000 / 1e6).toFixed(2)} M frame·joints/s (median of 15, feet re-planted)` });
 
-  const long = await walkClip(20, 60);
+  // The 8 samples of a 10 s walk, retargeted onto the 65-joint rig, as the pipeline hands them to the encoder.
+  const samples = generatePlan(proceduralPlan('walk forward', 10, 30, 8)).map((s) => retarget(PROCEDURAL_SKELETON, srcMap, s.segments[0], target, tgtMap));
+  const input: EncodeInput = {
+    skeleton: target,
+    fps: 30,
+    samples: samples.map((s, i) => ({ name: `sample_${i}`, clip: s.clip, chunkBoundaries: [], footContacts: null })),
+    motion: { version: '1.2', model: model.id, canonicalToRequest: samples[0].canonicalToRequest },
+  };
+  const encode = await timed(5, () => encodeGlb(input));
+  const glbAnswer = encodeGlb(input);
+  const toJson = await timed(5, () => glbToJson(glbAnswer));
+  rows.push({ suite: 'motion', metric: `encode 8 samples × 10 s × 30 fps on the ${target.names.length}-joint rig as GLB (${(glbAnswer.byteLength / 1e6).toFixed(2)} MB)`, value: `${median(encode).toFixed(1)} ms`, note: `median of 5; its JSON twin (glbToJson) ${median(toJson).toFixed(1)} ms` });
+
+  const long = walkClip(20, 60);
   const glb = await writeFbxStyleGlb({
     skeleton: PROCEDURAL_SKELETON,
     clips: [0, 1, 2, 3].map((i) => ({ name: `Armature|Walk${i}|baselayer`, clip: long })),
@@ -57,13 +103,10 @@ export async function motionSuite(): Promise<Row[]> {
     endBones: true,
     mesh: { verticesPerJoint: 6000 },
   });
-  await decodeAnimationFile(glb, { fps: 30 });
-  const dec: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    await decodeAnimationFile(glb, { fps: 30 });
-    dec.push(performance.now() - t0);
-  }
+  const dec = await timed(5, () => decodeAnimationFile(glb, { fps: 30 }));
   rows.push({ suite: 'motion', metric: `decode a ${(glb.length / 1e6).toFixed(1)} MB FBX-style provider GLB (4 clips × 20 s at 60 fps → 30 fps)`, value: `${median(dec).toFixed(0)} ms`, note: 'median of 5' });
   return rows;
 }
+
+// `npx tsx bench/motion.ts` runs this suite alone.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) console.log(markdownTable(await motionSuite()));

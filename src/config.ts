@@ -5,10 +5,11 @@
 import type { Env, ProviderDefinition } from './spec/adapter.js';
 import { ConfigError } from './spec/errors.js';
 import { envInt, envSlice, envString } from './adapters/kit/env.js';
+import { loadExternalProvider } from './adapters/external.js';
 import { PROVIDERS } from './adapters/registry.js';
 
 /** A provider this deployment serves, with the configuration it read. */
-export interface ConfiguredProvider {
+interface ConfiguredProvider {
   definition: ProviderDefinition<unknown>;
   config: unknown;
 }
@@ -50,7 +51,7 @@ export interface Config {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads one provider's configuration from its slice of the environment (undefined: not configured). */
-export function configureProvider(definition: ProviderDefinition<unknown>, env: Env): ConfiguredProvider | undefined {
+function configureProvider(definition: ProviderDefinition<unknown>, env: Env): ConfiguredProvider | undefined {
   const config = definition.readConfig(envSlice(env, definition.envPrefix));
   return config === undefined ? undefined : { definition, config };
 }
@@ -90,4 +91,21 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     providers: PROVIDERS.map((p) => configureProvider(p, env)).filter((p): p is ConfiguredProvider => p !== undefined),
   };
+}
+
+/**
+ * Loads the adapters ADAPTERS names and adds the configured ones to `config.providers`. A provider name
+ * that is already taken, or a module that is not an adapter, stops start-up (ConfigError).
+ */
+export async function loadExternalProviders(config: Config, env: Env = process.env, baseDir = process.cwd()): Promise<Config> {
+  const providers = [...config.providers];
+  const taken = new Set(PROVIDERS.map((p) => p.provider));
+  for (const spec of config.externalAdapters) {
+    const definition = await loadExternalProvider(spec, baseDir);
+    if (taken.has(definition.provider)) throw new ConfigError(`ADAPTERS: "${spec}" uses the provider name "${definition.provider}", which is already taken`);
+    taken.add(definition.provider);
+    const configured = configureProvider(definition, env);
+    if (configured) providers.push(configured);
+  }
+  return { ...config, providers };
 }

@@ -1,7 +1,7 @@
 /** The process logger (pino, JSON lines); credentials are redacted wherever they might appear. */
-import { pino, type Logger } from 'pino';
+import { pino, type Logger as PinoLogger } from 'pino';
 
-export function createLogger(level: string): Logger {
+export function createLogger(level: string): PinoLogger {
   return pino({
     level,
     base: { service: 'motion-gateway' },
@@ -12,4 +12,3 @@ export function createLogger(level: string): Logger {
   });
 }
 
-export type { Logger };

@@ -1,13 +1,13 @@
 /** Starts the gateway from the environment and stops it gracefully on SIGTERM/SIGINT. */
 import { ConfigError } from './spec/errors.js';
-import { loadConfig } from './config.js';
+import { loadConfig, loadExternalProviders } from './config.js';
 import { createLogger } from './log.js';
 import { createGateway } from './server/app.js';
 
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    config = await loadExternalProviders(loadConfig(process.env), process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`configuration error: ${err.message}`);

@@ -224,10 +224,6 @@ export class Store {
     return out;
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
   isOpen(): boolean {
     return this.db.open;
   }

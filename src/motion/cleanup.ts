@@ -12,7 +12,7 @@ import type { Skeleton } from '../spec/motion.js';
 const BLEND = 4;
 
 /** Horizontal ankle travel within a contact run below which the run counts as clean. */
-export const SKATE_TOLERANCE_M = 0.01;
+const SKATE_TOLERANCE_M = 0.01;
 
 export function cloneClip(clip: Clip): Clip {
   return { ...clip, rotations: clip.rotations.slice(), rootPositions: clip.rootPositions.slice() };

@@ -35,8 +35,3 @@ export function clipWorldPositions(s: Skeleton, clip: Clip): Float64Array {
   }
   return out;
 }
-
-/** Duration in seconds covered by the clip's frames (first to last frame). */
-export function clipSeconds(clip: Clip): number {
-  return clip.numFrames > 1 ? (clip.numFrames - 1) / clip.fps : 0;
-}

@@ -33,8 +33,8 @@ export interface EncodeInput {
   };
 }
 
-export const MMCP_MOTION = 'MMCP_motion';
-export const GENERATOR = 'motion-gateway';
+const MMCP_MOTION = 'MMCP_motion';
+const GENERATOR = 'motion-gateway';
 const DATA_URI_PREFIX = 'data:application/octet-stream;base64,';
 const GLB_MAGIC = 0x46546c67; // "glTF"
 const CHUNK_JSON = 0x4e4f534a; // "JSON"

@@ -1,7 +1,8 @@
 /**
  * The motion pipeline after an adapter finishes: per sample, fit each segment clip to its frames, compose
- * the segments on one timeline, bring the motion onto the request skeleton, close loops, clean foot skate,
- * apply constraints, detect foot contacts, fit the trajectory and encode the answer as GLB. Each step is a small function of its own module; this file only orders them.
+ * the segments on one timeline, clean foot skate on the model's own rig, bring the motion onto the request
+ * skeleton, close loops, apply constraints, fit the trajectory, detect foot contacts, and encode the answer
+ * as GLB. Each step is a small function of its own module; this file only orders them.
  */
 import type { GenerationPlan } from '../spec/plan.js';
 import type { Motion, SampleMotion } from '../spec/motion.js';
@@ -22,7 +23,7 @@ import { skeletonFromWire } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
 
 /** Segment clips at the plan's fps with exactly each segment's frames, composed on one timeline. */
-export function composeSample(plan: GenerationPlan, skeleton: Skeleton, sample: SampleMotion): Clip {
+function composeSample(plan: GenerationPlan, skeleton: Skeleton, sample: SampleMotion): Clip {
   const fitted = plan.segments.map((seg, i) => resampleClip(sample.segments[i], plan.fps, seg.frames));
   return composeSegments(skeleton, fitted, plan.segments.map((s) => s.type), plan.transitionFrames).clip;
 }
@@ -41,14 +42,14 @@ function sameSkeleton(a: Skeleton, b: Skeleton): boolean {
 }
 
 /** How the model's skeleton maps onto the request's: identical, or through the humanoid retargeter. */
-interface Transfer {
+interface SkeletonTransfer {
   target: Skeleton;
   sourceMap: () => HumanoidMap;
   targetMap: HumanoidMap | null;
   apply(clip: Clip): { clip: Clip; canonicalToRequest: Record<string, string> | null };
 }
 
-function transferFor(source: Skeleton, target: Skeleton): Transfer {
+function transferFor(source: Skeleton, target: Skeleton): SkeletonTransfer {
   if (sameSkeleton(source, target)) {
     let map: HumanoidMap | undefined;
     return { target, sourceMap: () => (map ??= mapHumanoid(source)), targetMap: null, apply: (clip) => ({ clip, canonicalToRequest: null }) };
@@ -65,7 +66,7 @@ function transferFor(source: Skeleton, target: Skeleton): Transfer {
 }
 
 /** Contact joints of the answer: the model's predicted ones carried to the request's names, else the mapped feet. */
-function contactIndices(plan: GenerationPlan, t: Transfer, canonicalToRequest: Record<string, string> | null): number[] {
+function contactIndices(plan: GenerationPlan, t: SkeletonTransfer, canonicalToRequest: Record<string, string> | null): number[] {
   const names = plan.model.predicted_contact_joints.map((n) => (canonicalToRequest ? canonicalToRequest[n] : n)).filter(Boolean) as string[];
   const found = names.map((n) => t.target.names.indexOf(n)).filter((i) => i >= 0);
   if (found.length || !t.targetMap) return found;

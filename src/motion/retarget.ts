@@ -1,29 +1,21 @@
 /**
  * Moves a clip from one humanoid skeleton onto another: each mapped bone points where the source bone
- * points (rest-pose differences compensated), the root travels scaled by hip height, and the feet are
- * re-planted with two-bone IK wherever the source's feet are in contact.
+ * points (rest-pose differences compensated) and the root travels scaled by hip height; the feet are then
+ * re-planted where the source's feet are in contact (./plant.ts).
  */
 import { allocClip } from './clip.js';
-import type { Clip } from '../spec/motion.js';
-import { contactRuns, footContacts } from './contacts.js';
+import type { Clip, Skeleton } from '../spec/motion.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
-import { solveTwoBone } from './ik.js';
+import { plantFeet, type PlantOptions } from './plant.js';
 import {
-  IDENTITY, qfromTo, qget, qinv, qmul, qnormalize, qrotate, qset, qslerp, smoothstep, vadd, vget, vlen, vscale,
-  vset, vsub, type Quat, type Vec3,
+  IDENTITY, qfromTo, qget, qinv, qmul, qnormalize, qrotate, qset, qslerp, vadd, vget, vlen, vscale, vset, vsub,
+  type Quat, type Vec3,
 } from './quat.js';
-import { childrenOf, forwardKinematics, restFloor, restPositions } from './skeleton.js';
-import type { Skeleton } from '../spec/motion.js';
+import { forwardKinematics, restFloor, restPositions } from './skeleton.js';
 
-export interface RetargetOptions {
+export interface RetargetOptions extends PlantOptions {
   /** Re-plant the feet where the source's feet are planted, and keep them above the floor (default true). */
   plantFeet?: boolean;
-  /** Frames over which a planted foot blends in before and out after its contact (default 4). */
-  blendFrames?: number;
-  /** A source foot may be planted while at most this far above its rest height (m, default 0.03). */
-  contactHeight?: number;
-  /** … and while moving horizontally slower than this (m/s, default 0.3). */
-  contactSpeed?: number;
 }
 
 export interface RetargetResult {
@@ -34,7 +26,7 @@ export interface RetargetResult {
 }
 
 /** `world_t[target] = world_s[source] · c`: a target bone points where its source bone points. */
-interface Transfer {
+interface BoneTransfer {
   target: number;
   source: number;
   c: Quat;
@@ -48,8 +40,9 @@ interface SpineSample {
   t: number;
 }
 
-interface Plan {
-  transfers: Transfer[];
+/** Everything the per-frame transfer needs, worked out once from the two rest poses and maps. */
+interface TransferPlan {
+  transfers: BoneTransfer[];
   /** Target joints whose world rotation the transfer sets (all others follow their parent). */
   mapped: Uint8Array;
   spine: SpineSample[] | null;
@@ -65,7 +58,7 @@ interface Plan {
   pairs: Array<[source: number, target: number]>;
 }
 
-function buildPlan(source: Skeleton, sm: HumanoidMap, target: Skeleton, tm: HumanoidMap): Plan {
+function planTransfer(source: Skeleton, sm: HumanoidMap, target: Skeleton, tm: HumanoidMap): TransferPlan {
   const rs = restPositions(source);
   const rt = restPositions(target);
   /** Shortest rotation taking the target's rest bone a→b onto the source's. */
@@ -74,7 +67,7 @@ function buildPlan(source: Skeleton, sm: HumanoidMap, target: Skeleton, tm: Huma
     const dt = vsub(vget(rt, tb), vget(rt, ta));
     return vlen(ds) < 1e-6 || vlen(dt) < 1e-6 ? [0, 0, 0, 1] : qfromTo(dt, ds);
   };
-  const transfers: Transfer[] = [];
+  const transfers: BoneTransfer[] = [];
   const pairs: Array<[number, number]> = [];
   const add = (s: number, t: number, c: Quat): void => {
     transfers.push({ source: s, target: t, c });
@@ -201,8 +194,8 @@ export function retarget(
   if (clip.jointCount !== source.names.length) {
     throw new Error(`retarget: the clip has ${clip.jointCount} joints, the source skeleton ${source.names.length}`);
   }
-  const plan = buildPlan(source, sourceMap, target, targetMap);
-  const out = transfer(source, sourceMap, clip, target, targetMap, plan);
+  const plan = planTransfer(source, sourceMap, target, targetMap);
+  const out = transferClip(source, sourceMap, clip, target, targetMap, plan);
   if (opts.plantFeet ?? true) plantFeet(source, sourceMap, clip, target, targetMap, out, opts);
   keepHemisphere(out);
   const canonicalToRequest: Record<string, string> = {};
@@ -210,7 +203,8 @@ export function retarget(
   return { clip: out, canonicalToRequest };
 }
 
-function transfer(source: Skeleton, sm: HumanoidMap, clip: Clip, target: Skeleton, tm: HumanoidMap, plan: Plan): Clip {
+/** The clip on the target skeleton, before the feet are re-planted: every frame's bone rotations and root position. */
+function transferClip(source: Skeleton, sm: HumanoidMap, clip: Clip, target: Skeleton, tm: HumanoidMap, plan: TransferPlan): Clip {
   const Js = source.names.length;
   const Jt = target.names.length;
   const F = clip.numFrames;
@@ -274,7 +268,7 @@ function localInto(out: Float64Array, o: number, world: Float64Array, parent: nu
  * to the hips, then turns the chain about its first joint so that first-spine-joint → neck points as
  * the source's does (relative to the hips), keeping the chest's world rotation.
  */
-function spreadSpine(plan: Plan, ws: Float64Array, ps: Float64Array, wt: Float64Array, target: Skeleton): void {
+function spreadSpine(plan: TransferPlan, ws: Float64Array, ps: Float64Array, wt: Float64Array, target: Skeleton): void {
   const sc = plan.sourceChain;
   const hipsS = qget(ws, sc[0]);
   const toHips = qinv(hipsS);
@@ -299,237 +293,6 @@ function spreadSpine(plan: Plan, ws: Float64Array, ps: Float64Array, wt: Float64
     const fix = qfromTo(p, want);
     for (const s of plan.spine!) qset(wt, s.target, qnormalize(qmul(fix, qget(wt, s.target))));
   }
-}
-
-/**
- * Where the planted point of a foot sits along ankle → toe while both the source's ankle and toe are
- * planted (0: the ankle, 1: the toe). When the heel peels up the foot pivots about this point, so the
- * ankle and the toe each drift by only a share of the roll; once the ankle lifts the toe alone is pinned.
- */
-const BOTH_PIVOT = 0.65;
-
-/**
- * Locks each target foot wherever the source's foot is planted. A contact of the source's ankle, toe or
- * both is one episode; within it one point of the target foot is pinned in the world: the ankle while
- * only the ankle is down, the toe while only the toe is down, a point between them while both are (see
- * BOTH_PIVOT). When the planted point changes, the new one is pinned where it is at that moment, so the
- * foot never jumps. An episode starts at the mean transferred position of its first planted point;
- * over a few frames before and after it, the correction needed at its edge fades in and out. Every
- * frame, the foot is raised so that its joints stay at or above their rest heights; where the leg cannot
- * reach, the foot pitches about the ankle to put the toe where it should be (never below its rest
- * height). Legs are solved with two-bone IK, the feet keeping their transferred world rotations.
- */
-function plantFeet(
-  source: Skeleton,
-  sm: HumanoidMap,
-  clip: Clip,
-  target: Skeleton,
-  tm: HumanoidMap,
-  out: Clip,
-  opts: RetargetOptions,
-): void {
-  const F = out.numFrames;
-  const Jt = target.names.length;
-  const B = Math.max(0, opts.blendFrames ?? 4);
-  const sides = ['left', 'right'] as const;
-  // Per side: the source ankle's and (when both rigs have one) the source toe's contact joints.
-  const probes: number[] = [];
-  const probeOf = sides.map((side) => {
-    const ankle = probes.push(sm[side].foot) - 1;
-    const toe = sm[side].toe !== undefined && tm[side].toe !== undefined ? probes.push(sm[side].toe!) - 1 : -1;
-    return { ankle, toe };
-  });
-  const flags = footContacts(source, clip, probes, {
-    heightTolerance: opts.contactHeight,
-    speedThreshold: opts.contactSpeed,
-    // Pin only while the source foot is really still: a sticky contact would freeze the first frames of a lift-off.
-    hysteresis: 1,
-  });
-  const rt = restPositions(target);
-  const kids = childrenOf(target);
-  // World positions and rotations before any IK: each leg's IK moves only its own chain, so the other
-  // foot, the hips and the foot's own world rotation stay valid all along.
-  const before = new Float64Array(F * Jt * 3);
-  const beforeRot = new Float64Array(F * Jt * 4);
-  const pos = new Float64Array(Jt * 3);
-  const rot = new Float64Array(Jt * 4);
-  for (let f = 0; f < F; f++) {
-    forwardKinematics(target, out.rotations, out.rootPositions.subarray(f * 3, f * 3 + 3), pos, rot, f * Jt);
-    before.set(pos, f * Jt * 3);
-    beforeRot.set(rot, f * Jt * 4);
-  }
-  const at = (f: number, j: number): Vec3 => vget(before, f * Jt + j);
-
-  const legs = sides.map((side, i) => {
-    const T = tm[side];
-    const ankleFlags = flags[probeOf[i].ankle];
-    const toeFlags = probeOf[i].toe >= 0 ? flags[probeOf[i].toe] : null;
-    /** The toe's offset in the foot's frame (zero without a toe: the pivot is then always the ankle). */
-    const toeOffset: Vec3 = toeFlags ? vget(target.offsets, T.toe!) : [0, 0, 0];
-    const footRot = (f: number): Quat => qget(beforeRot, f * Jt + T.foot);
-    /** Ankle → pivot at frame f for pivot fraction s. */
-    const lever = (f: number, s: number): Vec3 => vscale(qrotate(footRot(f), toeOffset), s);
-    const pivotOf = (f: number): number | null => {
-      const a = ankleFlags[f];
-      const t = toeFlags ? toeFlags[f] : false;
-      return a && t ? BOTH_PIVOT : t ? 1 : a ? 0 : null;
-    };
-    // Per frame: the ankle goal at full strength and how strongly it applies.
-    const weight = new Float64Array(F);
-    const goal: Vec3[] = new Array<Vec3>(F);
-    const inside = new Uint8Array(F);
-    const union = ankleFlags.map((a, f) => a || (toeFlags ? toeFlags[f] : false));
-    for (const run of contactRuns(union)) {
-      let s = pivotOf(run.start)!;
-      // The first planted point rests at its mean transferred position over its first stretch.
-      let stretchEnd = run.start;
-      while (stretchEnd < run.end && pivotOf(stretchEnd + 1) === s) stretchEnd++;
-      let pin: Vec3 = [0, 0, 0];
-      for (let f = run.start; f <= stretchEnd; f++) pin = vadd(pin, vadd(at(f, T.foot), lever(f, s)));
-      pin = vscale(pin, 1 / (stretchEnd - run.start + 1));
-      for (let f = run.start; f <= run.end; f++) {
-        const sf = pivotOf(f)!;
-        if (sf !== s) {
-          // The new planted point stays where it was on the previous frame.
-          pin = vadd(goal[f - 1], lever(f - 1, sf));
-          s = sf;
-        }
-        goal[f] = vsub(pin, lever(f, s));
-        weight[f] = 1;
-        inside[f] = 1;
-      }
-      for (const [edge, dir] of [[run.start, -1], [run.end, 1]] as const) {
-        const shift = vsub(goal[edge], at(edge, T.foot));
-        for (let k = 1; k <= B; k++) {
-          const f = edge + dir * k;
-          if (f < 0 || f >= F || inside[f]) continue;
-          // Around the episode the correction needed at its edge fades out, so a swinging foot keeps its own path.
-          const w = smoothstep(1 - k / (B + 1));
-          if (w > weight[f]) {
-            weight[f] = w;
-            goal[f] = vadd(at(f, T.foot), shift);
-          }
-        }
-      }
-    }
-    // The foot and everything below it (toes, end joints) must stay at or above their rest heights.
-    const sole: number[] = [];
-    for (const stack = [T.foot]; stack.length; ) {
-      const j = stack.pop()!;
-      sole.push(j);
-      stack.push(...kids[j]);
-    }
-    return { ...legChain(target, T), weight, goal, sole, toe: toeFlags ? T.toe! : -1, toeOffset };
-  });
-
-  const chainPos = new Float64Array(Jt * 3);
-  const chainRot = new Float64Array(Jt * 4);
-  for (let f = 0; f < F; f++) {
-    const root = out.rootPositions.subarray(f * 3, f * 3 + 3);
-    for (const leg of legs) {
-      const cur = at(f, leg.foot);
-      const w = leg.weight[f];
-      const goal: Vec3 = w > 0 ? vadd(vscale(cur, 1 - w), vscale(leg.goal[f], w)) : [...cur];
-      let lift = 0;
-      for (const j of leg.sole) lift = Math.max(lift, rt[j * 3 + 1] - (before[(f * Jt + j) * 3 + 1] + goal[1] - cur[1]));
-      goal[1] += lift;
-      if (vlen(vsub(goal, cur)) < 5e-4) continue;
-      const { skeleton, joints, chain, local } = leg;
-      let endRot = qget(beforeRot, f * Jt + leg.foot);
-      joints.forEach((j, k) => local.set(out.rotations.subarray((f * Jt + j) * 4, (f * Jt + j) * 4 + 4), k * 4));
-      if (leg.toe >= 0) {
-        // Out of reach (a straight leg pushing off): keep the toe where it should be and pitch the foot
-        // less, moving the ankle to the reachable point nearest its goal at the foot's length from the toe.
-        forwardKinematics(skeleton, local, root, chainPos, chainRot);
-        const hip = vget(chainPos, chain.upper);
-        const reach = (vlen(vsub(vget(chainPos, chain.mid), hip)) + vlen(vsub(vget(chainPos, chain.end), vget(chainPos, chain.mid)))) * 0.9999;
-        if (vlen(vsub(goal, hip)) > reach) {
-          const toeNow = qrotate(endRot, leg.toeOffset);
-          const len = vlen(toeNow);
-          const toe = vadd(goal, toeNow);
-          toe[1] = Math.max(toe[1], rt[leg.toe * 3 + 1]);
-          const ankle = reachableAnkle(hip, reach, toe, len, goal);
-          if (ankle) {
-            endRot = qnormalize(qmul(qfromTo(toeNow, vsub(toe, ankle)), endRot));
-            goal[0] = ankle[0];
-            goal[1] = ankle[1];
-            goal[2] = ankle[2];
-          }
-        }
-      }
-      const miss = solveTwoBone(skeleton, local, 0, root, chain, goal, {
-        poleHint: qrotate(qget(beforeRot, f * Jt + tm.hips), [0, 0, 1]),
-        endWorldRotation: endRot,
-      });
-      if (miss > 1e-3 && leg.toe >= 0) {
-        // Still out of reach: pitch the foot about the ankle it did reach so the toe lands as near its
-        // goal as the foot's length allows, never below the toe's rest height.
-        forwardKinematics(skeleton, local, root, chainPos, chainRot);
-        const ankle = vget(chainPos, chain.end);
-        const toeNow = qrotate(endRot, leg.toeOffset);
-        const len = vlen(toeNow);
-        const want = vsub(vadd(goal, toeNow), ankle);
-        const wl = vlen(want);
-        if (len > 1e-6 && wl > 1e-6) {
-          let dir = vscale(want, 1 / wl);
-          const floorY = rt[leg.toe * 3 + 1];
-          if (ankle[1] + len * dir[1] < floorY) {
-            const y = Math.min(1, (floorY - ankle[1]) / len);
-            const h = Math.hypot(dir[0], dir[2]);
-            const k = h > 1e-9 ? Math.sqrt(Math.max(0, 1 - y * y)) / h : 0;
-            dir = [dir[0] * k, y, dir[2] * k];
-          }
-          const footWorld = qmul(qfromTo(toeNow, vscale(dir, len)), endRot);
-          qset(local, chain.end, qnormalize(qmul(qinv(qget(chainRot, chain.mid)), footWorld)));
-        }
-      }
-      for (const k of [chain.upper, chain.mid, chain.end]) out.rotations.set(local.subarray(k * 4, k * 4 + 4), (f * Jt + joints[k]) * 4);
-    }
-  }
-}
-
-/**
- * The point within `reach` of `hip` at distance `len` from `toe` nearest `want` (an ankle that a leg can
- * reach with its toe on `toe`), or null when there is none.
- */
-function reachableAnkle(hip: Vec3, reach: number, toe: Vec3, len: number, want: Vec3): Vec3 | null {
-  const ht = vsub(toe, hip);
-  const d = vlen(ht);
-  if (d < 1e-9 || d > reach + len || d < Math.abs(reach - len)) return null;
-  const n = vscale(ht, 1 / d);
-  const a = (reach * reach - len * len + d * d) / (2 * d);
-  const r = Math.sqrt(Math.max(0, reach * reach - a * a));
-  const c = vadd(hip, vscale(n, a));
-  const off = vsub(want, c);
-  let u = vsub(off, vscale(n, off[0] * n[0] + off[1] * n[1] + off[2] * n[2]));
-  if (vlen(u) < 1e-9) u = vsub(vsub(want, hip), vscale(n, 0));
-  const ul = vlen(u);
-  if (ul < 1e-9) return null;
-  return vadd(c, vscale(u, r / ul));
-}
-
-/**
- * The leg's own chain (root … hips … upper leg, knee, foot) as a small skeleton, so that IK runs forward
- * kinematics over a handful of joints instead of the whole rig.
- */
-function legChain(target: Skeleton, side: HumanoidSide) {
-  const joints: number[] = [];
-  for (let j = side.foot; j >= 0; j = target.parents[j]) joints.unshift(j);
-  const skeleton: Skeleton = {
-    names: joints.map((j) => target.names[j]),
-    parents: Int32Array.from(joints, (_, k) => k - 1),
-    offsets: Float64Array.from(joints.flatMap((j) => Array.from(target.offsets.subarray(j * 3, j * 3 + 3)))),
-    restRotations: Float64Array.from(joints.flatMap((j) => Array.from(target.restRotations.subarray(j * 4, j * 4 + 4)))),
-  };
-  const at = (j: number): number => joints.indexOf(j);
-  return {
-    skeleton,
-    joints,
-    foot: side.foot,
-    chain: { upper: at(side.upperLeg), mid: at(side.lowerLeg), end: at(side.foot) },
-    /** Scratch local rotations of the chain for one frame. */
-    local: new Float64Array(joints.length * 4),
-  };
 }
 
 /** Keeps every joint's keys in one hemisphere (dot with the previous key ≥ 0), so LINEAR sampling never takes the long way. */

@@ -1,5 +1,5 @@
 /** The internal skeleton: joints in parent-first order with world-axis rest offsets, and forward kinematics. */
-import { IDENTITY, qmul, qnormalize, qrotate, qset, qget, vget, vset, type Quat, type Vec3 } from './quat.js';
+import { IDENTITY, qmul, qnormalize, qrotate, qset, qget, vget, vset } from './quat.js';
 import type { Skeleton } from '../spec/motion.js';
 import type { Joint } from '../spec/wire.js';
 
@@ -65,14 +65,6 @@ export function restPositions(s: Skeleton): Float64Array {
   return out;
 }
 
-/** True when every rest rotation is (numerically) identity. */
-export function hasIdentityRest(s: Skeleton): boolean {
-  for (let j = 0; j < s.names.length; j++) {
-    if (Math.abs(Math.abs(s.restRotations[j * 4 + 3]) - 1) > 1e-6) return false;
-  }
-  return true;
-}
-
 /**
  * Forward kinematics of one pose in the protocol's convention (local rotations measured from a
  * world-aligned rest): world[j] = world[parent]·local[j]; p[j] = p[parent] + world[parent]·offset[j].
@@ -111,5 +103,3 @@ export function restFloor(s: Skeleton): number {
   for (let j = 0; j < s.names.length; j++) min = Math.min(min, p[j * 3 + 1]);
   return min;
 }
-
-export type { Quat, Vec3 };

@@ -7,7 +7,7 @@ import { forwardKinematics } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
 
 /** A model is accepted when its RMS error is under this (m). */
-export const TRAJECTORY_TOLERANCE_M = 0.05;
+const TRAJECTORY_TOLERANCE_M = 0.05;
 const DEG = 180 / Math.PI;
 
 type XZ = [number, number];

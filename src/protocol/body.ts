@@ -7,7 +7,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * Measures the nesting depth of JSON text without parsing it, so hostile documents never reach a
  * recursive parser. Strings are skipped, escapes included.
  */
-export function jsonDepth(text: string): number {
+function jsonDepth(text: string): number {
   let depth = 0;
   let max = 0;
   let inString = false;

@@ -11,7 +11,7 @@ export function drawSeed(): number {
 }
 
 /** A deterministic seed derived from a parent seed and a path of labels (e.g. segment index, sample index). */
-export function deriveSeed(seed: number, ...parts: Array<string | number>): number {
+function deriveSeed(seed: number, ...parts: Array<string | number>): number {
   const h = createHash('sha256').update([seed, ...parts].join('/')).digest();
   return h.readUInt32LE(0) & 0x7fffffff;
 }

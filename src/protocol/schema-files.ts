@@ -20,7 +20,7 @@ function findSchemasDir(): string {
   throw new Error('schemas/ directory not found');
 }
 
-export const SCHEMAS_DIR = findSchemasDir();
+const SCHEMAS_DIR = findSchemasDir();
 
 /** Every schema file, keyed by its short name (file name without `.schema.json`). */
 export function loadSchemas(): Map<string, JsonSchema> {
@@ -35,7 +35,7 @@ export function loadSchemas(): Map<string, JsonSchema> {
 const URN = /^urn:mmcp:([a-z0-9-]+)(?:#\/\$defs\/(\w+))?$/;
 
 /** The component name of a schema file or one of its $defs (e.g. "generate-request" → "GenerateRequest"). */
-export function componentName(shortName: string, def?: string): string {
+function componentName(shortName: string, def?: string): string {
   return def ?? shortName.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 }
 

@@ -12,12 +12,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const CONTROL_EXCEPT_TAB_LF = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
 
 /** A joint or model name: NFC, no control characters, no surrounding white space. */
-export function isValidName(s: string): boolean {
+function isValidName(s: string): boolean {
   return s.normalize('NFC') === s && !CONTROL.test(s) && s.trim() === s && !/^[\s\u200b\ufeff]|[\s\u200b\ufeff]$/u.test(s);
 }
 
 /** A prompt: NFC, no control characters other than tab and line feed, not only white space. */
-export function isValidText(s: string): boolean {
+function isValidText(s: string): boolean {
   return s.normalize('NFC') === s && !CONTROL_EXCEPT_TAB_LF.test(s) && s.trim().length > 0;
 }
 

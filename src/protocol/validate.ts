@@ -18,7 +18,7 @@ function schemaError(issues: SchemaIssue[], id: 'MG-REQ-001' | 'MG-REQ-009' | 'M
 }
 
 /** Step 2: the JSON Schema, then the shape rules a schema cannot say well (all 422 schema_validation). */
-export function checkShape(body: unknown): GenerateRequest {
+function checkShape(body: unknown): GenerateRequest {
   if (!validators.generateRequest(body)) throw schemaError(describeErrors(validators.generateRequest.errors));
   const req = body as GenerateRequest;
 
@@ -108,7 +108,7 @@ export function checkVersion(version: string): void {
 }
 
 /** Step 5: topology (one root, parents first, no cycles) and non-unit rest rotations. */
-export function checkSkeletonTopology(joints: readonly Joint[]): void {
+function checkSkeletonTopology(joints: readonly Joint[]): void {
   const fail = (message: string, details: Record<string, unknown>) => {
     throw new GatewayError('MG-PRO-003', message, { details });
   };
@@ -142,7 +142,7 @@ export function checkSkeletonTopology(joints: readonly Joint[]): void {
 }
 
 /** Whether the request's skeleton is the model's canonical skeleton (names, parents, rest within 0.1 mm). */
-export function isCanonicalSkeleton(joints: readonly Joint[], canonical: readonly Joint[]): boolean {
+function isCanonicalSkeleton(joints: readonly Joint[], canonical: readonly Joint[]): boolean {
   if (joints.length !== canonical.length) return false;
   return joints.every((j, i) => {
     const c = canonical[i];
@@ -174,7 +174,7 @@ export function segmentFrames(s: Segment): number {
 const codePoints = (s: string) => [...s].length;
 
 /** Steps 6-9 against the chosen model. */
-export function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): void {
+function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): void {
   const segments = req.segments ?? [];
   const constraints = req.constraints ?? [];
   const jointNames = req.skeleton.joints.map((j) => j.name);

@@ -5,11 +5,12 @@ import { createServer, type Server } from 'node:http';
 import type { Adapter } from '../spec/adapter.js';
 import { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
-import type { Clock } from '../spec/clock.js';
+import { systemClock, type Clock } from '../spec/clock.js';
 import { IdempotencyKeys } from '../jobs/idempotency.js';
 import { JobRunner, type Renderer } from '../jobs/runner.js';
 import { Store } from '../jobs/store.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger } from '../log.js';
+import type { Logger } from '../spec/adapter.js';
 import { renderMotion } from '../motion/pipeline.js';
 import type { GatewayContext } from './context.js';
 import { methodNotAllowed } from './http.js';
@@ -54,7 +55,7 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
     onFinished: (model, state) => metrics.jobsFinished.inc({ model, state }),
   });
   const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);
-  const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics };
+  const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics, clock: opts.clock ?? systemClock };
 
   const app = express();
   app.disable('x-powered-by');

@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import type { IdempotencyKeys } from '../jobs/idempotency.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { Store } from '../jobs/store.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../spec/adapter.js';
+import type { Clock } from '../spec/clock.js';
 import type { Metrics } from './metrics.js';
 
 export interface GatewayContext {
@@ -15,4 +16,6 @@ export interface GatewayContext {
   idempotency: IdempotencyKeys;
   log: Logger;
   metrics: Metrics;
+  /** The time jobs are stamped with (expiry, deadlines). */
+  clock: Clock;
 }

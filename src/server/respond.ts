@@ -15,7 +15,7 @@ export function motionBytes(row: JobRow, media: MotionMediaType): Uint8Array {
   return media === 'model/gltf-binary' ? glb : glbToJson(glb);
 }
 
-export function sendMotion(res: Response, row: JobRow, media: MotionMediaType, headers: Record<string, string> = {}): void {
+function sendMotion(res: Response, row: JobRow, media: MotionMediaType, headers: Record<string, string> = {}): void {
   const bytes = motionBytes(row, media);
   res.status(200);
   res.setHeader('Content-Type', media === 'model/gltf-binary' ? media : `${media}; charset=utf-8`);
@@ -36,7 +36,7 @@ export function acceptedBody(row: JobRow): { job_id: string; submitted_at: strin
 }
 
 /** 202 for a job that is still queued or running. */
-export function sendAccepted(res: Response, row: JobRow, runner: JobRunner, headers: Record<string, string> = {}): void {
+function sendAccepted(res: Response, row: JobRow, runner: JobRunner, headers: Record<string, string> = {}): void {
   res.status(202);
   res.setHeader('Location', jobPath(row.id));
   res.setHeader('Retry-After', String(runner.retryAfterS(row)));

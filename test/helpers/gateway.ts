@@ -65,9 +65,3 @@ export async function canonicalSkeleton(url: string, model = 'procedural'): Prom
   const caps = await (await fetch(`${url}/capabilities`)).json();
   return caps.models.find((m: any) => m.id === model).canonical_skeleton;
 }
-
-/** Asserts the MMCP error envelope shape and returns it. */
-export async function envelopeOf(res: Response): Promise<{ error: { code: string; message: string; details: any }; detail: { error_code: string; message: string; action: string } }> {
-  const text = await res.text();
-  return JSON.parse(text);
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateMotion } from '../../src/adapters/procedural/generate.js';
-import { PROCEDURAL_SKELETON as S } from '../../src/adapters/procedural/skeleton.js';
+import { PROCEDURAL_SKELETON as S } from '../../src/adapters/procedural/rig.js';
 import { applyConstraints } from '../../src/motion/constraints.js';
 import { cleanupFootSkate } from '../../src/motion/cleanup.js';
 import { clipWorldPositions } from '../../src/motion/clip.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { contactJoints, humanoidRoles, mapHumanoid, parseJointName, type HumanoidMap } from '../../src/motion/humanoid.js';
+import { contactJoints, humanoidRoles, mapHumanoid, type HumanoidMap } from '../../src/motion/humanoid.js';
 import { qrotate, qy } from '../../src/motion/quat.js';
 import { skeletonFromWire } from '../../src/motion/skeleton.js';
 import type { Skeleton } from '../../src/spec/motion.js';
@@ -143,36 +143,6 @@ function without(name: FixtureName, drop: (joint: string) => boolean): Skeleton 
 function anonymous(s: Skeleton): Skeleton {
   return { ...s, names: s.names.map((_, i) => `n${i}`) };
 }
-
-describe('parseJointName', () => {
-  it.each([
-    ['mixamorig:LeftUpLeg', 'left', 'upleg'],
-    ['Character1:RightForeArm', 'right', 'forearm'],
-    ['thigh_l', 'left', 'thigh'],
-    ['DEF-upper_arm.R', 'right', 'upperarm'],
-    ['J_Bip_L_LowerLeg', 'left', 'lowerleg'],
-    ['L_Hip', 'left', 'hip'],
-    ['l_upleg_JNT', 'left', 'upleg'],
-    ['LHipJoint', 'left', 'hipjoint'],
-    ['RightToeBase', 'right', 'toebase'],
-    ['spine_03', null, 'spine'],
-    ['Bip01 L Thigh', 'left', 'thigh'],
-  ] as const)('%s → side %s, role words %s', (raw, side, core) => {
-    const n = parseJointName(raw);
-    expect(n.side).toBe(side);
-    expect(n.core).toBe(core);
-  });
-  it('marks twist, end, finger, segment and helper joints', () => {
-    expect(parseJointName('upperarm_twist_01_l')).toMatchObject({ segment: true, minor: true });
-    expect(parseJointName('Character1:LeftArmRoll')).toMatchObject({ segment: true });
-    expect(parseJointName('DEF-forearm.L.001')).toMatchObject({ side: 'left', segment: true });
-    expect(parseJointName('mixamorig:HeadTop_End')).toMatchObject({ end: true });
-    expect(parseJointName('l_handIndex1_JNT')).toMatchObject({ side: 'left', finger: true });
-    expect(parseJointName('ik_foot_l')).toMatchObject({ auxiliary: true });
-    expect(parseJointName('J_Sec_Hair1_01')).toMatchObject({ auxiliary: true });
-    expect(parseJointName('DEF-spine.003')).toMatchObject({ side: null, segment: false, core: 'spine' });
-  });
-});
 
 describe('mapHumanoid', () => {
   for (const name of FIXTURE_NAMES) {

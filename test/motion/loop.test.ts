@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateMotion } from '../../src/adapters/procedural/generate.js';
-import { PROCEDURAL_SKELETON as S } from '../../src/adapters/procedural/skeleton.js';
+import { PROCEDURAL_SKELETON as S } from '../../src/adapters/procedural/rig.js';
 import { makeLoop } from '../../src/motion/loop.js';
 import { qangle, qget } from '../../src/motion/quat.js';
 

@@ -1,117 +1,17 @@
+/** Retargeting between humanoid rigs (src/motion/retarget.ts): rotation transfer, rest-pose compensation, spines, root travel, names. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { clipWorldPositions, restClip } from '../../src/motion/clip.js';
 import type { Clip } from '../../src/spec/motion.js';
-import { contactRuns, footContacts } from '../../src/motion/contacts.js';
 import { mapHumanoid, type HumanoidMap } from '../../src/motion/humanoid.js';
-import { solveTwoBone } from '../../src/motion/ik.js';
-import {
-  IDENTITY, qangle, qaxisAngle, qfromTo, qget, qinv, qmul, qnormalize, qset, qx, qy, vget, vlen, vnormalize,
-  vsub, vdot, type Quat, type Vec3,
-} from '../../src/motion/quat.js';
-import { forwardKinematics, restFloor, restPositions, skeletonFromWire } from '../../src/motion/skeleton.js';
+import { IDENTITY, qangle, qget, qmul, qnormalize, qset, vget, vlen, vnormalize, vsub, vdot, type Quat, type Vec3 } from '../../src/motion/quat.js';
+import { forwardKinematics, restPositions, skeletonFromWire } from '../../src/motion/skeleton.js';
 import type { Skeleton } from '../../src/spec/motion.js';
 import { retarget } from '../../src/motion/retarget.js';
-import { FIXTURE_RIGS, fixtureSkeleton, type FixtureName } from '../fixtures/skeletons/index.js';
+import { FIXTURE_RIGS } from '../fixtures/skeletons/index.js';
+import { rig, walkClip } from './walk.js';
 
 const DEG = Math.PI / 180;
-
-/**
- * A walk-like clip on any humanoid: feet planted by IK during stance (so the source has clean
- * contacts), the pelvis bobbing and yawing, the spine twisting evenly, arms hanging and swinging
- * opposite to the legs with bent elbows, the head nodding.
- */
-function walkClip(s: Skeleton, map: HumanoidMap, seconds = 4, fps = 30): Clip {
-  const J = s.names.length;
-  const F = Math.round(seconds * fps) + 1;
-  const clip = restClip(s, F, fps);
-  const rest = restPositions(s);
-  const floor = restFloor(s);
-  const hipsRest = vget(rest, map.hips);
-  const scale = (hipsRest[1] - floor) / 0.95;
-  const period = 2 / 1.8;
-  const stride = 0.7 * scale;
-  const speed = stride / period;
-  const stance = 0.6;
-  const world = new Float64Array(J * 4);
-  const set = new Uint8Array(J);
-  const dirOf = (a: number, b: number): Vec3 => vsub(vget(rest, b), vget(rest, a));
-
-  for (let f = 0; f < F; f++) {
-    const t = f / fps;
-    const phase = (2 * Math.PI * t) / period;
-    set.fill(0);
-    const put = (j: number | undefined, q: Quat): void => {
-      if (j === undefined) return;
-      qset(world, j, q);
-      set[j] = 1;
-    };
-    const hips = qmul(qy(0.07 * Math.sin(phase)), qx(0.03));
-    put(map.hips, hips);
-    let w = hips;
-    map.spine.forEach((j) => {
-      w = qmul(w, qmul(qy(-0.05 * Math.sin(phase)), qx(0.02 * Math.cos(2 * phase))));
-      put(j, w);
-    });
-    put(map.neck, qmul(w, qx(0.05 * Math.sin(2 * phase))));
-    put(map.head, qmul(qget(world, map.neck), qx(-0.08 * Math.sin(2 * phase))));
-    for (const side of ['left', 'right'] as const) {
-      const S = map[side];
-      const sign = side === 'left' ? 1 : -1;
-      const swing = 0.35 * Math.sin(phase + (side === 'left' ? 0 : Math.PI));
-      const hang = vnormalize([sign * 0.2, -1, 0]);
-      const upper = qmul(qaxisAngle([1, 0, 0], -swing), qfromTo(dirOf(S.upperArm, S.forearm), hang));
-      put(S.upperArm, upper);
-      const fore = qmul(qaxisAngle([1, 0, 0], -swing - 0.4), qfromTo(dirOf(S.forearm, S.hand), hang));
-      put(S.forearm, fore);
-      put(S.hand, qmul(fore, qmul(qinv(qfromTo(dirOf(S.forearm, S.hand), hang)), qx(0.2 * Math.sin(phase)))));
-    }
-    // Local rotations: joints without a role follow their parent.
-    for (let j = 0; j < J; j++) {
-      const p = s.parents[j];
-      if (!set[j]) qset(world, j, p < 0 ? IDENTITY : qget(world, p));
-      qset(clip.rotations, f * J + j, qnormalize(p < 0 ? qget(world, j) : qmul(qinv(qget(world, p)), qget(world, j))));
-    }
-    const hipsPos: Vec3 = [
-      hipsRest[0] + 0.02 * scale * Math.sin(phase),
-      hipsRest[1] - 0.06 * scale + 0.015 * scale * Math.cos(2 * phase),
-      hipsRest[2] + speed * t,
-    ];
-    let root = hipsPos;
-    for (let j = map.hips; s.parents[j] >= 0; j = s.parents[j]) root = vsub(root, vget(s.offsets, j));
-    clip.rootPositions.set(root, f * 3);
-    // Feet: planted during stance, an arc through the swing.
-    for (const side of ['left', 'right'] as const) {
-      const S = map[side];
-      const u = (t / period + (side === 'left' ? 0 : 0.5)) % 1;
-      const cycle = Math.floor(t / period + (side === 'left' ? 0 : 0.5));
-      const land = (c: number): number => speed * (c - (side === 'left' ? 0 : 0.5) + 0.3) * period;
-      const ankle = vget(rest, S.foot);
-      let z = land(cycle);
-      let lift = 0;
-      if (u >= stance) {
-        const k = (u - stance) / (1 - stance);
-        const e = k * k * (3 - 2 * k);
-        z = land(cycle) + (land(cycle + 1) - land(cycle)) * e;
-        lift = 0.06 * scale * Math.sin(Math.PI * k);
-      }
-      solveTwoBone(s, clip.rotations, f * J, root, { upper: S.upperLeg, mid: S.lowerLeg, end: S.foot }, [ankle[0], ankle[1] + lift, ankle[2] + z], {
-        poleHint: [0, 0, 1],
-        endWorldRotation: [0, 0, 0, 1],
-      });
-    }
-  }
-  return clip;
-}
-
-interface Rig {
-  s: Skeleton;
-  map: HumanoidMap;
-}
-const rig = (name: FixtureName): Rig => {
-  const s = fixtureSkeleton(name);
-  return { s, map: mapHumanoid(s) };
-};
 
 /** Local rotations of `joints` at frame f. */
 const localAt = (clip: Clip, j: number, f: number): Quat => qget(clip.rotations, f * clip.jointCount + j);
@@ -175,24 +75,6 @@ function armBones(a: HumanoidMap, b: HumanoidMap): Array<[[number, number], [num
     [[a[side].forearm, a[side].hand], [b[side].forearm, b[side].hand]],
   ] as Array<[[number, number], [number, number]]>);
 }
-
-describe('the synthetic walk', () => {
-  it('has planted feet in stance (a sound source for the planting tests)', () => {
-    const { s, map } = rig('mixamo');
-    const clip = walkClip(s, map);
-    const flags = footContacts(s, clip, [map.left.foot, map.right.foot]);
-    const world = clipWorldPositions(s, clip);
-    for (const [i, foot] of [map.left.foot, map.right.foot].entries()) {
-      const runs = contactRuns(flags[i]);
-      expect(runs.length).toBeGreaterThanOrEqual(3);
-      for (const run of runs) {
-        const first = vget(world, run.start * s.names.length + foot);
-        // Exactly still in stance; the detector may add a frame of lift-off or landing at either end.
-        for (let f = run.start; f <= run.end; f++) expect(vlen(vsub(vget(world, f * s.names.length + foot), first))).toBeLessThan(0.025);
-      }
-    }
-  });
-});
 
 describe('retarget', () => {
   it('is the identity from a rig onto itself (any pose)', () => {
@@ -271,44 +153,6 @@ describe('retarget', () => {
       expect(qangle(qget(out.rotations, j), IDENTITY) / DEG).toBeLessThan(0.01);
     }
   });
-
-  for (const [a, b] of [['mixamo', 'ue5'], ['ue5', 'vrm'], ['smpl', 'character1'], ['cmu', 'nameless'], ['deepmotion', 'meshy']] as const) {
-    it(`keeps feet on the floor and planted feet planted, ${a} → ${b}`, () => {
-      const A = rig(a);
-      const B = rig(b);
-      const clip = walkClip(A.s, A.map);
-      const out = retarget(A.s, A.map, clip, B.s, B.map).clip;
-      const flags = footContacts(A.s, clip, [A.map.left.foot, A.map.right.foot]);
-      const world = clipWorldPositions(B.s, out);
-      const J = B.s.names.length;
-      const rest = restPositions(B.s);
-      const floor = restFloor(B.s);
-      let runsChecked = 0;
-      for (const [i, side] of (['left', 'right'] as const).entries()) {
-        const foot = B.map[side].foot;
-        for (const run of contactRuns(flags[i])) {
-          const first = vget(world, run.start * J + foot);
-          for (let f = run.start; f <= run.end; f++) expect(vlen(vsub(vget(world, f * J + foot), first))).toBeLessThan(0.02);
-          runsChecked++;
-        }
-        // No penetration: the foot and its toes never sink below their rest heights, nothing below the floor.
-        for (let f = 0; f < out.numFrames; f++) {
-          for (const j of [foot, B.map[side].toe].filter((x): x is number => x !== undefined)) {
-            expect(world[(f * J + j) * 3 + 1]).toBeGreaterThan(rest[j * 3 + 1] - 0.002);
-          }
-        }
-      }
-      expect(runsChecked).toBeGreaterThanOrEqual(6);
-      // Nothing of the body sinks below the floor (a root above the hips, like UE5's, bobs with them).
-      const body = B.s.names.map((_, j) => j).filter((j) => {
-        for (let k = j; k >= 0; k = B.s.parents[k]) if (k === B.map.hips) return true;
-        return false;
-      });
-      let lowest = Infinity;
-      for (let f = 0; f < out.numFrames; f++) for (const j of body) lowest = Math.min(lowest, world[(f * J + j) * 3 + 1]);
-      expect(lowest).toBeGreaterThan(floor - 0.002);
-    });
-  }
 
   it('scales root travel by the ratio of hip heights, at the target\'s own height', () => {
     const A = rig('mixamo');
@@ -423,20 +267,22 @@ describe('retarget', () => {
     expect(back).not.toHaveProperty('L_Hand');
   });
 
-  it('retargets 10 s at 30 fps onto a 65-joint rig well under 100 ms', () => {
+  // How fast this runs is measured by bench/motion.ts (`npm run bench`).
+  it('retargets 10 s at 30 fps onto a 65-joint rig: every frame, unit quaternions, the same bits every run', () => {
     const A = rig('ue5');
     const B = rig('mixamo');
     expect(B.s.names.length).toBe(65);
     const clip = walkClip(A.s, A.map, 10);
-    retarget(A.s, A.map, clip, B.s, B.map); // warm up the JIT
-    const runs: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      retarget(A.s, A.map, clip, B.s, B.map);
-      runs.push(performance.now() - t0);
-    }
-    const best = Math.min(...runs);
-    console.log(`retarget ue5 → mixamo, 301 frames: best ${best.toFixed(1)} ms, median ${runs.sort((x, y) => x - y)[2].toFixed(1)} ms`);
-    // Generous bound for loaded CI machines; the measured figure is printed above.
+    const one = retarget(A.s, A.map, clip, B.s, B.map).clip;
+    expect(one).toMatchObject({ jointCount: 65, numFrames: 301, fps: 30 });
+    expect(one.rotations).toHaveLength(301 * 65 * 4);
+    const r = one.rotations;
+    let worst = 0;
+    for (let q = 0; q < r.length; q += 4) worst = Math.max(worst, Math.abs(r[q] ** 2 + r[q + 1] ** 2 + r[q + 2] ** 2 + r[q + 3] ** 2 - 1));
+    expect(worst).toBeLessThan(1e-9);
+    expect(one.rootPositions.every(Number.isFinite)).toBe(true);
+    const two = retarget(A.s, A.map, clip, B.s, B.map).clip;
+    expect(two.rotations).toEqual(one.rotations);
+    expect(two.rootPositions).toEqual(one.rootPositions);
   });
 });

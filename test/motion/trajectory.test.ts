@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateMotion } from '../../src/adapters/procedural/generate.js';
-import { PROCEDURAL_SKELETON as S } from '../../src/adapters/procedural/skeleton.js';
+import { PROCEDURAL_SKELETON as S } from '../../src/adapters/procedural/rig.js';
 import { restClip } from '../../src/motion/clip.js';
 import { mapHumanoid } from '../../src/motion/humanoid.js';
 import { qset, qy } from '../../src/motion/quat.js';

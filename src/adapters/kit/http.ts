@@ -13,6 +13,8 @@ export interface JsonCall {
   signal?: AbortSignal;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  /** Reads date-form Retry-After headers (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface JsonAnswer<T = unknown> {
@@ -97,7 +99,7 @@ export async function callJson<T = unknown>(call: JsonCall): Promise<JsonAnswer<
       status: res.statusCode,
       body,
       providerMessage: messageOf(body, parsed ? '' : text),
-      retryAfterMs: retryAfterMs(res.headers),
+      retryAfterMs: retryAfterMs(res.headers, (call.clock ?? systemClock).now()),
     });
   }
   if (text.trim() && !parsed) {
@@ -118,13 +120,19 @@ export interface RetryOptions {
   /** Whether an error is worth another try (default: ProviderCallError.isRetryable). */
   isRetryable?: (err: unknown) => boolean;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
-  /** Time for the deadline and Retry-After waits (default: the system clock). */
+  /** Time for the deadline, the backoff and Retry-After waits (default: the system clock). */
   clock?: Clock;
+}
+
+/** Exponential backoff with jitter: min × 2^(attempt-1), capped, times a random factor in [1, 2). */
+function backoffMs(attempt: number, minMs: number, maxMs: number): number {
+  return Math.min(maxMs, minMs * 2 ** (attempt - 1)) * (1 + Math.random());
 }
 
 /**
  * Runs `fn` with exponential backoff and jitter on transient failures, honouring the provider's
- * Retry-After (up to `maxRetryAfterMs`), and never starting a retry past the deadline.
+ * Retry-After (up to `maxRetryAfterMs`) instead of the backoff, and never starting a retry past the
+ * deadline. Every wait is on the clock; p-retry only counts attempts.
  */
 export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const retryable = opts.isRetryable ?? ((e: unknown) => e instanceof ProviderCallError && e.isRetryable);
@@ -141,21 +149,19 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: 
     },
     {
       retries: opts.retries ?? 4,
-      factor: 2,
-      minTimeout: opts.minTimeoutMs ?? 250,
-      maxTimeout: opts.maxTimeoutMs ?? 8_000,
-      randomize: true,
+      minTimeout: 0,
+      maxTimeout: 0,
+      randomize: false,
       signal: opts.signal,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-        const wait = error instanceof ProviderCallError ? error.retryAfterMs : undefined;
+        const asked = error instanceof ProviderCallError ? error.retryAfterMs : undefined;
         if (retriesLeft <= 0) return;
-        if (wait !== undefined && wait > maxRetryAfter) throw error; // too long for this loop: let the caller reschedule
-        if (opts.deadline !== undefined && clock.now() + (wait ?? 0) > opts.deadline) throw error;
-        opts.onRetry?.(error, attemptNumber, wait ?? 0);
-        if (wait) {
-          await clock.sleep(wait, opts.signal);
-          if (opts.signal?.aborted) throw opts.signal.reason;
-        }
+        if (asked !== undefined && asked > maxRetryAfter) throw error; // too long for this loop: let the caller reschedule
+        const wait = asked ?? backoffMs(attemptNumber, opts.minTimeoutMs ?? 250, opts.maxTimeoutMs ?? 8_000);
+        if (opts.deadline !== undefined && clock.now() + wait > opts.deadline) throw error;
+        opts.onRetry?.(error, attemptNumber, wait);
+        await clock.sleep(wait, opts.signal);
+        if (opts.signal?.aborted) throw opts.signal.reason;
       },
     },
   ).catch((err: unknown) => {

@@ -12,7 +12,7 @@ export type ModelLimits = Omit<Limits, 'max_request_bytes' | 'max_batch_size'>;
 export type ModelDefinition = Pick<ModelCapabilities, 'id' | 'provider' | 'description' | 'fps' | 'canonical_skeleton' | 'predicted_contact_joints'> &
   Partial<Omit<ModelCapabilities, 'limits'>> & { limits?: Partial<ModelLimits> };
 
-export const DEFAULT_MODEL_LIMITS: ModelLimits = {
+const DEFAULT_MODEL_LIMITS: ModelLimits = {
   max_duration_seconds: 30,
   max_num_samples: 16,
   max_constraints_per_request: 64,

@@ -1,10 +1,11 @@
 /** The Meshy HTTP client: rigging and animation tasks, their SSE streams and their files, with retries where a retry is safe. */
 import { request, type Dispatcher } from 'undici';
+import type { Clock } from '../../spec/clock.js';
 import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../kit/http.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { isQueueFull } from './errors.js';
 
-export type TaskStatus = 'PENDING' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+type TaskStatus = 'PENDING' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
 export const TERMINAL: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
 
 /** A Meshy task object (rigging or animation), as documented; every field but id and status optional. */
@@ -32,6 +33,8 @@ export interface MeshyClientOptions {
   timeoutMs?: number;
   /** Retry tuning (tests shorten the backoff). */
   retry?: Pick<RetryOptions, 'retries' | 'minTimeoutMs' | 'maxTimeoutMs' | 'maxRetryAfterMs'>;
+  /** Time for retry deadlines and Retry-After waits (default: the system clock). */
+  clock?: Clock;
   dispatcher?: Dispatcher;
 }
 
@@ -44,7 +47,7 @@ const PROVIDER = 'meshy';
 const STATUSES = new Set(['PENDING', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'CANCELED']);
 
 /** Checks the shape of a task object; anything else is an unreadable answer. */
-export function asTask(body: unknown, endpoint: string): MeshyTask {
+function asTask(body: unknown, endpoint: string): MeshyTask {
   const b = body as Partial<MeshyTask> | null;
   if (!b || typeof b !== 'object' || typeof b.id !== 'string' || typeof b.status !== 'string' || !STATUSES.has(b.status)) {
     throw new ProviderCallError({ provider: PROVIDER, endpoint, kind: 'parse', providerMessage: 'the answer is not a task object' });
@@ -69,7 +72,7 @@ export class MeshyClient {
   }
 
   private retryOptions(scope: CallScope, isRetryable?: (e: unknown) => boolean): RetryOptions {
-    return { ...this.opts.retry, signal: scope.signal, deadline: scope.deadline, isRetryable };
+    return { ...this.opts.retry, clock: this.opts.clock, signal: scope.signal, deadline: scope.deadline, isRetryable };
   }
 
   /**
@@ -87,9 +90,11 @@ export class MeshyClient {
 
   private async create(kind: TaskKind, body: Record<string, unknown>, scope: CallScope): Promise<string> {
     const url = `${this.base}/openapi/v1/${kind}`;
+    // A task is paid for once Meshy accepts it: a creation in flight is never abandoned (its id would be
+    // lost and a restart would pay again). The job's signal only stops further attempts.
     const answer = await withRetries(
-      () => callJson<{ result?: unknown }>({ provider: PROVIDER, method: 'POST', url, headers: this.headers(), body, signal: scope.signal, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher }),
-      this.retryOptions(scope, MeshyClient.safeToResubmit),
+      () => callJson<{ result?: unknown }>({ provider: PROVIDER, method: 'POST', url, headers: this.headers(), body, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher }),
+      this.retryOptions({ deadline: scope.deadline }, (err) => !scope.signal?.aborted && MeshyClient.safeToResubmit(err)),
     );
     const id = answer.body?.result;
     if (typeof id !== 'string' || id === '') {
@@ -129,9 +134,10 @@ export class MeshyClient {
 
   /**
    * Opens a task's SSE stream. Resolves once the answer's headers are in; a refused stream (non-2xx,
-   * or not `text/event-stream`) throws ProviderCallError. `idleMs` ends a stream that goes silent.
+   * or not `text/event-stream`) throws ProviderCallError. The body has no transport idle timeout: the
+   * caller judges silence on its own clock and aborts `signal`.
    */
-  async openStream(kind: TaskKind, id: string, signal: AbortSignal, idleMs: number): Promise<AsyncIterable<Uint8Array>> {
+  async openStream(kind: TaskKind, id: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     const url = `${this.base}/openapi/v1/${kind}/${encodeURIComponent(id)}/stream`;
     const endpoint = `GET /openapi/v1/${kind}/:id/stream`;
     let res: Dispatcher.ResponseData;
@@ -142,7 +148,7 @@ export class MeshyClient {
         signal,
         dispatcher: this.opts.dispatcher,
         headersTimeout: this.opts.timeoutMs ?? 30_000,
-        bodyTimeout: idleMs,
+        bodyTimeout: 0,
       });
     } catch (err) {
       throw new ProviderCallError({ provider: PROVIDER, endpoint, kind: 'network', cause: err });

@@ -7,7 +7,7 @@ import { ProviderCallError, sanitizeProviderText, type ProviderFailureKind } fro
 import { GatewayError, type ErrorId } from '../../spec/errors.js';
 
 /** What the adapter was doing when the failure happened. */
-export type MeshyStage = 'rig' | 'animate' | 'poll' | 'download' | 'cancel';
+type MeshyStage = 'rig' | 'animate' | 'poll' | 'download' | 'cancel';
 
 /** A failure as Meshy reported it (or as the transport saw it). */
 export interface MeshyFailure {
@@ -25,7 +25,7 @@ export interface MeshyFailure {
   retryAfterMs?: number;
 }
 
-export interface ErrorRule {
+interface ErrorRule {
   /** A short name of the case (the walking test has one scenario per name). */
   case: string;
   matches(f: MeshyFailure): boolean;
@@ -97,7 +97,7 @@ export function meshyError(f: MeshyFailure): GatewayError {
 }
 
 /** A failed call as a MeshyFailure. */
-export function failureOfCall(err: ProviderCallError, stage: MeshyStage, taskId?: string): MeshyFailure {
+function failureOfCall(err: ProviderCallError, stage: MeshyStage, taskId?: string): MeshyFailure {
   const body = err.body && typeof err.body === 'object' ? (err.body as Record<string, unknown>) : {};
   return {
     stage,

@@ -12,7 +12,7 @@ import type { MeshyAction } from './library.js';
 /** Time-scaling a one-shot beyond this (either way) would read as slow motion or fast forward. */
 const MAX_RATE = 1.25;
 
-export interface ClipFit {
+interface ClipFit {
   mode: 'exact' | 'trim' | 'loop' | 'time_scale' | 'hold';
   /** Playback rate applied (1 = as authored). */
   rate: number;

@@ -5,15 +5,15 @@
  */
 import { readMeshyConfig, type MeshyConfig } from './config.js';
 import { decodeAnimationFile } from '../../motion/decode.js';
-import type { Clip } from '../../spec/motion.js';
 import { IDENTITY, qset } from '../../motion/quat.js';
-import type { Skeleton } from '../../spec/motion.js';
+import type { Adapter, AdapterStore, JobContext, Logger, ProviderDefinition, Readiness, Step } from '../../spec/adapter.js';
+import { systemClock, type Clock } from '../../spec/clock.js';
 import { GatewayError } from '../../spec/errors.js';
-import type { Adapter, AdapterStore, Checkpoint, JobContext, Logger, ProviderDefinition, Readiness, Step } from '../../spec/adapter.js';
+import type { Clip, Motion, SampleMotion, Skeleton, Understanding } from '../../spec/motion.js';
 import type { GenerationPlan } from '../../spec/plan.js';
-import type { ModelCapabilities as ModelCapabilities } from '../../spec/wire.js';
-import type { SampleMotion, Understanding } from '../../spec/motion.js';
+import type { ModelCapabilities } from '../../spec/wire.js';
 import { ProviderCallError } from '../kit/errors.js';
+import { defineModel } from '../kit/model.js';
 import { MeshyClient, resultOf, type CallScope, type MeshyClientOptions, type MeshyTask } from './client.js';
 import { asMeshyError, isQueueFull, isRigRefused, meshyError, ruleFor, type MeshyFailure } from './errors.js';
 import { closeLoop, fitClip, isCyclic } from './fit.js';
@@ -24,9 +24,7 @@ import { RigKeeper, RIG_SLOT } from './rigging.js';
 import { slotsFor, type TaskSlots } from './slots.js';
 import { TaskStreams } from './stream.js';
 
-export const MESHY_MODEL_ID = 'meshy';
-export const MESHY_PROVIDER = 'meshy';
-const MESHY_NATIVE_FPS = 30;
+const MESHY_PROVIDER = 'meshy';
 
 export interface MeshyDeps {
   /** Base wait between steps of a running task (default 2 s). */
@@ -44,57 +42,39 @@ export interface MeshyDeps {
   maxQueueFullWaits?: number;
   /** Times a creation still rate-limited after the call's own retries is rescheduled before the job fails (default 5). */
   maxRateLimitWaits?: number;
+  /** Time for every wait and deadline of the adapter (default: the system clock; tests share a fast one with the simulator). */
+  clock?: Clock;
   library?: ActionLibrary;
   log?: Logger;
 }
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** This model's entry of GET /capabilities. */
-export function meshyCapabilities(): ModelCapabilities {
-  return {
-    id: MESHY_MODEL_ID,
-    description: 'Meshy animation library: about 680 motion-captured clips (walks, runs, fights, dances, daily actions) on a Meshy-rigged humanoid. Each prompt is matched to a library action (reported in x_understood); extensions.meshy.action_id picks one explicitly.',
-    provider: MESHY_PROVIDER,
-    fps: MESHY_NATIVE_FPS,
-    supports_retargeting: true,
-    supports_async: true,
-    supports_segment_seed: false,
-    supports_loop: true,
-    supports_trajectory: true,
-    supports_batch: false,
-    supports_motion_reference_mixed: false,
-    supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
-    supported_segments: ['text', 'unconditioned'],
-    supported_guidance_types: [],
-    predicted_contact_joints: [...MESHY_CONTACT_JOINTS],
-    native_clip_seconds: 3,
-    chunking: 'none',
-    recommended_max_duration_seconds: 15,
-    canonical_skeleton: MESHY_RIG,
-    limits: {
-      max_duration_seconds: 30,
-      // Every distinct action of every sample is a paid task.
-      max_num_samples: 8,
-      max_constraints_per_request: 64,
-      max_prompt_length: 1000,
-      max_request_bytes: 1_048_576,
-      max_batch_size: 16,
-    },
-  };
-}
+/** This model's entry of GET /capabilities: what differs from defineModel()'s defaults. */
+const MESHY_MODEL = defineModel({
+  id: 'meshy',
+  description: 'Meshy animation library: about 680 motion-captured clips (walks, runs, fights, dances, daily actions) on a Meshy-rigged humanoid. Each prompt is matched to a library action (reported in x_understood); extensions.meshy.action_id picks one explicitly.',
+  provider: MESHY_PROVIDER,
+  fps: 30,
+  predicted_contact_joints: [...MESHY_CONTACT_JOINTS],
+  native_clip_seconds: 3,
+  recommended_max_duration_seconds: 15,
+  canonical_skeleton: MESHY_RIG,
+  // Every distinct action of every sample is a paid task.
+  limits: { max_num_samples: 8 },
+});
 
 /** The slot key of one task of one job (a job's keys share the `jobId:` prefix). */
 const slotKey = (jobId: string, t: TaskEntry) => `${jobId}:${t.action_id}`;
 
-class MeshyAdapter implements Adapter {
+class MeshyAdapter implements Adapter<MeshyCheckpoint> {
   readonly provider = MESHY_PROVIDER;
-  private readonly spec = meshyCapabilities();
   private readonly library: ActionLibrary;
   private readonly client: MeshyClient;
   private readonly slots: TaskSlots;
   private readonly rigs: RigKeeper;
   private readonly streams: TaskStreams;
+  private readonly clock: Clock;
   private readonly poll: number;
   private readonly useStreams: boolean;
   private readonly maxResubmits: number;
@@ -114,19 +94,27 @@ class MeshyAdapter implements Adapter {
   ) {
     this.library = deps.library ?? loadLibrary();
     this.log = deps.log ?? silent;
+    this.clock = deps.clock ?? systemClock;
     this.poll = deps.pollIntervalMs ?? config.pollIntervalMs ?? 2_000;
     this.useStreams = deps.useStreams ?? config.streams ?? true;
     this.maxResubmits = deps.maxResubmits ?? 2;
     this.maxQueueFullWaits = deps.maxQueueFullWaits ?? 60;
     this.maxRateLimitWaits = deps.maxRateLimitWaits ?? 5;
-    this.client = new MeshyClient({ baseUrl: config.baseUrl, apiKey: config.apiKey, retry: deps.retry, timeoutMs: deps.timeoutMs });
+    this.client = new MeshyClient({ baseUrl: config.baseUrl, apiKey: config.apiKey, retry: deps.retry, timeoutMs: deps.timeoutMs, clock: this.clock });
     this.slots = slotsFor(`${config.baseUrl}|${config.apiKey}`, config.maxConcurrentTasks);
-    this.rigs = new RigKeeper(config, this.client, this.slots, this.log, this.poll);
-    this.streams = new TaskStreams(this.client, this.log, { idleMs: deps.streamIdleMs ?? 60_000 });
+    // The helpers log through the adapter's current logger (init() may replace it).
+    const log: Logger = {
+      debug: (o, m) => this.log.debug(o, m),
+      info: (o, m) => this.log.info(o, m),
+      warn: (o, m) => this.log.warn(o, m),
+      error: (o, m) => this.log.error(o, m),
+    };
+    this.rigs = new RigKeeper(config, this.client, this.slots, log, this.poll, this.clock);
+    this.streams = new TaskStreams(this.client, log, { idleMs: deps.streamIdleMs ?? 60_000, clock: this.clock });
   }
 
   models(): ModelCapabilities[] {
-    return [this.spec];
+    return [MESHY_MODEL];
   }
 
   async init(ctx: { store: AdapterStore; log: Logger }): Promise<void> {
@@ -134,24 +122,24 @@ class MeshyAdapter implements Adapter {
   }
 
   readiness(): Readiness {
-    if (this.authRefusedAt !== undefined && Date.now() - this.authRefusedAt < 60_000) return { ready: false, reason: 'Meshy refused the configured API key' };
+    if (this.authRefusedAt !== undefined && this.clock.now() - this.authRefusedAt < 60_000) return { ready: false, reason: 'Meshy refused the configured API key' };
     if (this.rigs.failure) return { ready: false, reason: `the configured character cannot be rigged: ${this.rigs.failure.message}` };
     return { ready: true };
   }
 
   /** Chooses the library actions (a prompt that matches nothing is refused here, before any job exists). */
-  async start(plan: GenerationPlan): Promise<Checkpoint> {
-    return planJob(plan, this.library) as unknown as Checkpoint;
+  async start(plan: GenerationPlan): Promise<MeshyCheckpoint> {
+    return planJob(plan, this.library);
   }
 
-  async advance(plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext): Promise<Step> {
+  async advance(plan: GenerationPlan, checkpoint: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>): Promise<Step<MeshyCheckpoint>> {
     const cp = readCheckpoint(checkpoint);
-    cp.started_at ??= Date.now();
+    cp.started_at ??= this.clock.now();
     const providerDeadline = cp.started_at + this.config.jobTimeoutS * 1000;
     const scope: CallScope = { signal: ctx.signal, deadline: Math.min(ctx.deadline, providerDeadline) };
     this.jobs.add(ctx.jobId);
     try {
-      if (Date.now() > providerDeadline) {
+      if (this.clock.now() > providerDeadline) {
         throw new GatewayError('MG-PRV-504', 'Meshy did not finish the animations in time.', { details: { provider: 'meshy', timeout_s: this.config.jobTimeoutS } });
       }
       const step = await this.step(plan, cp, ctx, scope);
@@ -159,7 +147,7 @@ class MeshyAdapter implements Adapter {
       if (step.kind === 'done') this.forgetJob(ctx.jobId, cp);
       return step;
     } catch (err) {
-      if (err instanceof GatewayError && (err.id === 'MG-PRV-401' || err.details?.provider_status === 401)) this.authRefusedAt = Date.now();
+      if (err instanceof GatewayError && (err.id === 'MG-PRV-401' || err.details?.provider_status === 401)) this.authRefusedAt = this.clock.now();
       if (!ctx.signal.aborted) {
         // The job fails: its other tasks would be paid for nothing and hold queue slots.
         await this.deleteRunning(cp, ctx, scope.signal);
@@ -169,12 +157,12 @@ class MeshyAdapter implements Adapter {
     }
   }
 
-  private async step(plan: GenerationPlan, cp: MeshyCheckpoint, ctx: JobContext, scope: CallScope): Promise<Step> {
+  private async step(plan: GenerationPlan, cp: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>, scope: CallScope): Promise<Step<MeshyCheckpoint>> {
     // 1. The rig (only while something still needs it).
     let rigId: string | undefined;
     if (cp.tasks.some((t) => t.status === 'QUEUED')) {
       const rig = await this.rigs.status(ctx.store, scope);
-      if (!rig.ready) return { kind: 'pending', checkpoint: cp as unknown as Checkpoint, progress: rig.progress * 0.1, queuePosition: rig.queuePosition, waitMs: rig.waitMs };
+      if (!rig.ready) return { kind: 'pending', checkpoint: cp, progress: rig.progress * 0.1, queuePosition: rig.queuePosition, waitMs: rig.waitMs };
       rigId = rig.taskId;
     }
 
@@ -183,12 +171,13 @@ class MeshyAdapter implements Adapter {
     let refusedWaitMs: number | undefined;
     for (const t of cp.tasks) {
       if (t.status !== 'QUEUED') continue;
+      if (ctx.signal.aborted) break; // stopping: start nothing new that would have to be paid
       if (t.source === 'rig_basic') {
         Object.assign(t, { rig_task_id: rigId, status: 'SUCCEEDED', progress: 100 });
         continue;
       }
       const key = slotKey(ctx.jobId, t);
-      if (!this.slots.tryAcquire(key)) {
+      if (!this.slots.tryAcquire(key, this.clock.now())) {
         const pos = this.slots.position(key);
         if (pos !== undefined) slotPosition = Math.min(slotPosition ?? pos, pos);
         continue;
@@ -199,7 +188,7 @@ class MeshyAdapter implements Adapter {
         Object.assign(t, { task_id: id, rig_task_id: rigId, status: 'PENDING', progress: 0, attempts: t.attempts + 1 });
         cp.queue_full = 0;
         cp.rate_limited = 0;
-        ctx.saveCheckpoint(cp as unknown as Checkpoint);
+        ctx.saveCheckpoint(cp);
         ctx.log.info({ job: ctx.jobId, task: id, action_id: t.action_id }, 'meshy animation task created');
       } catch (err) {
         this.slots.release(key);
@@ -219,7 +208,7 @@ class MeshyAdapter implements Adapter {
         if (isRigRefused(err) && !cp.rerigged) {
           this.rigs.invalidate(ctx.store, rigId!);
           cp.rerigged = true;
-          return { kind: 'pending', checkpoint: cp as unknown as Checkpoint, progress: 0, waitMs: 0 };
+          return { kind: 'pending', checkpoint: cp, progress: 0, waitMs: 0 };
         }
         throw asMeshyError(err, 'animate');
       }
@@ -261,7 +250,7 @@ class MeshyAdapter implements Adapter {
       if (ruleFor(failure).resubmit && t.attempts <= this.maxResubmits) {
         ctx.log.warn({ job: ctx.jobId, task: t.task_id, type: failure.type }, 'meshy task failed transiently; creating it again');
         Object.assign(t, { task_id: undefined, status: 'QUEUED', progress: 0, preceding_tasks: undefined });
-        ctx.saveCheckpoint(cp as unknown as Checkpoint);
+        ctx.saveCheckpoint(cp);
         continue;
       }
       t.task_id = undefined; // ended at Meshy: nothing to delete there
@@ -272,7 +261,7 @@ class MeshyAdapter implements Adapter {
     if (cp.tasks.every((t) => t.status === 'SUCCEEDED')) {
       return { kind: 'done', motion: await this.deliver(plan, cp, finals, scope) };
     }
-    return { kind: 'pending', checkpoint: cp as unknown as Checkpoint, ...this.outlook(cp, slotPosition, refusedWaitMs) };
+    return { kind: 'pending', checkpoint: cp, ...this.outlook(cp, slotPosition, refusedWaitMs) };
   }
 
   /** Progress, queue position and the wait before the next step, from what the tasks report. */
@@ -303,11 +292,11 @@ class MeshyAdapter implements Adapter {
       if (live.alive) {
         const queued = !task?.status || task.status === 'PENDING';
         const lastRead = this.queueReads.get(taskId);
-        if (!queued || lastRead === undefined || Date.now() - lastRead < this.poll * 5) {
-          if (queued && lastRead === undefined) this.queueReads.set(taskId, Date.now());
+        if (!queued || lastRead === undefined || this.clock.now() - lastRead < this.poll * 5) {
+          if (queued && lastRead === undefined) this.queueReads.set(taskId, this.clock.now());
           return task?.status ? (task as Partial<MeshyTask> & { status: string }) : undefined;
         }
-        this.queueReads.set(taskId, Date.now());
+        this.queueReads.set(taskId, this.clock.now());
       } else if (live.ended === 'terminal' && task?.status && (task.result || task.task_error || task.status === 'CANCELED')) {
         return task as MeshyTask;
       }
@@ -322,7 +311,7 @@ class MeshyAdapter implements Adapter {
   }
 
   /** Downloads every clip (signed links go stale: fetched together, as soon as all are done) and fits them to the segments. */
-  private async deliver(plan: GenerationPlan, cp: MeshyCheckpoint, finals: Map<number, MeshyTask>, scope: CallScope): Promise<{ skeleton: Skeleton; samples: SampleMotion[] }> {
+  private async deliver(plan: GenerationPlan, cp: MeshyCheckpoint, finals: Map<number, MeshyTask>, scope: CallScope): Promise<Motion> {
     const clips = new Map<number, Clip>();
     let skeleton: Skeleton | undefined;
     for (const t of cp.tasks) {
@@ -381,7 +370,7 @@ class MeshyAdapter implements Adapter {
   }
 
   /** Deletes the job's tasks that are still running at Meshy (best effort). */
-  private async deleteRunning(cp: MeshyCheckpoint, ctx: JobContext, signal?: AbortSignal): Promise<void> {
+  private async deleteRunning(cp: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>, signal?: AbortSignal): Promise<void> {
     for (const t of cp.tasks) {
       if (t.source !== 'animation' || !t.task_id || t.status === 'SUCCEEDED') continue;
       this.streams.stop(t.task_id);
@@ -403,7 +392,7 @@ class MeshyAdapter implements Adapter {
     this.jobs.delete(jobId);
   }
 
-  async cancel(_plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext): Promise<void> {
+  async cancel(_plan: GenerationPlan, checkpoint: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>): Promise<void> {
     let cp: MeshyCheckpoint;
     try {
       cp = readCheckpoint(checkpoint);
@@ -447,11 +436,9 @@ function conformTo(target: Skeleton, source: Skeleton, clip: Clip): Clip {
 }
 
 /** The Meshy adapter for a configuration (the registry creates it only when Meshy is configured). */
-export function createMeshyAdapter(config: MeshyConfig, deps: MeshyDeps = {}): Adapter {
+export function createMeshyAdapter(config: MeshyConfig, deps: MeshyDeps = {}): Adapter<MeshyCheckpoint> {
   return new MeshyAdapter(config, deps);
 }
-
-
 
 /** Configured by MESHY_API_KEY and a rig or character (see ./config.ts). */
 export const meshyProvider: ProviderDefinition<MeshyConfig> = {

@@ -9,7 +9,7 @@ import { RIG_BASIC_ACTIONS, type ActionLibrary, type MeshyAction } from './libra
 import { chooseActions, inplaceTwin, type ChosenAction } from './select.js';
 
 /** Frame rates Meshy's change_fps post-process offers. */
-export const MESHY_FPS = [24, 25, 30, 60] as const;
+const MESHY_FPS: readonly number[] = [24, 25, 30, 60];
 
 /** What one task of the job stands at. */
 export interface TaskEntry {
@@ -110,7 +110,7 @@ export function planJob(plan: GenerationPlan, lib: ActionLibrary): MeshyCheckpoi
   const ids = [...new Set(picks.flat().map((p) => p.action_id))].sort((a, b) => a - b);
   return {
     v: 1,
-    change_fps: (MESHY_FPS as readonly number[]).includes(plan.fps) ? plan.fps : null,
+    change_fps: MESHY_FPS.includes(plan.fps) ? plan.fps : null,
     picks,
     tasks: ids.map((action_id) => ({
       action_id,
@@ -122,11 +122,14 @@ export function planJob(plan: GenerationPlan, lib: ActionLibrary): MeshyCheckpoi
   };
 }
 
-/** Reads a stored checkpoint (written by planJob and the steps after it). */
-export function readCheckpoint(checkpoint: object): MeshyCheckpoint {
-  const cp = checkpoint as Partial<MeshyCheckpoint>;
-  if (cp.v !== 1 || !Array.isArray(cp.picks) || !Array.isArray(cp.tasks)) {
+/**
+ * A working copy of the checkpoint the runner hands back: what planJob or a step returned, possibly
+ * read back from the store by another process, so its shape is checked rather than trusted.
+ */
+export function readCheckpoint(checkpoint: unknown): MeshyCheckpoint {
+  const cp = checkpoint as Partial<MeshyCheckpoint> | null;
+  if (!cp || typeof cp !== 'object' || cp.v !== 1 || !Array.isArray(cp.picks) || !Array.isArray(cp.tasks)) {
     throw new GatewayError('MG-SRV-001', 'The job\'s Meshy checkpoint is unreadable.');
   }
-  return structuredClone(cp) as unknown as MeshyCheckpoint;
+  return structuredClone(cp as MeshyCheckpoint);
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { MeshyConfig } from './config.js';
 import { GatewayError } from '../../spec/errors.js';
 import type { AdapterStore, Logger } from '../../spec/adapter.js';
+import type { Clock } from '../../spec/clock.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { resultOf, type CallScope, type MeshyClient, type MeshyTask } from './client.js';
 import { asMeshyError, isQueueFull, meshyError } from './errors.js';
@@ -21,7 +22,7 @@ interface StoredRig {
   source: string;
 }
 
-export type RigStatus =
+type RigStatus =
   | { ready: true; taskId: string }
   | { ready: false; progress: number; queuePosition?: number; waitMs: number };
 
@@ -43,16 +44,17 @@ export class RigKeeper {
     private readonly slots: TaskSlots,
     private readonly log: Logger,
     private readonly pollIntervalMs: number,
+    private readonly clock: Clock,
   ) {}
 
   /** Why the configured character cannot be rigged; forgotten after a while (its host may have been down). */
   get failure(): GatewayError | undefined {
-    if (this.failed && Date.now() - this.failed.at > FAILURE_MEMORY_MS) this.failed = undefined;
+    if (this.failed && this.clock.now() - this.failed.at > FAILURE_MEMORY_MS) this.failed = undefined;
     return this.failed?.error;
   }
 
   private remember(err: unknown): void {
-    if (err instanceof GatewayError && (err.id === 'MG-PRV-422' || err.id === 'MG-PRV-400')) this.failed = { error: err, at: Date.now() };
+    if (err instanceof GatewayError && (err.id === 'MG-PRV-422' || err.id === 'MG-PRV-400')) this.failed = { error: err, at: this.clock.now() };
   }
 
   private get source(): string {
@@ -118,7 +120,7 @@ export class RigKeeper {
   }
 
   private async submit(store: AdapterStore, scope: CallScope): Promise<RigStatus> {
-    if (!this.slots.tryAcquire(RIG_SLOT)) {
+    if (!this.slots.tryAcquire(RIG_SLOT, this.clock.now())) {
       return { ready: false, progress: 0, queuePosition: this.slots.position(RIG_SLOT), waitMs: this.pollIntervalMs };
     }
     this.submitting ??= (async () => {
@@ -147,7 +149,7 @@ export class RigKeeper {
   private async follow(store: AdapterStore, rec: StoredRig, scope: CallScope): Promise<RigStatus> {
     this.slots.claim(RIG_SLOT);
     let task: MeshyTask;
-    if (this.lastPoll && this.lastPoll.task.id === rec.task_id && Date.now() - this.lastPoll.at < this.pollIntervalMs) {
+    if (this.lastPoll && this.lastPoll.task.id === rec.task_id && this.clock.now() - this.lastPoll.at < this.pollIntervalMs) {
       task = this.lastPoll.task;
     } else {
       this.polling ??= this.client.getTask('rigging', rec.task_id, scope).finally(() => {
@@ -164,7 +166,7 @@ export class RigKeeper {
         }
         throw asMeshyError(err, 'rig', rec.task_id);
       }
-      this.lastPoll = { at: Date.now(), task };
+      this.lastPoll = { at: this.clock.now(), task };
     }
     if (task.status === 'SUCCEEDED') {
       this.write(store, { ...rec, state: 'succeeded' });

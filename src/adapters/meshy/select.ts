@@ -7,9 +7,9 @@ import { GatewayError } from '../../spec/errors.js';
 import type { ActionLibrary, MeshyAction } from './library.js';
 
 /** Below this score a prompt is refused (MG-PRO-014). */
-export const MATCH_THRESHOLD = 0.55;
+const MATCH_THRESHOLD = 0.55;
 
-export interface RankedAction {
+interface RankedAction {
   action_id: number;
   name: string;
   /** 0..1, rounded to 3 decimals. */
@@ -19,7 +19,7 @@ export interface RankedAction {
   matched: string[];
 }
 
-export interface PromptAnalysis {
+interface PromptAnalysis {
   /** The prompt's terms after phrase rewriting, stop words and stemming. */
   terms: string[];
   /** The prompt asks for motion in place ("in place", "on the spot", …). */
@@ -31,7 +31,7 @@ export interface PromptAnalysis {
 // Words.
 
 /** Light English stemmer: enough to make "waving"/"waves"/"wave" and "running"/"runs"/"run" agree. */
-export function stem(word: string): string {
+function stem(word: string): string {
   const w = word.toLowerCase();
   const irregular = IRREGULAR[w];
   if (irregular) return irregular;
@@ -188,7 +188,7 @@ interface IndexedAction {
   travels: boolean;
 }
 
-export interface ActionIndex {
+interface ActionIndex {
   entries: IndexedAction[];
   /** Every stem that appears in a name, a category or the synonym table. */
   vocabulary: Set<string>;
@@ -200,7 +200,7 @@ export interface ActionIndex {
 const indexes = new WeakMap<ActionLibrary, ActionIndex>();
 
 /** Builds (once per library) the stems of every action and of the synonym table. */
-export function indexLibrary(lib: ActionLibrary): ActionIndex {
+function indexLibrary(lib: ActionLibrary): ActionIndex {
   const existing = indexes.get(lib);
   if (existing) return existing;
   const entries = lib.actions.map((action): IndexedAction => {

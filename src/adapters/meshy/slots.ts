@@ -2,6 +2,7 @@
  * The account's cap on queued Meshy tasks, kept on our side: a task may be created only while fewer than
  * `cap` of ours are pending or running at Meshy; the rest wait here in arrival order instead of
  * collecting 429 NoMoreConcurrentTasks. Process-wide per account (base URL + key), as Meshy counts them.
+ * Callers hand in the time (`now`, epoch ms), so the slots follow whatever clock the adapter runs on.
  */
 
 interface Waiter {
@@ -13,7 +14,7 @@ interface Waiter {
 const STALE_WAITER_MS = 120_000;
 
 export class TaskSlots {
-  private readonly held = new Map<string, number>();
+  private readonly held = new Set<string>();
   private readonly waiting: Waiter[] = [];
   /** Most slots ever held at once (for tests and logs). */
   peak = 0;
@@ -21,7 +22,7 @@ export class TaskSlots {
   constructor(public cap: number) {}
 
   /** Takes a slot for `key` when one is free and no earlier waiter is owed it; else queues `key`. */
-  tryAcquire(key: string, now = Date.now()): boolean {
+  tryAcquire(key: string, now: number): boolean {
     if (this.held.has(key)) return true;
     this.prune(now);
     let i = this.waiting.findIndex((w) => w.key === key);
@@ -29,22 +30,22 @@ export class TaskSlots {
     else this.waiting[i].seenAt = now;
     if (i < this.cap - this.held.size) {
       this.waiting.splice(i, 1);
-      this.take(key, now);
+      this.take(key);
       return true;
     }
     return false;
   }
 
   /** Records a slot for a task that already exists at Meshy (a resumed job), free or not. */
-  claim(key: string, now = Date.now()): void {
+  claim(key: string): void {
     if (this.held.has(key)) return;
     const i = this.waiting.findIndex((w) => w.key === key);
     if (i >= 0) this.waiting.splice(i, 1);
-    this.take(key, now);
+    this.take(key);
   }
 
-  private take(key: string, now: number): void {
-    this.held.set(key, now);
+  private take(key: string): void {
+    this.held.add(key);
     this.peak = Math.max(this.peak, this.held.size);
   }
 
@@ -54,7 +55,7 @@ export class TaskSlots {
 
   /** Drops every slot and place of keys starting with `prefix` (a finished, failed or cancelled job). */
   forget(prefix: string): void {
-    for (const k of [...this.held.keys()]) if (k.startsWith(prefix)) this.held.delete(k);
+    for (const k of [...this.held]) if (k.startsWith(prefix)) this.held.delete(k);
     for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i].key.startsWith(prefix)) this.waiting.splice(i, 1);
   }
 
@@ -64,16 +65,8 @@ export class TaskSlots {
     return i < 0 ? undefined : i;
   }
 
-  holds(key: string): boolean {
-    return this.held.has(key);
-  }
-
   inUse(): number {
     return this.held.size;
-  }
-
-  queued(): number {
-    return this.waiting.length;
   }
 
   private prune(now: number): void {

@@ -4,9 +4,10 @@
  * an error is not reopened: that task falls back to polling. Nothing here is needed to resume a job.
  */
 import type { Logger } from '../../spec/adapter.js';
+import type { Clock } from '../../spec/clock.js';
 import { TERMINAL, type MeshyClient, type MeshyTask, type TaskKind } from './client.js';
 
-export interface SseEvent {
+interface SseEvent {
   event: string;
   data: string;
   id?: string;
@@ -53,60 +54,53 @@ export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<
 }
 
 /** What the stream of one task has told so far. */
-export interface LiveTask {
+interface LiveTask {
   /** The latest task state (partial while running: id, status, progress). */
   task?: Partial<MeshyTask> & { status?: string };
   /** The stream is still open and has been heard from recently. */
   alive: boolean;
   /** Why it ended: a terminal event, a drop, or an `error` event (e.g. 404 task not found). */
   ended?: 'terminal' | 'dropped' | 'error';
-  /** status_code of an `error` event. */
-  errorStatus?: number;
-  lastEventAt: number;
-  events: number;
 }
 
-export interface TaskStreamsOptions {
-  /** A stream silent for this long is treated as dropped. */
-  idleMs: number;
-}
+type Entry = LiveTask & { lastEventAt: number; controller: AbortController };
 
 /** The live streams of one adapter. */
 export class TaskStreams {
-  private readonly live = new Map<string, LiveTask & { controller: AbortController }>();
+  private readonly live = new Map<string, Entry>();
 
   constructor(
     private readonly client: MeshyClient,
     private readonly log: Logger,
-    private readonly opts: TaskStreamsOptions,
+    /** A stream silent for `idleMs` on `clock` is treated as dropped. */
+    private readonly opts: { idleMs: number; clock: Clock },
   ) {}
 
   /** The live state of a task, opening its stream on first sight. */
   watch(kind: TaskKind, id: string): LiveTask {
     const existing = this.live.get(id);
     if (existing) {
-      if (existing.alive && Date.now() - existing.lastEventAt > this.opts.idleMs) this.end(existing, 'dropped');
+      if (existing.alive && this.opts.clock.now() - existing.lastEventAt > this.opts.idleMs) this.end(existing, 'dropped');
       return existing;
     }
-    const entry = { alive: true, lastEventAt: Date.now(), events: 0, controller: new AbortController() } as LiveTask & { controller: AbortController };
+    const entry: Entry = { alive: true, lastEventAt: this.opts.clock.now(), controller: new AbortController() };
     this.live.set(id, entry);
     void this.consume(kind, id, entry);
     return entry;
   }
 
-  private end(entry: LiveTask & { controller: AbortController }, why: NonNullable<LiveTask['ended']>): void {
+  private end(entry: Entry, why: NonNullable<LiveTask['ended']>): void {
     if (!entry.alive) return;
     entry.alive = false;
     entry.ended = why;
     entry.controller.abort();
   }
 
-  private async consume(kind: TaskKind, id: string, entry: LiveTask & { controller: AbortController }): Promise<void> {
+  private async consume(kind: TaskKind, id: string, entry: Entry): Promise<void> {
     try {
-      const body = await this.client.openStream(kind, id, entry.controller.signal, this.opts.idleMs);
+      const body = await this.client.openStream(kind, id, entry.controller.signal);
       for await (const ev of readSse(body)) {
-        entry.lastEventAt = Date.now();
-        entry.events++;
+        entry.lastEventAt = this.opts.clock.now();
         let data: Record<string, unknown>;
         try {
           data = JSON.parse(ev.data) as Record<string, unknown>;
@@ -114,7 +108,6 @@ export class TaskStreams {
           continue; // one unreadable event does not end the stream
         }
         if (ev.event === 'error') {
-          entry.errorStatus = typeof data.status_code === 'number' ? data.status_code : undefined;
           this.end(entry, 'error');
           return;
         }
@@ -143,10 +136,5 @@ export class TaskStreams {
 
   stopAll(): void {
     for (const id of [...this.live.keys()]) this.stop(id);
-  }
-
-  /** Open streams (for tests and metrics). */
-  openCount(): number {
-    return [...this.live.values()].filter((e) => e.alive).length;
   }
 }

@@ -27,7 +27,7 @@ export function bump(s: number, apex = 0.5): number {
 }
 
 /** Position on [0, 1] of `t` within [t0, t1] (clamped). */
-export function progress(t: number, t0: number, t1: number): number {
+function progress(t: number, t0: number, t1: number): number {
   return t1 > t0 ? clamp((t - t0) / (t1 - t0), 0, 1) : t >= t1 ? 1 : 0;
 }
 

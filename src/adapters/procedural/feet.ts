@@ -5,7 +5,7 @@
  */
 import { qmul, qrotate, qx, qy, type Quat, type Vec3 } from '../../motion/quat.js';
 import { bump, clamp, lerp, lerpAngle, minJerk, smooth } from './curves.js';
-import { REST } from './skeleton.js';
+import { REST } from './rig.js';
 
 /** One stance of one foot. */
 export interface Plant {
@@ -107,7 +107,7 @@ export function footAt(plants: readonly Plant[], t: number, style: SwingStyle): 
 }
 
 /** The foot a fraction s of the way through its swing from plant `from` to plant `to`. */
-export function swingFoot(from: Plant, to: Plant, s: number, style: SwingStyle): FootPose {
+function swingFoot(from: Plant, to: Plant, s: number, style: SwingStyle): FootPose {
   const pitch0 = from.roll > 0 ? style.rollAngle : 0;
   const a0 = pitch0 > 0 ? rolledAnkle(from, pitch0) : [from.x, REST.ankleHeight, from.z];
   const h = minJerk(s);

@@ -7,9 +7,9 @@ import { allocClip } from '../../motion/clip.js';
 import { qrotate, qy, type Vec3 } from '../../motion/quat.js';
 import { smooth } from './curves.js';
 import { footAt, type Plant, type SwingStyle } from './feet.js';
-import type { Generated } from './generated.js';
+import type { Generated } from './generator.js';
 import { finishClip, renderFrame, type ArmPose, type Bend, type BodyPose } from './pose.js';
-import { JOINT_COUNT, REST } from './skeleton.js';
+import { JOINT_COUNT, REST } from './rig.js';
 
 export interface GaitSpec {
   /** Steps per second (two steps make one cycle of each foot). */

@@ -1,7 +1,7 @@
 /** One segment of one sample: reads the prompt, draws the sample's variation, runs the motion's generator. */
 import type { PlannedSegment } from '../../spec/plan.js';
 import type { Understanding } from '../../spec/motion.js';
-import type { Generated } from './generated.js';
+import type { Generated } from './generator.js';
 import { MOTIONS } from './motions/index.js';
 import { understand, type Modifiers, type MotionId, type PromptUnderstanding } from './prompt.js';
 import { sampleRng } from './random.js';

@@ -9,9 +9,9 @@ import type { GenerationPlan } from '../../spec/plan.js';
 import type { ModelCapabilities } from '../../spec/wire.js';
 import { defineModel, type ModelLimits } from '../kit/model.js';
 import { generateSegment } from './generate.js';
-import { CONTACT_JOINTS, PROCEDURAL_SKELETON, proceduralSkeletonWire } from './skeleton.js';
+import { CONTACT_JOINTS, PROCEDURAL_SKELETON, proceduralSkeletonWire } from './rig.js';
 
-export const PROCEDURAL_PROVIDER = 'procedural';
+const PROCEDURAL_PROVIDER = 'procedural';
 export const PROCEDURAL_MODEL_ID = 'procedural';
 const PROCEDURAL_FPS = 30;
 

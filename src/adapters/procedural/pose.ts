@@ -12,14 +12,14 @@ import { skeletonFromWire } from '../../motion/skeleton.js';
 import type { Skeleton } from '../../spec/motion.js';
 import { smin } from './curves.js';
 import type { FootPose } from './feet.js';
-import { ARM, JOINT, JOINT_COUNT, LEG, PROCEDURAL_SKELETON, REST } from './skeleton.js';
+import { ARM, JOINT, JOINT_COUNT, LEG, PROCEDURAL_SKELETON, REST } from './rig.js';
 
 /** Bend angles in radians: pitch + bends forward, yaw + turns toward the character's left (+X), roll + leans to its left. */
 export type Bend = readonly [pitch: number, yaw: number, roll: number];
-export const STRAIGHT: Bend = [0, 0, 0];
+const STRAIGHT: Bend = [0, 0, 0];
 
 /** Rotation of a bend in its parent's (world-aligned) frame. */
-export function bendRotation(b: Bend): Quat {
+function bendRotation(b: Bend): Quat {
   return qmul(qy(b[1]), qmul(qx(b[0]), qz(-b[2])));
 }
 
@@ -78,15 +78,15 @@ export const standingBody = (): BodyPose => ({
 });
 
 /** Mirror images across the character's sagittal plane (x → −x). */
-export const mirrorQ = (q: Quat): Quat => [q[0], -q[1], -q[2], q[3]];
-export const mirrorV = (v: Vec3): Vec3 => [-v[0], v[1], v[2]];
+const mirrorQ = (q: Quat): Quat => [q[0], -q[1], -q[2], q[3]];
+const mirrorV = (v: Vec3): Vec3 => [-v[0], v[1], v[2]];
 
 const SPINE_SHARE = [0.3, 0.35, 0.35] as const;
 const SPINE_JOINTS = [JOINT.Spine, JOINT.Spine1, JOINT.Spine2] as const;
 const LEG_REACH = REST.legLength * 0.999;
 
 /** Highest root height for which the hip joint of `side` still reaches `ankle` (with a small margin). */
-export function reachHeight(root: Vec3, rootRot: Quat, side: 0 | 1, ankle: Vec3): number {
+function reachHeight(root: Vec3, rootRot: Quat, side: 0 | 1, ankle: Vec3): number {
   const off = qrotate(rootRot, side === 0 ? REST.hipOffset : [-REST.hipOffset[0], REST.hipOffset[1], REST.hipOffset[2]]);
   const dx = ankle[0] - (root[0] + off[0]);
   const dz = ankle[2] - (root[2] + off[2]);

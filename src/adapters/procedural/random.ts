@@ -17,7 +17,7 @@ function fmix32(h: number): number {
  * The 32-bit state for (seed, sample). Seeds are any JSON integers (up to ±2^53); both halves take
  * part so seeds that differ only above bit 32 still give different streams.
  */
-export function mixSeed(seed: number, sample: number): number {
+function mixSeed(seed: number, sample: number): number {
   const s = Number.isFinite(seed) ? Math.trunc(seed) : 0;
   const neg = s < 0 ? 1 : 0;
   const a = Math.abs(s);
@@ -30,7 +30,7 @@ export function mixSeed(seed: number, sample: number): number {
 }
 
 /** mulberry32: 32 bits of state, good enough statistics for choosing styles, and cheap. */
-export function mulberry32(state: number): Rng {
+function mulberry32(state: number): Rng {
   let a = state >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

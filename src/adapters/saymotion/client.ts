@@ -4,6 +4,7 @@
  * failures. Answers are checked for the shape the adapter needs; anything else is a parse failure.
  */
 import type { Dispatcher } from 'undici';
+import type { Clock } from '../../spec/clock.js';
 import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../kit/http.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { isSessionRefusal, PROVIDER } from './errors.js';
@@ -25,7 +26,8 @@ export interface SayMotionClientOptions {
   timeoutMs: number;
   retry: RetryTuning;
   dispatcher?: Dispatcher;
-  now?: () => number;
+  /** Time for retry waits and the session's expiry. */
+  clock: Clock;
 }
 
 export interface CallOptions {
@@ -49,7 +51,7 @@ export interface StatusEntry {
   positionInQueue?: number;
 }
 
-export interface UrlGroup {
+interface UrlGroup {
   name: string;
   /** Each file as `{ <type>: url }`, e.g. `{ glb: "https://…" }`. */
   files: Array<Record<string, unknown>>;
@@ -85,9 +87,7 @@ function shapeError(endpoint: string, what: string): ProviderCallError {
 const ridPath = (rids: readonly string[]): string => rids.map(encodeURIComponent).join(',');
 
 export class SayMotionClient {
-  readonly session: SayMotionSession;
-  /** Calls sent, per endpoint (logins included), for metrics and tests. */
-  readonly sent: Record<string, number> = {};
+  private readonly session: SayMotionSession;
 
   constructor(private readonly opts: SayMotionClientOptions) {
     this.session = new SayMotionSession({
@@ -97,7 +97,7 @@ export class SayMotionClient {
       timeoutMs: opts.timeoutMs,
       retry: this.retryOptions(),
       dispatcher: opts.dispatcher,
-      now: opts.now,
+      clock: opts.clock,
     });
   }
 
@@ -107,7 +107,7 @@ export class SayMotionClient {
 
   private retryOptions(retries?: number): Omit<RetryOptions, 'signal' | 'deadline'> {
     const r = this.opts.retry;
-    return { retries: retries ?? r.retries ?? 4, minTimeoutMs: r.minTimeoutMs, maxTimeoutMs: r.maxTimeoutMs, maxRetryAfterMs: r.maxRetryAfterMs };
+    return { retries: retries ?? r.retries ?? 4, minTimeoutMs: r.minTimeoutMs, maxTimeoutMs: r.maxTimeoutMs, maxRetryAfterMs: r.maxRetryAfterMs, clock: this.opts.clock };
   }
 
   /**
@@ -130,11 +130,10 @@ export class SayMotionClient {
    * One API call with retries. Reads are retried on unreadable answers too (a cut connection looks like
    * that); the billable POST is not retried here at all (see submitText2Motion).
    */
-  private async call<T>(name: string, method: 'GET' | 'POST', path: string, body: unknown, opts: CallOptions, read: (b: unknown) => T): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, body: unknown, opts: CallOptions, read: (b: unknown) => T): Promise<T> {
     const url = `${this.opts.baseUrl}${path}`;
     const attempt = () =>
       this.withSession(async (cookie) => {
-        this.sent[name] = (this.sent[name] ?? 0) + 1;
         const answer = await callJson({
           provider: PROVIDER,
           method,
@@ -158,7 +157,7 @@ export class SayMotionClient {
 
   /** `GET /account/v1/creditBalance`. */
   creditBalance(opts: CallOptions = {}): Promise<CreditBalance> {
-    return this.call('creditBalance', 'GET', '/account/v1/creditBalance', undefined, opts, (b) => {
+    return this.call('GET', '/account/v1/creditBalance', undefined, opts, (b) => {
       if (!isObject(b) || typeof b.credits !== 'number') throw shapeError('GET /account/v1/creditBalance', 'no credits in the answer');
       const sub = isObject(b.subscription) ? b.subscription : {};
       const limits = isObject(sub.featureLimits) ? sub.featureLimits : {};
@@ -172,7 +171,7 @@ export class SayMotionClient {
    * the caller's question (it looks in the job list before submitting again).
    */
   submitText2Motion(params: readonly string[], opts: CallOptions = {}): Promise<string> {
-    return this.call('process', 'POST', '/job/v1/process/text2motion', { params }, opts, (b) => {
+    return this.call('POST', '/job/v1/process/text2motion', { params }, opts, (b) => {
       if (!isObject(b) || typeof b.rid !== 'string' || !b.rid) throw shapeError('POST /job/v1/process/text2motion', 'no rid in the answer');
       return b.rid;
     });
@@ -180,7 +179,7 @@ export class SayMotionClient {
 
   /** `GET /job/v1/status/<rid1>,<rid2>,…`: the entries the provider listed (missing ones are still running). */
   status(rids: readonly string[], opts: CallOptions = {}): Promise<StatusEntry[]> {
-    return this.call('status', 'GET', `/job/v1/status/${ridPath(rids)}`, undefined, opts, (b) => {
+    return this.call('GET', `/job/v1/status/${ridPath(rids)}`, undefined, opts, (b) => {
       if (!isObject(b)) throw shapeError('GET /job/v1/status', 'the answer is not an object');
       if (b.status === undefined && Number(b.count) === 0) return [];
       if (!Array.isArray(b.status)) throw shapeError('GET /job/v1/status', 'no status list in the answer');
@@ -197,7 +196,7 @@ export class SayMotionClient {
   /** `GET /job/v1/download/<rids>?variant_id=<ids>`: one variant per rid. */
   downloadLinks(rids: readonly string[], variants: readonly number[], opts: CallOptions = {}): Promise<DownloadLink[]> {
     const path = `/job/v1/download/${ridPath(rids)}?variant_id=${variants.join(',')}`;
-    return this.call('download', 'GET', path, undefined, opts, (b) => {
+    return this.call('GET', path, undefined, opts, (b) => {
       if (!isObject(b) || !Array.isArray(b.links)) throw shapeError('GET /job/v1/download', 'no links in the answer');
       return b.links.filter(isObject).map((l) => ({
         rid: String(l.rid ?? ''),
@@ -211,12 +210,12 @@ export class SayMotionClient {
 
   /** `GET /job/v1/cancel/<rid>` (a GET, as documented). */
   cancel(rid: string, opts: CallOptions = {}): Promise<boolean> {
-    return this.call('cancel', 'GET', `/job/v1/cancel/${encodeURIComponent(rid)}`, undefined, opts, (b) => isObject(b) && b.result === true);
+    return this.call('GET', `/job/v1/cancel/${encodeURIComponent(rid)}`, undefined, opts, (b) => isObject(b) && b.result === true);
   }
 
   /** `GET /job/v1/list`: the account's recent jobs. */
   list(opts: CallOptions = {}): Promise<ListedJob[]> {
-    return this.call('list', 'GET', '/job/v1/list', undefined, opts, (b) => {
+    return this.call('GET', '/job/v1/list', undefined, opts, (b) => {
       const list = Array.isArray(b) ? b : isObject(b) && Array.isArray(b.list) ? b.list : undefined;
       if (!list) throw shapeError('GET /job/v1/list', 'no list in the answer');
       return list.filter(isObject).map((j) => ({
@@ -241,10 +240,8 @@ export class SayMotionClient {
       throw shapeError('GET file', 'a file URL is not a URL');
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw shapeError('GET file', 'a file URL is not http(s)');
-    const fetchOnce = (headers?: Record<string, string>) => {
-      this.sent.file = (this.sent.file ?? 0) + 1;
-      return download(url, { provider: PROVIDER, maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs, signal: opts.signal, headers, dispatcher: this.opts.dispatcher });
-    };
+    const fetchOnce = (headers?: Record<string, string>) =>
+      download(url, { provider: PROVIDER, maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs, signal: opts.signal, headers, dispatcher: this.opts.dispatcher });
     const own = sameOrigin(url, this.opts.baseUrl);
     return withRetries(() => (own ? this.withSession((c) => fetchOnce({ cookie: `${COOKIE_NAME}=${c.value}` }), opts) : fetchOnce()), {
       ...this.retryOptions(opts.retries),

@@ -9,7 +9,7 @@ import { ProviderCallError, sanitizeProviderText } from '../kit/errors.js';
 export const PROVIDER = 'saymotion';
 
 /** Failures the adapter itself detects (no code, no HTTP status to go by). */
-export type AdapterFailure =
+type AdapterFailure =
   | 'network'
   | 'timeout'
   | 'parse'
@@ -22,7 +22,7 @@ export type AdapterFailure =
   | 'download_refused'
   | 'file_unavailable';
 
-export type ErrorMatch = { code: number } | { http: number | '4xx' | '5xx' } | { failure: AdapterFailure };
+type ErrorMatch = { code: number } | { http: number | '4xx' | '5xx' } | { failure: AdapterFailure };
 
 export interface ErrorRow {
   match: ErrorMatch;
@@ -173,7 +173,7 @@ export function codeInBody(body: unknown, status?: number): number | undefined {
 }
 
 /** A failed call as a fault: its status, the SayMotion code its body carries, its Retry-After. */
-export function faultOfCall(err: ProviderCallError, rid?: string): Fault {
+function faultOfCall(err: ProviderCallError, rid?: string): Fault {
   if (err.kind !== 'http') return { failure: err.kind, message: err.providerMessage, rid, status: err.status };
   return { status: err.status, code: codeInBody(err.body, err.status), message: err.providerMessage, rid, retryAfterMs: err.retryAfterMs };
 }

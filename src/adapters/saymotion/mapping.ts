@@ -5,32 +5,14 @@
  */
 import type { GenerationPlan, PlannedSegment } from '../../spec/plan.js';
 import { GatewayError } from '../../spec/errors.js';
+import type { Unit } from './checkpoint.js';
 import type { DownloadLink, ListedJob, StatusEntry } from './client.js';
 import { codesIn } from './errors.js';
 
 /** Longest clip asked of SayMotion in one job (its docs offer 1–10 s); longer segments are chunked. */
 export const NATIVE_CLIP_SECONDS = 10;
 /** Shortest duration the provider is asked for; shorter segments take the start of a 1 s clip. */
-export const MIN_REQUEST_SECONDS = 1;
-
-/** One provider job: a whole text segment, or one chunk of a long one. */
-export interface Unit {
-  segment: number;
-  chunk: number;
-  /** Frames of this chunk at the plan's fps. */
-  frames: number;
-  /** The exact `params` sent (stored, so a resumed job sends, and recognises, the same request). */
-  params: string[];
-  state: 'pending' | 'submitting' | 'running' | 'succeeded';
-  rid?: string;
-  /** Epoch ms when the submission began (the job list is searched from here after a crash). */
-  submittedAt?: number;
-  /** 0..1 as last reported. */
-  progress?: number;
-  positionInQueue?: number;
-  /** Epoch ms when the rid first went missing from status answers (cleared when it shows again). */
-  missingSince?: number;
-}
+const MIN_REQUEST_SECONDS = 1;
 
 /** Provider knobs a request may set in `extensions.saymotion`, with their checks. */
 const KNOBS: Record<string, (v: unknown) => string[] | undefined> = {
@@ -41,14 +23,14 @@ const KNOBS: Record<string, (v: unknown) => string[] | undefined> = {
   rootAtOrigin: (v) => (v === 0 || v === 1 || typeof v === 'boolean' ? [`rootAtOrigin=${Number(v)}`] : undefined),
   skipFBX: (v) => (v === 0 || v === 1 || typeof v === 'boolean' ? [`skipFBX=${Number(v)}`] : undefined),
 };
-export const ALLOWED_EXTENSIONS = Object.keys(KNOBS);
+const ALLOWED_EXTENSIONS = Object.keys(KNOBS);
 
 /**
  * The params the request's knobs add. `post_processing: false` turns SayMotion's foot locking off
  * (`footLockingMode=never`) unless the request chose a mode itself. Unknown or invalid knobs are
  * refused (400) rather than ignored: they are explicit requests for this provider, and a typo should show.
  */
-export function knobParams(plan: GenerationPlan): string[] {
+function knobParams(plan: GenerationPlan): string[] {
   const ext = plan.extensions;
   const out: string[] = [];
   for (const [key, value] of Object.entries(ext)) {
@@ -150,7 +132,7 @@ export function glbUrl(link: DownloadLink): string | undefined {
 }
 
 /** Params as a key → value map, from our own list or from whatever form the job list echoes them in. */
-export function paramsMap(value: unknown): Map<string, string> {
+function paramsMap(value: unknown): Map<string, string> {
   const out = new Map<string, string>();
   const unquote = (v: string): string => {
     const t = v.trim();

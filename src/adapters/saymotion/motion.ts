@@ -1,19 +1,18 @@
 /**
  * From SayMotion's files to the adapter's Motion: decode a GLB, pick its animation, put its joints in the
- * canonical rig's order when it is that rig, fit each chunk to its frames and stitch the chunks of a
- * segment into one clip.
+ * canonical rig's order when it is that rig, resample each chunk to its frames and stitch the chunks of
+ * a segment into one clip.
  */
-import type { Clip } from '../../spec/motion.js';
+import type { Clip, Skeleton } from '../../spec/motion.js';
 import { composeSegments } from '../../motion/compose.js';
 import { decodeAnimationFile } from '../../motion/decode.js';
 import { resampleClip } from '../../motion/resample.js';
-import type { Skeleton } from '../../spec/motion.js';
 import { sayMotionError } from './errors.js';
 
 /** Provider clips within this ratio of the asked length are time-scaled to it; others are trimmed or held. */
 const MAX_RATE = 1.25;
 /** Frames blended where two chunks of one segment meet. */
-export const CHUNK_BLEND_FRAMES = 6;
+const CHUNK_BLEND_FRAMES = 6;
 
 export interface DecodedResult {
   skeleton: Skeleton;
@@ -69,10 +68,10 @@ export function alignToCanonical(decoded: DecodedResult, canonical: Skeleton): D
 }
 
 /**
- * A provider clip fitted to `frames` at `fps`: time-scaled when its length is within ±25 % of the asked
- * one (the provider's reading of the requested duration), else trimmed or held on its last pose.
+ * A provider chunk resampled to exactly `frames` at `fps`: time-scaled when its length is within ±25 % of
+ * the asked one (the provider's reading of the requested duration), else trimmed or held on its last pose.
  */
-export function fitClip(clip: Clip, fps: number, frames: number): Clip {
+export function resampleChunk(clip: Clip, fps: number, frames: number): Clip {
   const have = clip.numFrames / clip.fps;
   const want = frames / fps;
   const rate = have / want;

@@ -3,6 +3,7 @@
  * `GET /job/v1/status/<rid1>,<rid2>,…` per tick answers them all. Jobs read the latest answer instead of
  * calling the provider themselves; the tick cadence follows progress and queue position.
  */
+import type { Clock } from '../../spec/clock.js';
 import type { StatusEntry } from './client.js';
 import { readStatus } from './mapping.js';
 
@@ -15,10 +16,11 @@ export interface PollerOptions {
   maxRidsPerCall: number;
   /** Watches not read by any job for this long are dropped (their job went away). */
   staleMs: number;
-  now?: () => number;
+  /** Time for the cadence: when rids are due, and the wait until the next tick. */
+  clock: Clock;
 }
 
-export interface PollFailure {
+interface PollFailure {
   error: unknown;
   /** Failed ticks in a row for this rid. */
   consecutive: number;
@@ -45,7 +47,8 @@ export type StatusFetcher = (rids: string[]) => Promise<StatusEntry[]>;
 
 export class StatusPoller {
   private readonly watches = new Map<string, Watch>();
-  private timer?: NodeJS.Timeout;
+  /** Aborting it calls off the scheduled tick. */
+  private timer?: AbortController;
   private timerAt = Infinity;
   private inflight?: Promise<void>;
   private closed = false;
@@ -61,7 +64,7 @@ export class StatusPoller {
   ) {}
 
   private now(): number {
-    return this.opts.now?.() ?? Date.now();
+    return this.opts.clock.now();
   }
 
   /** Starts (or keeps) watching a rid; the first poll is one interval away, as no job finishes at once. */
@@ -103,6 +106,16 @@ export class StatusPoller {
     });
   }
 
+  /** Whether the poller watches `rid`. */
+  watching(rid: string): boolean {
+    return this.watches.has(rid);
+  }
+
+  /** Whether a tick is scheduled or running: when not, nothing is polled until a rid is watched again. */
+  get active(): boolean {
+    return this.timer !== undefined || this.inflight !== undefined;
+  }
+
   /** Milliseconds until the next tick's answer is expected (a job's natural wait). */
   msUntilNextAnswer(): number {
     const due = this.timerAt === Infinity ? this.now() + this.opts.intervalMs : this.timerAt;
@@ -116,7 +129,7 @@ export class StatusPoller {
   }
 
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.abort();
     this.timer = undefined;
     this.timerAt = Infinity;
   }
@@ -128,16 +141,18 @@ export class StatusPoller {
     for (const w of this.watches.values()) due = Math.min(due, w.dueAt);
     if (due >= this.timerAt) return;
     this.clearTimer();
+    const timer = new AbortController();
+    this.timer = timer;
     this.timerAt = due;
-    this.timer = setTimeout(() => {
+    void this.opts.clock.sleep(Math.max(0, due - this.now()), timer.signal).then(() => {
+      if (timer.signal.aborted) return;
       this.timer = undefined;
       this.timerAt = Infinity;
       this.inflight = this.tick().finally(() => {
         this.inflight = undefined;
         this.schedule();
       });
-    }, Math.max(0, due - this.now()));
-    this.timer.unref?.();
+    });
   }
 
   /** One tick: every watched rid, in as few calls as the per-call limit allows. */

@@ -4,6 +4,7 @@
  * wait on the same login (no stampede); the secret never leaves this module except in the auth header.
  */
 import { request, type Dispatcher } from 'undici';
+import type { Clock } from '../../spec/clock.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { retryAfterMs, withRetries, type RetryOptions } from '../kit/http.js';
 import { PROVIDER } from './errors.js';
@@ -27,7 +28,7 @@ export interface SessionCookie {
  * Finds the `dmsess` cookie among Set-Cookie header values. Attributes are split on `;` properly (the
  * official SDK splits on `=` and keeps `; Domain` in the value); Max-Age wins over Expires (RFC 6265).
  */
-export function parseSessionCookie(setCookie: string | string[] | undefined, now = Date.now()): SessionCookie | undefined {
+export function parseSessionCookie(setCookie: string | string[] | undefined, now: number): SessionCookie | undefined {
   const headers = setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie];
   for (const header of headers) {
     const [pair, ...attrs] = header.split(';');
@@ -63,20 +64,15 @@ export interface SessionOptions {
   timeoutMs: number;
   retry: Omit<RetryOptions, 'signal' | 'deadline'>;
   dispatcher?: Dispatcher;
-  now?: () => number;
+  /** Time for the cookie's lifetime (and the login's retry waits, through `retry.clock`). */
+  clock: Clock;
 }
 
 export class SayMotionSession {
   private current?: SessionCookie;
   private pending?: Promise<SessionCookie>;
-  /** Logins performed (for tests and metrics). */
-  logins = 0;
 
   constructor(private readonly opts: SessionOptions) {}
-
-  private now(): number {
-    return this.opts.now?.() ?? Date.now();
-  }
 
   /**
    * A cookie valid for a while yet: the current one, or a fresh login shared with every concurrent caller.
@@ -85,7 +81,7 @@ export class SayMotionSession {
    */
   async cookie(signal?: AbortSignal): Promise<SessionCookie> {
     const c = this.current;
-    if (c && this.now() < c.renewAt) return c;
+    if (c && this.opts.clock.now() < c.renewAt) return c;
     this.pending ??= this.login().finally(() => {
       this.pending = undefined;
     });
@@ -128,11 +124,10 @@ export class SayMotionSession {
         }
         // The body of this answer is undocumented: read it only to free the connection.
         await res.body.dump().catch(() => undefined);
-        this.logins++;
         if (res.statusCode < 200 || res.statusCode >= 300) {
-          throw new ProviderCallError({ provider: PROVIDER, endpoint, kind: 'http', status: res.statusCode, retryAfterMs: retryAfterMs(res.headers) });
+          throw new ProviderCallError({ provider: PROVIDER, endpoint, kind: 'http', status: res.statusCode, retryAfterMs: retryAfterMs(res.headers, this.opts.clock.now()) });
         }
-        const parsed = parseSessionCookie(res.headers['set-cookie'], this.now());
+        const parsed = parseSessionCookie(res.headers['set-cookie'], this.opts.clock.now());
         if (!parsed) throw new ProviderCallError({ provider: PROVIDER, endpoint, kind: 'parse', status: res.statusCode, providerMessage: 'the login answer set no session cookie' });
         return parsed;
       },

@@ -23,7 +23,7 @@ interface Prefer {
   waitS?: number;
 }
 
-export function parsePrefer(header: string | undefined): Prefer {
+function parsePrefer(header: string | undefined): Prefer {
   const out: Prefer = { respondAsync: false };
   for (const token of (header ?? '').split(/[,;]/)) {
     const [k, v] = token.trim().toLowerCase().split('=');

@@ -11,7 +11,7 @@ import { jobError, sendJob } from '../respond.js';
 function ownJob(gw: GatewayContext, req: Request, res: Response): JobRow {
   const id = String(req.params.id);
   const row = /^job_[A-Za-z0-9_-]{10,64}$/.test(id) ? gw.store.getJob(id) : undefined;
-  if (!row || row.owner !== res.locals.owner || (row.expires_at !== null && row.expires_at <= Date.now())) {
+  if (!row || row.owner !== res.locals.owner || (row.expires_at !== null && row.expires_at <= gw.clock.now())) {
     throw new GatewayError('MG-JOB-001');
   }
   return row;
@@ -37,7 +37,7 @@ export function deleteJob(gw: GatewayContext) {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function jobStatusView(gw: GatewayContext, row: JobRow): JobStatus {
+function jobStatusView(gw: GatewayContext, row: JobRow): JobStatus {
   const unfinished = row.state === 'queued' || row.state === 'running';
   const ownQueue = gw.runner.queuePosition(row.id);
   const view: JobStatus = {

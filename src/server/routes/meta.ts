@@ -8,7 +8,7 @@ import type { GatewayContext } from '../context.js';
 import { sendError } from '../http.js';
 import { buildOpenApi } from '../openapi.js';
 
-export function capabilitiesOf(gw: GatewayContext): Capabilities {
+function capabilitiesOf(gw: GatewayContext): Capabilities {
   return {
     protocol_version: SERVED_VERSION,
     rotation_format: 'quaternion_xyzw',

@@ -8,7 +8,7 @@ import { MESHY_ERROR_TABLE } from '../../../src/adapters/meshy/errors.js';
 import type { MeshyConfig } from '../../../src/adapters/meshy/config.js';
 import type { MeshyDeps } from '../../../src/adapters/meshy/index.js';
 import type { SimOptions } from '../../fakes/meshy/server.js';
-import { generate, request, startRig, until, type Answer, type Rig } from './harness.js';
+import { generate, request, startRig, type Answer, type Rig } from './harness.js';
 
 interface Scenario {
   sim?: SimOptions;
@@ -111,10 +111,13 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   'http 404': {
     warm: true,
-    sim: { timing: { pendingMs: 300 } },
+    // The task stays queued until Meshy forgets it, the moment it exists.
+    arrange: (rig) => {
+      rig.sim.behave.timing.pendingMs = 600_000;
+    },
     deps: { useStreams: false },
     during: async (rig) => {
-      await until(() => rig.sim.created.some((c) => c.kind === 'animations'), 10_000, 'the task');
+      await rig.sim.when(() => rig.sim.created.some((c) => c.kind === 'animations'), 'the task');
       rig.sim.forget(rig.sim.created.filter((c) => c.kind === 'animations').at(-1)!.id);
     },
     status: 500, code: 'internal_error', errorCode: 'MG-PRV-410', details: { stage: 'poll', provider_status: 404 }, tasks: 1,
@@ -210,7 +213,7 @@ describe('the Meshy error table', () => {
       if (s.status === 503) expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       if (s.tasks !== undefined) expect(rig.sim.created.filter((c) => c.kind === 'animations')).toHaveLength(s.tasks);
       // A failed job leaves nothing running (and paid) at Meshy.
-      await until(() => rig.sim.active() === 0, 5_000, 'no task left running');
+      await rig.sim.when(() => rig.sim.active() === 0, 'no task left running');
     });
   }
 });
@@ -226,18 +229,24 @@ describe('misbehaviours that end well', () => {
   for (const [flavour, message] of [['RateLimitExceeded', 'RateLimitExceeded'], ['NoMoreConcurrentTasks', 'NoMoreConcurrentTasks']] as const) {
     for (const retryAfter of [undefined, 1]) {
       it(`waits out 429 ${flavour} ${retryAfter === undefined ? 'without' : 'with'} Retry-After`, async () => {
-        const started = Date.now();
-        const { rig, answer } = await play({ warm: true, arrange: (r) => r.sim.fail({ ...POST_ANIM, status: 429, message, retryAfter, times: 2 }), status: 200, code: '', errorCode: '' });
+        let started = 0;
+        const arrange = (r: Rig) => {
+          started = r.clock.now();
+          r.sim.fail({ ...POST_ANIM, status: 429, message, retryAfter, times: 2 });
+        };
+        const { rig, answer } = await play({ warm: true, arrange, status: 200, code: '', errorCode: '' });
         expect(answer.status, JSON.stringify(answer.error)).toBe(200);
         expect(rig.sim.count('POST /openapi/v1/animations')).toBe(3 + 1); // the warm-up, two refusals, the creation
         expect(rig.sim.created.filter((c) => c.kind === 'animations')).toHaveLength(1);
-        if (retryAfter) expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+        // Two Retry-After of 1 s were honoured (on the clock the gateway and Meshy share).
+        if (retryAfter) expect(rig.clock.now() - started).toBeGreaterThanOrEqual(2_000);
       });
     }
   }
 
   it('keeps below the account request rate by backing off on RateLimitExceeded', async () => {
-    const rig = await startRig({ sim: { rateLimitPerSecond: 8, rateLimitRetryAfter: null }, deps: { useStreams: false, pollIntervalMs: 50 } });
+    // A low rate: the burst of four jobs exceeds it whatever the real time their CPU work takes.
+    const rig = await startRig({ sim: { rateLimitPerSecond: 3, rateLimitRetryAfter: null }, deps: { useStreams: false, pollIntervalMs: 50 } });
     rigs.push(rig);
     const answers = await Promise.all(['kick', 'jump', 'wave', 'shrug'].map((p) => generate(rig.url, request([{ prompt: p, frames: 30 }]))));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);

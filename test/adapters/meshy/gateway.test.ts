@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { MESHY_RIG } from '../../../src/adapters/meshy/rig.js';
 import { FIXTURE_RIGS } from '../../fixtures/skeletons/index.js';
 import { validateGltf } from '../../helpers/gltf-validate.js';
-import { startMeshySimulator, type MeshySimulator } from '../../fakes/meshy/server.js';
-import { generate, request, rootTrack, startRig, tmp, understood, until, type Rig } from './harness.js';
+import type { MeshySimulator } from '../../fakes/meshy/server.js';
+import { finish, generate, request, rootTrack, startRig, startSimulator, tmp, understood, type Rig } from './harness.js';
 
 const rigs: Rig[] = [];
 async function open(opts: Parameters<typeof startRig>[0] = {}): Promise<Rig> {
@@ -35,15 +35,6 @@ async function accepted(url: string, body: unknown): Promise<string> {
   expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   await res.arrayBuffer();
   return res.headers.get('location')!;
-}
-
-async function finish(url: string, location: string): Promise<{ status: number; body: any }> {
-  for (;;) {
-    const res = await fetch(`${url}${location}`, { headers: { accept: 'model/gltf+json' } });
-    if (res.status !== 202) return { status: res.status, body: await res.json() };
-    await res.arrayBuffer();
-    await new Promise((r) => setTimeout(r, 30));
-  }
 }
 
 describe('capabilities', () => {
@@ -98,7 +89,7 @@ describe('the rig', () => {
   });
 
   it('uses a configured rig task id without rigging', async () => {
-    const sim = await startMeshySimulator();
+    const sim = await startSimulator();
     try {
       const first = await open({ simulator: sim });
       expect((await generate(first.url, request([{ prompt: 'wave', frames: 30 }]))).status).toBe(200);
@@ -139,7 +130,7 @@ describe('the rig', () => {
   });
 
   it('sends a local character file as a data URI', async () => {
-    const sim = await startMeshySimulator();
+    const sim = await startSimulator();
     try {
       const bytes = Buffer.from(await (await fetch(sim.sampleUrl('humanoid'))).arrayBuffer());
       const file = join(tmp, 'character.glb');
@@ -226,7 +217,8 @@ describe('progress', () => {
   });
 
   it('falls back to polling when the stream drops mid-way', async () => {
-    const rig = await open({ sim: { stream: { dropAfter: 2 } } });
+    // A run long enough for the stream to have more to say than it is allowed to.
+    const rig = await open({ sim: { stream: { dropAfter: 2 }, timing: { runMs: 5_000 } } });
     const a = await generate(rig.url, request([{ prompt: 'kick', frames: 30 }]));
     expect(a.status, JSON.stringify(a.error)).toBe(200);
     expect(rig.sim.stats.streamsOpened).toBe(1);
@@ -235,7 +227,7 @@ describe('progress', () => {
 
   it('falls back to polling when the stream goes silent, is refused, or is not SSE', async () => {
     for (const stream of ['hang', 'refuse', 'not-sse'] as const) {
-      const rig = await open({ sim: { stream }, deps: { streamIdleMs: 200 } });
+      const rig = await open({ sim: { stream }, deps: { streamIdleMs: 2_000 } });
       const a = await generate(rig.url, request([{ prompt: 'kick', frames: 30 }]));
       expect(a.status, `${stream}: ${JSON.stringify(a.error)}`).toBe(200);
       expect(rig.sim.count('GET /openapi/v1/animations/:id')).toBeGreaterThan(0);
@@ -249,12 +241,13 @@ describe('progress', () => {
   });
 
   it('reads an error event (task not found) and answers with the provider error', async () => {
-    const rig = await open({ sim: { timing: { pendingMs: 400 } } });
+    const rig = await open();
     const location = await accepted(rig.url, request([{ prompt: 'kick', frames: 30 }]));
-    await until(() => rig.sim.created.some((c) => c.kind === 'animations') && rig.sim.stats.streamsOpened > 0, 10_000, 'task and stream');
-    await new Promise((r) => setTimeout(r, 50));
+    await rig.sim.when(() => rig.sim.created.some((c) => c.kind === 'animations'), 'the task');
+    rig.sim.behave.timing.pendingMs = 600_000; // the task stays queued until Meshy forgets it
+    await rig.sim.when(() => rig.sim.stats.streamsOpened > 0, 'its stream');
     rig.sim.forget(rig.sim.created.find((c) => c.kind === 'animations')!.id);
-    const done = await finish(rig.url, location);
+    const done = await finish(rig, location);
     expect(rig.sim.stats.errorEvents).toBe(1);
     expect(done.status).toBe(500);
     expect(done.body.detail.error_code).toBe('MG-PRV-410');
@@ -262,15 +255,20 @@ describe('progress', () => {
   });
 
   it('reports queue position and progress on the status endpoint, with Retry-After', async () => {
-    const rig = await open({ sim: { workers: 1, timing: { runMs: 700, stallMs: 150 } } });
+    const rig = await open({ sim: { workers: 1 } });
     expect((await generate(rig.url, request([{ prompt: 'wave', frames: 30 }]))).status).toBe(200); // the rig
+    // One worker and a long run: the first task runs while the other two wait, long enough to be seen.
+    const timing = rig.sim.behave.timing;
+    const quick = { ...timing };
+    Object.assign(timing, { runMs: 60_000, stallMs: 60_000 });
     const first = await accepted(rig.url, request([{ prompt: 'kick', frames: 30 }]));
     await accepted(rig.url, request([{ prompt: 'jump', frames: 30 }]));
     const third = await accepted(rig.url, request([{ prompt: 'shrug', frames: 30 }]));
+    await rig.sim.when(() => rig.sim.created.filter((c) => c.kind === 'animations').length === 4, 'tasks');
     let sawQueue = false;
     let sawProgress = false;
-    await until(() => rig.sim.created.filter((c) => c.kind === 'animations').length === 4, 5_000, 'tasks');
-    for (let i = 0; i < 100 && !(sawQueue && sawProgress); i++) {
+    const deadline = Date.now() + 10_000;
+    while (!(sawQueue && sawProgress) && Date.now() < deadline) {
       const s1 = await (await fetch(`${rig.url}${first}/status`)).json();
       const res = await fetch(`${rig.url}${third}/status`);
       const s3 = await res.json();
@@ -278,44 +276,69 @@ describe('progress', () => {
       // One task runs at Meshy, the third waits behind the second: Meshy says preceding_tasks 1.
       if (s3.state === 'running' && s3.queue_position >= 1) sawQueue = true;
       if (s1.progress > 0 && s1.progress < 1) sawProgress = true;
-      await new Promise((r) => setTimeout(r, 30));
     }
     expect(sawQueue).toBe(true);
     expect(sawProgress).toBe(true);
-    expect((await finish(rig.url, first)).status).toBe(200);
-    expect((await finish(rig.url, third)).status).toBe(200);
+    Object.assign(timing, quick);
+    expect((await finish(rig, first)).status).toBe(200);
+    expect((await finish(rig, third)).status).toBe(200);
   });
 });
 
 describe('jobs', () => {
   it('resumes after a restart mid-job without creating a second Meshy task', async () => {
-    const rig = await open({ sim: { timing: { runMs: 1_000, stallMs: 200 } } });
+    const rig = await open();
+    const timing = rig.sim.behave.timing;
+    const quick = { ...timing };
     const location = await accepted(rig.url, request([{ prompt: 'kick', frames: 30 }]));
-    await until(() => rig.sim.created.some((c) => c.kind === 'animations'), 10_000, 'the task');
+    await rig.sim.when(() => rig.sim.created.some((c) => c.kind === 'animations'), 'the task');
+    timing.runMs = 600_000; // the task runs until the gateway is back
+    // The gateway follows the task (its stream is open): the task id is in the job's checkpoint.
+    await rig.sim.when(() => rig.sim.count('GET /openapi/v1/animations/:id/stream') > 0, 'the task followed');
     await rig.restart();
-    const done = await finish(rig.url, location);
+    Object.assign(timing, quick);
+    const done = await finish(rig, location);
     expect(done.status, JSON.stringify(done.body.error)).toBe(200);
     expect(animationPosts(rig.sim)).toBe(1);
     expect(rigPosts(rig.sim)).toBe(1);
   });
 
   it('resumes a restart during rigging without rigging twice', async () => {
-    const rig = await open({ sim: { timing: { runMs: 800, stallMs: 100 } } });
+    const rig = await open();
+    const timing = rig.sim.behave.timing;
+    const quick = { ...timing };
+    timing.runMs = 600_000; // rigging runs until the gateway is back
     const location = await accepted(rig.url, request([{ prompt: 'kick', frames: 30 }]));
-    await until(() => rig.sim.created.some((c) => c.kind === 'rigging'), 10_000, 'the rigging task');
+    // The gateway follows the rigging task: its id is in the adapter's store.
+    await rig.sim.when(() => rig.sim.count('GET /openapi/v1/rigging/:id') > 0, 'the rigging task followed');
     await rig.restart();
-    expect((await finish(rig.url, location)).status).toBe(200);
+    Object.assign(timing, quick);
+    expect((await finish(rig, location)).status).toBe(200);
+    expect(rigPosts(rig.sim)).toBe(1);
+    expect(animationPosts(rig.sim)).toBe(1);
+  });
+
+  it.each(['animations', 'rigging'] as const)('never pays twice for a %s task whose creation was in flight when the gateway stopped', async (kind) => {
+    const rig = await open();
+    rig.sim.behave.answerDelayMs = 400; // Meshy has made the task; its id is still on the way
+    const location = await accepted(rig.url, request([{ prompt: 'kick', frames: 30 }]));
+    await rig.sim.when(() => rig.sim.created.some((c) => c.kind === kind), `the ${kind} task`);
+    await rig.restart();
+    rig.sim.behave.answerDelayMs = 0;
+    expect((await finish(rig, location)).status).toBe(200);
     expect(rigPosts(rig.sim)).toBe(1);
     expect(animationPosts(rig.sim)).toBe(1);
   });
 
   it('deletes the Meshy task when the job is cancelled', async () => {
-    const rig = await open({ sim: { timing: { runMs: 3_000 } } });
+    const rig = await open();
     const location = await accepted(rig.url, request([{ prompt: 'kick', frames: 30 }]));
-    await until(() => rig.sim.created.some((c) => c.kind === 'animations'), 10_000, 'the task');
+    await rig.sim.when(() => rig.sim.created.some((c) => c.kind === 'animations'), 'the task');
+    rig.sim.behave.timing.runMs = 600_000; // the task is still running when the job is cancelled
+    await rig.sim.when(() => rig.sim.count('GET /openapi/v1/animations/:id/stream') > 0, 'the task followed');
     const taskId = rig.sim.created.find((c) => c.kind === 'animations')!.id;
     expect((await fetch(`${rig.url}${location}`, { method: 'DELETE' })).status).toBe(204);
-    await until(() => rig.sim.count('DELETE /openapi/v1/animations/:id') === 1, 5_000, 'the DELETE');
+    await rig.sim.when(() => rig.sim.count('DELETE /openapi/v1/animations/:id') === 1, 'the DELETE');
     expect(rig.sim.tasks.has(taskId)).toBe(false);
     expect(rig.sim.active()).toBe(0);
   });

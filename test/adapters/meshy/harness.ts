@@ -1,34 +1,57 @@
-/** Shared set-up of the Meshy tests: a simulator, a gateway serving the Meshy adapter against it, and a client that reads answers as MMCP clients do. */
-import { mkdtempSync } from 'node:fs';
+/**
+ * Shared set-up of the Meshy tests: a simulator, a gateway serving the Meshy adapter against it, both on
+ * one fast clock, and a client that reads answers as MMCP clients do.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { MeshyConfig } from '../../../src/adapters/meshy/config.js';
 import { createMeshyAdapter, type MeshyDeps } from '../../../src/adapters/meshy/index.js';
 import { MESHY_RIG } from '../../../src/adapters/meshy/rig.js';
 import type { Config } from '../../../src/config.js';
+import type { Clock } from '../../../src/spec/clock.js';
+import { scaledClock } from '../../helpers/clock.js';
 import { startGateway, type Running } from '../../helpers/gateway.js';
 import { startMeshySimulator, type MeshySimulator, type SimOptions } from '../../fakes/meshy/server.js';
 
-export const tmp = mkdtempSync(join(tmpdir(), 'gw-meshy-'));
+/**
+ * Scratch files (databases, a character file) of this test file, on tmpfs when there is one: the store
+ * syncs every commit to disk, which costs tens of milliseconds per job on a disk and nothing in memory.
+ * Removed after the file's last test (after hooks run in reverse order: the file's own close first).
+ */
+export const tmp = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'gw-meshy-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let dbCounter = 0;
-export const freshDb = () => join(tmp, `meshy-${process.pid}-${++dbCounter}.db`);
+const freshDb = () => join(tmp, `meshy-${process.pid}-${++dbCounter}.db`);
 
-/** Fast timings for tests: quick polls, short backoffs, silence noticed within a second. */
-export const FAST: MeshyDeps = {
-  pollIntervalMs: 20,
-  streamIdleMs: 1_000,
+/**
+ * Simulated time runs this many times faster than the wall clock, for the simulator and the gateway
+ * alike: a 1 s Retry-After passes in 20 ms, a 500 ms poll interval in 10 ms. Durations below are
+ * simulated milliseconds unless they say otherwise.
+ */
+const TIME_FACTOR = 50;
+
+/** A simulator on its own fast clock (a rig started with `simulator:` shares it). */
+export function startSimulator(opts: SimOptions = {}): Promise<MeshySimulator> {
+  return startMeshySimulator({ clock: scaledClock(TIME_FACTOR), ...opts });
+}
+
+/** Test timings: a step every few real milliseconds, short backoffs (p-retry's, in real ms). */
+const FAST: MeshyDeps = {
+  pollIntervalMs: 500,
   retry: { retries: 3, minTimeoutMs: 10, maxTimeoutMs: 40, maxRetryAfterMs: 3_000 },
   timeoutMs: 5_000,
 };
 
-export function meshyConfig(sim: MeshySimulator, over: Partial<MeshyConfig> = {}): MeshyConfig {
+function meshyConfig(sim: MeshySimulator, over: Partial<MeshyConfig> = {}): MeshyConfig {
   return {
     baseUrl: sim.url,
     apiKey: sim.apiKey,
     characterUrl: sim.sampleUrl('humanoid'),
     characterHeightM: 1.7,
     maxConcurrentTasks: 4,
-    jobTimeoutS: 60,
+    jobTimeoutS: 900,
     downloadMaxBytes: 16 * 1_048_576,
     ...over,
   };
@@ -36,6 +59,8 @@ export function meshyConfig(sim: MeshySimulator, over: Partial<MeshyConfig> = {}
 
 export interface Rig {
   sim: MeshySimulator;
+  /** The clock the simulator and the gateway share. */
+  clock: Clock;
   gw: Running;
   url: string;
   db: string;
@@ -47,15 +72,17 @@ export interface Rig {
 export async function startRig(
   opts: { sim?: SimOptions; meshy?: Partial<MeshyConfig>; deps?: MeshyDeps; gateway?: Partial<Config>; simulator?: MeshySimulator } = {},
 ): Promise<Rig> {
-  const sim = opts.simulator ?? (await startMeshySimulator(opts.sim));
+  const sim = opts.simulator ?? (await startSimulator(opts.sim));
+  const clock = sim.clock;
   const db = freshDb();
   const boot = (meshy: Partial<MeshyConfig> = {}, deps: MeshyDeps = {}, gateway: Partial<Config> = {}) =>
     startGateway(
       { dbPath: db, syncWaitMs: 20_000, maxConcurrentJobs: 64, ...opts.gateway, ...gateway },
-      { adapters: [createMeshyAdapter(meshyConfig(sim, { ...opts.meshy, ...meshy }), { ...FAST, ...opts.deps, ...deps })] },
+      { adapters: [createMeshyAdapter(meshyConfig(sim, { ...opts.meshy, ...meshy }), { ...FAST, clock, ...opts.deps, ...deps })], clock },
     );
   const rig: Rig = {
     sim,
+    clock,
     gw: await boot(),
     get url() {
       return this.gw.url;
@@ -74,7 +101,7 @@ export async function startRig(
 }
 
 /** The wire form of the Meshy rig, as /capabilities shows it. */
-export const meshySkeleton = () => structuredClone(MESHY_RIG);
+const meshySkeleton = () => structuredClone(MESHY_RIG);
 
 export function request(segments: Array<{ prompt?: string; frames: number } | { unconditioned: number }>, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -131,11 +158,13 @@ export function rootTrack(gltf: any, sample = 0): number[][] {
   return Array.from({ length: acc.count }, (_, i) => [floats[i * 3], floats[i * 3 + 1], floats[i * 3 + 2]]);
 }
 
-/** Resolves when `cond` holds (checked every 10 ms), or rejects after `ms`. */
-export async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+/** Polls a job until it is final (awaiting the runner's own notice, not a timer) and reads its answer. */
+export async function finish(rig: Rig, location: string): Promise<{ status: number; body: any }> {
+  const id = location.split('/').at(-1)!;
+  for (;;) {
+    await rig.gw.gw.runner.waitFor(id, 20_000);
+    const res = await fetch(`${rig.url}${location}`, { headers: { accept: 'model/gltf+json' } });
+    if (res.status !== 202) return { status: res.status, body: await res.json() };
+    await res.arrayBuffer();
   }
 }

@@ -89,23 +89,37 @@ describe('fitClip', () => {
 });
 
 describe('TaskSlots', () => {
+  const t0 = 1_700_000_000_000;
+
   it('hands slots out in arrival order and never more than the cap', () => {
     const s = new TaskSlots(2);
-    expect(s.tryAcquire('a')).toBe(true);
-    expect(s.tryAcquire('b')).toBe(true);
-    expect(s.tryAcquire('c')).toBe(false);
-    expect(s.tryAcquire('d')).toBe(false);
+    expect(s.tryAcquire('a', t0)).toBe(true);
+    expect(s.tryAcquire('b', t0)).toBe(true);
+    expect(s.tryAcquire('c', t0)).toBe(false);
+    expect(s.tryAcquire('d', t0)).toBe(false);
     expect(s.position('d')).toBe(1);
     s.release('a');
-    expect(s.tryAcquire('d')).toBe(false); // c came first
-    expect(s.tryAcquire('c')).toBe(true);
-    expect(s.tryAcquire('d')).toBe(false);
+    expect(s.tryAcquire('d', t0)).toBe(false); // c came first
+    expect(s.tryAcquire('c', t0)).toBe(true);
+    expect(s.tryAcquire('d', t0)).toBe(false);
     s.claim('e'); // a resumed task exists at Meshy: counted, even over the cap
     expect(s.inUse()).toBe(3);
     s.forget('c');
     s.release('b');
     s.release('e');
-    expect(s.tryAcquire('d')).toBe(true);
+    expect(s.tryAcquire('d', t0)).toBe(true);
     expect(s.peak).toBe(3);
+  });
+
+  it('gives the place of a waiter not heard from for two minutes to the next one', () => {
+    const s = new TaskSlots(1);
+    expect(s.tryAcquire('a', t0)).toBe(true);
+    expect(s.tryAcquire('b', t0)).toBe(false);
+    expect(s.tryAcquire('c', t0 + 60_000)).toBe(false);
+    expect(s.position('c')).toBe(1);
+    s.release('a');
+    // b asked last at t0 (its job died): at t0 + 2 min + 1 ms it has lost its place to c.
+    expect(s.tryAcquire('c', t0 + 120_001)).toBe(true);
+    expect(s.position('b')).toBeUndefined();
   });
 });

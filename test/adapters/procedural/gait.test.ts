@@ -1,7 +1,7 @@
 /** Locomotion: planted feet stay put, legs alternate, arms answer the legs, speed follows stride × cadence, turns turn the documented way. */
 import { describe, expect, it } from 'vitest';
 import { generateMotion } from '../../../src/adapters/procedural/generate.js';
-import { JOINT, REST } from '../../../src/adapters/procedural/skeleton.js';
+import { JOINT, REST } from '../../../src/adapters/procedural/rig.js';
 import type { MotionId } from '../../../src/adapters/procedural/prompt.js';
 import { correlation, inContact, maxDrift, positions, rootForward, rootYaw, runs, CONTACT_INDEX } from './measure.js';
 

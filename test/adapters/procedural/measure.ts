@@ -2,7 +2,7 @@
 import { clipWorldPositions } from '../../../src/motion/clip.js';
 import type { Clip } from '../../../src/spec/motion.js';
 import { qget, qrotate, qyaw } from '../../../src/motion/quat.js';
-import { JOINT, PROCEDURAL_SKELETON } from '../../../src/adapters/procedural/skeleton.js';
+import { JOINT, PROCEDURAL_SKELETON } from '../../../src/adapters/procedural/rig.js';
 
 export const CONTACT_INDEX = [JOINT.LeftFoot, JOINT.LeftToeBase, JOINT.RightFoot, JOINT.RightToeBase] as const;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { generateMotion } from '../../../src/adapters/procedural/generate.js';
 import { MOTIONS } from '../../../src/adapters/procedural/motions/index.js';
 import { MOTION_IDS, type MotionId } from '../../../src/adapters/procedural/prompt.js';
-import { JOINT, REST } from '../../../src/adapters/procedural/skeleton.js';
+import { JOINT, REST } from '../../../src/adapters/procedural/rig.js';
 import { CONTACT_INDEX, inContact, lowestJoint, maxDrift, positions, runs } from './measure.js';
 
 const FPS = 30;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_TABLE, type ErrorRow } from '../../../src/adapters/saymotion/errors.js';
 import { CATALOGUE } from '../../../src/spec/errors.js';
 import { canonicalSkeleton } from '../../helpers/gateway.js';
-import type { CodeFormat } from '../../fakes/saymotion/server.js';
+import type { CodeFormat } from '../../fakes/saymotion/jobs.js';
 import { generate, request, setup, text, until, type Answer, type Setup } from './harness.js';
 
 const label = (r: ErrorRow) => JSON.stringify(r.match);
@@ -93,7 +93,8 @@ describe('every failure the adapter observes', () => {
           ...(failure === 'download_refused' ? { credits: 0, noCredit: { at: 'download' as const } } : {}),
         },
         config: { jobTimeoutS: failure === 'job_timeout' ? 1 : 60, ...(failure === 'too_large' ? { downloadMaxBytes: 2_048 } : {}) },
-        deps: { callTimeoutMs: 300 },
+        // A hung call costs its timeout in real time, three attempts per tick, three ticks.
+        deps: { callTimeoutMs: failure === 'timeout' ? 50 : 300 },
       });
       try {
         const skel = await canonicalSkeleton(s.gw.url, 'saymotion');
@@ -102,7 +103,7 @@ describe('every failure the adapter observes', () => {
         if (failure === 'job_revoked' || failure === 'job_gone') {
           await until(() => s.sim.count('status') > 0);
           const rid = [...s.sim.jobs.keys()][0];
-          if (failure === 'job_revoked') s.sim.jobs.get(rid)!.cancelledAt = Date.now();
+          if (failure === 'job_revoked') s.sim.jobs.get(rid)!.cancelledAt = s.clock.now();
           else s.sim.forget(rid);
         }
         expectEnvelope(await pending, row);

@@ -1,25 +1,47 @@
-/** Test harness: a SayMotion simulator and a real gateway serving the SayMotion adapter against it, both on loopback. */
+/**
+ * Test harness: a SayMotion simulator and a real gateway serving the SayMotion adapter against it, both on
+ * loopback and on one shared scaled clock: provider patience (job runs, Retry-After, session lifetimes,
+ * provider job timeouts, grace periods) passes SPEED times faster than it says, and both sides agree on
+ * every timestamp.
+ */
 import type { Config } from '../../../src/config.js';
+import type { Clock } from '../../../src/spec/clock.js';
 import type { SayMotionConfig } from '../../../src/adapters/saymotion/config.js';
 import { createSayMotionAdapter, type SayMotionAdapter, type SayMotionDeps } from '../../../src/adapters/saymotion/index.js';
+import { scaledClock } from '../../helpers/clock.js';
 import { startGateway, type Running } from '../../helpers/gateway.js';
-import { startSayMotionSimulator, type SayMotionSimulator, type SimulatorOptions } from '../../fakes/saymotion/server.js';
+import type { SimulatorOptions } from '../../fakes/saymotion/options.js';
+import { startSayMotionSimulator, type SayMotionSimulator } from '../../fakes/saymotion/server.js';
 
 export interface Setup {
   sim: SayMotionSimulator;
   gw: Running;
   adapter: SayMotionAdapter;
   cfg: SayMotionConfig;
+  /** The time simulator, adapter and job runner share. */
+  clock: Clock;
   close(): Promise<void>;
 }
 
-/** Fast production code paths: short polls and backoffs so each misbehaviour plays out in well under a second. */
+/**
+ * How many times faster than the wall clock the tests' provider runs. Transport timeouts (callTimeoutMs,
+ * downloadTimeoutMs) stay on real time: loopback is not faster for it.
+ */
+const SPEED = 10;
+
+/** A simulator on a clock of its own (SPEED unless told), for tests that start gateways themselves. */
+export function simulatorOn(opts: SimulatorOptions = {}, speed = SPEED): Promise<SayMotionSimulator> {
+  return startSayMotionSimulator({ clock: scaledClock(speed), ...opts });
+}
+
+/** Production code paths, tuned short: quick backoffs and grace periods, so each misbehaviour plays out at once. */
 export const FAST_DEPS: SayMotionDeps = {
   retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 40, maxRetryAfterMs: 1_500 },
   callTimeoutMs: 2_000,
   downloadTimeoutMs: 5_000,
-  missingGraceMs: 1_000,
-  initWaitMs: 2_000,
+  missingGraceMs: 2_000,
+  // On the shared clock: the account check at start-up must not lose this race on a busy machine.
+  initWaitMs: 20_000,
 };
 
 export function sayMotionConfig(sim: SayMotionSimulator, over: Partial<SayMotionConfig> = {}): SayMotionConfig {
@@ -37,17 +59,27 @@ export function sayMotionConfig(sim: SayMotionSimulator, over: Partial<SayMotion
 }
 
 export async function setup(
-  opts: { sim?: SimulatorOptions; simulator?: SayMotionSimulator; config?: Partial<SayMotionConfig>; deps?: SayMotionDeps; gateway?: Partial<Config> } = {},
+  opts: {
+    sim?: SimulatorOptions;
+    simulator?: SayMotionSimulator;
+    config?: Partial<SayMotionConfig>;
+    deps?: SayMotionDeps;
+    gateway?: Partial<Config>;
+    /** How much faster than real time the setup's clock runs (default SPEED; ignored with `simulator`). */
+    speed?: number;
+  } = {},
 ): Promise<Setup> {
-  const sim = opts.simulator ?? (await startSayMotionSimulator(opts.sim));
+  const sim = opts.simulator ?? (await simulatorOn(opts.sim, opts.speed));
+  const clock = sim.clock;
   const cfg = sayMotionConfig(sim, opts.config);
-  const adapter = createSayMotionAdapter(cfg, { ...FAST_DEPS, ...opts.deps });
-  const gw = await startGateway({ syncWaitMs: 15_000, ...opts.gateway }, { adapters: [adapter] });
+  const adapter = createSayMotionAdapter(cfg, { ...FAST_DEPS, clock, ...opts.deps });
+  const gw = await startGateway({ syncWaitMs: 15_000, ...opts.gateway }, { adapters: [adapter], clock });
   return {
     sim,
     gw,
     adapter,
     cfg,
+    clock,
     async close() {
       await gw.close();
       if (!opts.simulator) await sim.close();

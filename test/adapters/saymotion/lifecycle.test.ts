@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createSayMotionAdapter } from '../../../src/adapters/saymotion/index.js';
 import { canonicalSkeleton, startGateway, type Running } from '../../helpers/gateway.js';
-import { startSayMotionSimulator, type SayMotionSimulator } from '../../fakes/saymotion/server.js';
-import { FAST_DEPS, generate, request, sayMotionConfig, settle, setup, text, until, type Setup } from './harness.js';
+import type { SimulatorOptions } from '../../fakes/saymotion/options.js';
+import type { SayMotionSimulator } from '../../fakes/saymotion/server.js';
+import { FAST_DEPS, generate, request, sayMotionConfig, settle, setup, simulatorOn, text, until, type Setup } from './harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gw-saymotion-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -20,15 +21,20 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function simulator(opts: Parameters<typeof startSayMotionSimulator>[0]): Promise<SayMotionSimulator> {
-  const sim = await startSayMotionSimulator(opts);
+/**
+ * A simulator whose clock the gateways of the test share. Restarts must happen while the provider job is
+ * still running: at a fifth of the harness' speed, a stop has half a real second for it.
+ */
+async function simulator(opts: SimulatorOptions): Promise<SayMotionSimulator> {
+  const sim = await simulatorOn(opts, 2);
   cleanup.push(() => sim.close());
   return sim;
 }
 
 /** A gateway process on a database file: a "restart" is a new gateway (and a new adapter) on the same file. */
 async function gatewayOn(sim: SayMotionSimulator, dbPath: string): Promise<Running> {
-  const g = await startGateway({ dbPath, syncWaitMs: 15_000, shutdownGraceMs: 2_000 }, { adapters: [createSayMotionAdapter(sayMotionConfig(sim), FAST_DEPS)] });
+  const adapter = createSayMotionAdapter(sayMotionConfig(sim), { ...FAST_DEPS, clock: sim.clock });
+  const g = await startGateway({ dbPath, syncWaitMs: 15_000, shutdownGraceMs: 2_000 }, { adapters: [adapter], clock: sim.clock });
   cleanup.push(() => g.close());
   return g;
 }
@@ -44,10 +50,13 @@ describe('restarts', () => {
     await until(() => sim.count('status') >= 2);
     await g1.close();
     const credits = sim.credits;
+    const polls = sim.count('status');
 
     const g2 = await gatewayOn(sim, db);
     const done = await settle(g2.url, res.headers.get('location')!);
     expect(done.status).toBe(200);
+    // The second process polled the job the first one had submitted.
+    expect(sim.count('status')).toBeGreaterThan(polls);
     expect(sim.count('process')).toBe(1);
     expect(sim.jobs.size).toBe(1);
     expect(sim.credits).toBe(credits);
@@ -57,8 +66,8 @@ describe('restarts', () => {
 
   it('finds the job in the provider list after a crash between the POST and saving its rid', async () => {
     const sim = await simulator({ job: { runMs: 150 } });
-    // The provider creates the job at once but answers late: the gateway stops while the POST is in flight.
-    sim.fail('process', { kind: 'delay', ms: 1_500 });
+    // The provider creates the job at once but answers late (1.5 s of real time): the gateway stops while the POST is in flight.
+    sim.fail('process', { kind: 'delay', ms: 3_000 });
     const db = join(tmp, 'window.db');
     const g1 = await gatewayOn(sim, db);
     const skel = await canonicalSkeleton(g1.url, 'saymotion');
@@ -114,17 +123,19 @@ describe('cancel', () => {
     expect(s.sim.jobs.get(rid)!.cancelledAt).toBeDefined();
     const after = await fetch(s.gw.url + res.headers.get('location')!);
     expect(after.status).toBeGreaterThanOrEqual(400);
-    // Nothing polls the cancelled job any more.
-    const polls = s.sim.count('status');
-    await new Promise((r) => setTimeout(r, 150));
-    expect(s.sim.count('status')).toBe(polls);
+    // Nothing polls the cancelled job any more: the poller dropped it and, with nothing else to watch,
+    // has no tick scheduled once the one in flight (if any) is answered.
+    expect(s.adapter.poller.watching(rid)).toBe(false);
+    await s.adapter.poller.settled();
+    expect(s.adapter.poller.active).toBe(false);
   });
 });
 
 describe('batched polling', () => {
   it('polls N concurrent jobs with one status call per tick', async () => {
     const N = 8;
-    const s: Setup = await setup({ sim: { job: { runMs: 600 } }, gateway: { maxConcurrentJobs: N } });
+    // All N jobs must be submitted within one provider run for a tick to see them together: twice real time only.
+    const s: Setup = await setup({ sim: { job: { runMs: 600 } }, gateway: { maxConcurrentJobs: N }, speed: 2 });
     cleanup.push(() => s.close());
     const skel = await canonicalSkeleton(s.gw.url, 'saymotion');
     const answers = await Promise.all(Array.from({ length: N }, (_, i) => generate(s.gw.url, request(skel, [text(`a man walks ${i}`, 30)]))));

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalSkeleton } from '../../helpers/gateway.js';
-import type { SimulatorOptions } from '../../fakes/saymotion/server.js';
+import type { SimulatorOptions } from '../../fakes/saymotion/options.js';
 import type { SayMotionConfig } from '../../../src/adapters/saymotion/config.js';
 import type { SayMotionDeps } from '../../../src/adapters/saymotion/index.js';
 import { generate, request, settle, setup, text, until, type Setup } from './harness.js';
@@ -15,19 +15,20 @@ afterEach(async () => {
   running = [];
 });
 
-async function start(opts: { sim?: SimulatorOptions; config?: Partial<SayMotionConfig>; deps?: SayMotionDeps } = {}) {
+async function start(opts: { sim?: SimulatorOptions; config?: Partial<SayMotionConfig>; deps?: SayMotionDeps; speed?: number } = {}) {
   const s = await setup(opts);
   running.push(s);
   const skeleton = await canonicalSkeleton(s.gw.url, 'saymotion');
   const walk = (frames = 30, options: Record<string, unknown> = {}) => request(skeleton, [text('a man walks', frames)], options);
-  return { s, sim: s.sim, url: s.gw.url, walk };
+  return { s, sim: s.sim, url: s.gw.url, clock: s.clock, walk };
 }
 
 const lastRid = (t: { sim: Setup['sim'] }) => [...t.sim.jobs.keys()].at(-1);
 
 describe('sessions', () => {
   it('logs in again once when the session expires mid-job, and replays the call', async () => {
-    const t = await start({ sim: { job: { runMs: 300 } } });
+    // Long enough in provider time for a third status call whatever the machine's load.
+    const t = await start({ sim: { job: { runMs: 1_500 } } });
     t.sim.fail('status', { kind: 'expireSession' }, { after: 2 });
     const res = await generate(t.url, t.walk());
     expect(res.status).toBe(200);
@@ -47,13 +48,17 @@ describe('sessions', () => {
   });
 
   it('renews a short session before it expires, so the provider never refuses a call', async () => {
-    for (const cookieExpiry of ['expires', 'max-age'] as const) {
-      const t = await start({ sim: { sessionTtlS: 1, cookieExpiry, job: { runMs: 2_200 } } });
-      const res = await generate(t.url, t.walk());
-      expect(res.status).toBe(200);
-      expect(t.sim.calls.filter((c) => c.status === 401)).toEqual([]);
-      expect(t.sim.logins).toBeGreaterThanOrEqual(3);
-    }
+    // Renewal keeps a tenth of the session's life in hand, and a call needs a loopback round trip of it:
+    // at a fifth of the harness' speed that tenth is still 50 real milliseconds.
+    await Promise.all(
+      (['expires', 'max-age'] as const).map(async (cookieExpiry) => {
+        const t = await start({ sim: { sessionTtlS: 1, cookieExpiry, job: { runMs: 2_200 } }, speed: 2 });
+        const res = await generate(t.url, t.walk());
+        expect(res.status).toBe(200);
+        expect(t.sim.calls.filter((c) => c.status === 401)).toEqual([]);
+        expect(t.sim.logins).toBeGreaterThanOrEqual(3);
+      }),
+    );
   });
 
   it('copes with a cookie without lifetime and an empty or JSON login body', async () => {
@@ -128,7 +133,8 @@ describe('rate limits and server errors', () => {
   });
 
   it('gives up on a Retry-After past the deadline at once', async () => {
-    const s = await setup({ gateway: { jobTimeoutS: 3 } });
+    // Nothing to wait for here: real time keeps the 3 s deadline far from any hiccup of a busy machine.
+    const s = await setup({ gateway: { jobTimeoutS: 3 }, speed: 1 });
     running.push(s);
     const skel = await canonicalSkeleton(s.gw.url, 'saymotion');
     s.sim.fail('process', { status: 429, retryAfter: '30' });
@@ -157,7 +163,7 @@ describe('lost answers to the billable POST', () => {
     ['no answer at all', { kind: 'hang' }],
   ] as const) {
     it(`finds the job ${name} created instead of paying twice`, async () => {
-      const t = await start({ deps: { callTimeoutMs: 400 }, sim: { listParameters: name === 'malformed JSON' ? 'object' : 'array' } });
+      const t = await start({ deps: { callTimeoutMs: 200 }, sim: { listParameters: name === 'malformed JSON' ? 'object' : 'array' } });
       t.sim.fail('process', fault);
       const res = await generate(t.url, t.walk());
       expect(res.status).toBe(200);
@@ -170,7 +176,9 @@ describe('lost answers to the billable POST', () => {
 
 describe('slow, stuck and odd jobs', () => {
   it('reports queue position and progress while a job waits and runs', async () => {
-    const t = await start({ sim: { job: { queueMs: 500, queuePosition: 6, runMs: 500 } } });
+    // The client samples over HTTP, at loopback speed: at four times real time each phase still lasts
+    // over a hundred real milliseconds.
+    const t = await start({ sim: { job: { queueMs: 500, queuePosition: 6, runMs: 500 } }, speed: 4 });
     const res = await generate(t.url, t.walk(), { prefer: 'respond-async' });
     const status = `${t.url}${res.headers.get('location')}/status`;
     const seen: Array<{ queue: number | null; progress: number | null }> = [];
@@ -179,7 +187,7 @@ describe('slow, stuck and odd jobs', () => {
       const v = await (await fetch(status)).json();
       state = v.state;
       seen.push({ queue: v.queue_position, progress: v.progress });
-      await new Promise((r) => setTimeout(r, 40));
+      await t.clock.sleep(40);
     }
     expect(state).toBe('succeeded');
     expect(seen.some((v) => (v.queue ?? 0) >= 3)).toBe(true);
@@ -199,10 +207,12 @@ describe('slow, stuck and odd jobs', () => {
   });
 
   it('treats count: 0 and a job missing from the answer as still running', async () => {
-    const t = await start({ sim: { job: { runMs: 200, hiddenPolls: 3 } } });
+    const t = await start({ sim: { job: { runMs: 2_000, hiddenPolls: 3 } } });
     t.sim.fail('status', { kind: 'count0' }, { times: 2, after: 4 });
     const res = await generate(t.url, t.walk());
     expect(res.status).toBe(200);
+    // Three answers left the job out and two more were count 0 before it was seen done.
+    expect(t.sim.count('status')).toBeGreaterThanOrEqual(7);
   });
 
   it('fails with MG-PRV-410 when the provider forgets the job', async () => {
@@ -216,14 +226,14 @@ describe('slow, stuck and odd jobs', () => {
   });
 
   it('clamps progress when step exceeds total, and rides out a RETRY spell', async () => {
-    const t = await start({ sim: { job: { runMs: 400, overshoot: true, retryMs: 200 } } });
+    const t = await start({ sim: { job: { runMs: 2_000, overshoot: true, retryMs: 1_000 } } });
     const res = await generate(t.url, t.walk(), { prefer: 'respond-async' });
     const status = `${t.url}${res.headers.get('location')}/status`;
     let v: any;
     do {
       v = await (await fetch(status)).json();
       expect(v.progress ?? 0).toBeLessThanOrEqual(1);
-      await new Promise((r) => setTimeout(r, 20));
+      await t.clock.sleep(20);
     } while (v.state === 'running' || v.state === 'queued');
     expect(v.state).toBe('succeeded');
     expect(t.sim.calls.some((c) => c.route === 'status')).toBe(true);
@@ -315,7 +325,7 @@ describe('no credits (code 101 wherever it may appear)', () => {
 
 describe('async jobs', () => {
   it('survives polling by the client through a RETRY and answers the same glTF twice', async () => {
-    const t = await start({ sim: { job: { runMs: 300, retryMs: 100 } } });
+    const t = await start({ sim: { job: { runMs: 1_000, retryMs: 1_000 } } });
     const res = await generate(t.url, t.walk(), { prefer: 'respond-async' });
     const loc = res.headers.get('location')!;
     const a = await settle(t.url, loc);

@@ -1,5 +1,6 @@
-/** Focused tests of the adapter's pure parts: cookie parsing, request mapping, status reading, the poller's cadence, rig alignment. */
+/** Focused tests of the adapter's pure parts: cookie parsing, request mapping, status reading, checkpoints, the poller's cadence, rig alignment. */
 import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../../src/adapters/saymotion/checkpoint.js';
 import { codeInBody, codesIn, rowFor } from '../../../src/adapters/saymotion/errors.js';
 import { chunkFrames, durationValue, findSubmitted, glbUrl, promptParam, readStatus, sameRequest } from '../../../src/adapters/saymotion/mapping.js';
 import { alignToCanonical } from '../../../src/adapters/saymotion/motion.js';
@@ -8,6 +9,7 @@ import { DEEPMOTION_SKELETON } from '../../../src/adapters/saymotion/rig.js';
 import { DEFAULT_SESSION_MS, parseSessionCookie } from '../../../src/adapters/saymotion/session.js';
 import type { StatusEntry } from '../../../src/adapters/saymotion/client.js';
 import { restClip } from '../../../src/motion/clip.js';
+import { manualClock } from '../../helpers/clock.js';
 import { DM_RIG } from '../../fakes/saymotion/motion.js';
 
 describe('session cookie', () => {
@@ -94,39 +96,74 @@ describe('reading answers', () => {
   });
 });
 
+describe('checkpoints', () => {
+  const cp = {
+    v: 1,
+    numVariant: 2,
+    units: [
+      { segment: 0, chunk: 0, frames: 60, params: ['prompt="a man walks"', 'numVariant=2'], state: 'running', rid: 'r1', submittedAt: 1_700_000_000_000, progress: 0.5 },
+      { segment: 0, chunk: 1, frames: 60, params: ['prompt="a man walks"', 'numVariant=2'], state: 'pending' },
+    ],
+  };
+  const viaJson = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+  it('reads back what JSON made of a checkpoint, as a copy of its own', () => {
+    const stored = viaJson(cp);
+    const read = readCheckpoint(stored);
+    expect(read).toEqual(stored);
+    read.units[1].state = 'submitting';
+    expect(stored.units[1].state).toBe('pending');
+  });
+
+  it('refuses what is not a SayMotion checkpoint with MG-SRV-001', () => {
+    const unit = cp.units[0];
+    for (const bad of [{}, null, { ...cp, v: 2 }, { ...cp, numVariant: '2' }, { ...cp, units: {} }, { ...cp, units: [{ ...unit, state: 'done' }] }, { ...cp, units: [{ ...unit, rid: undefined }] }, { ...cp, units: [{ ...unit, params: [1] }] }, { ...cp, units: [{ ...unit, progress: 'half' }] }]) {
+      expect(() => readCheckpoint(viaJson(bad)), JSON.stringify(bad)).toThrow(expect.objectContaining({ id: 'MG-SRV-001' }));
+    }
+  });
+});
+
 describe('the batched poller', () => {
+  /** A poller on a manual clock: a tick happens when the test moves time to it, and only then. */
   function fakePoller(answer: (rid: string) => StatusEntry | undefined, maxRidsPerCall = 50) {
     const calls: string[][] = [];
-    let t = 0;
+    const clock = manualClock();
     const poller = new StatusPoller(
       async (rids) => {
         calls.push(rids);
         return rids.map(answer).filter((e): e is StatusEntry => !!e);
       },
-      { intervalMs: 100, maxIntervalMs: 800, maxRidsPerCall, staleMs: 60_000, now: () => t },
+      { intervalMs: 100, maxIntervalMs: 800, maxRidsPerCall, staleMs: 60_000, clock },
     );
-    return { poller, calls, advance: (ms: number) => (t += ms) };
+    /** Moves time on by `ms` and waits for the ticks that became due. */
+    const advance = async (ms: number) => {
+      await clock.advance(ms);
+      await poller.settled();
+    };
+    return { poller, calls, advance };
   }
 
   it('asks once per tick for every watched rid, and slows down deep in the queue', async () => {
-    let queue = 10;
-    const { poller, calls } = fakePoller((rid) => ({ rid, status: 'PROGRESS', details: { step: 0, total: 1 }, positionInQueue: queue }));
+    const { poller, calls, advance } = fakePoller((rid) => ({ rid, status: 'PROGRESS', details: { step: 0, total: 1 }, positionInQueue: 10 }));
     for (const r of ['a', 'b', 'c']) poller.watch(r);
-    await new Promise((r) => setTimeout(r, 150));
-    await poller.settled();
+    await advance(99);
+    expect(calls).toEqual([]); // the first look is one interval away
+    await advance(1);
     expect(calls).toEqual([['a', 'b', 'c']]);
     expect(poller.view('b').entry?.positionInQueue).toBe(10);
-    // Fake time stands still, so the next tick is due in the interval the cadence chose: 6 intervals deep in the queue.
+    // Time stands still after the tick, so the next one is due in the interval the cadence chose: 6 intervals deep in the queue.
     expect(poller.msUntilNextAnswer()).toBeGreaterThanOrEqual(600);
-    queue = 0;
+    await advance(599);
+    expect(calls).toHaveLength(1);
+    await advance(1);
+    expect(calls).toHaveLength(2);
     poller.close();
   });
 
   it('splits rids over calls only beyond the per-call limit (1 = naive)', async () => {
-    const { poller, calls } = fakePoller((rid) => ({ rid, status: 'PROGRESS', details: { step: 1, total: 10 } }), 1);
+    const { poller, calls, advance } = fakePoller((rid) => ({ rid, status: 'PROGRESS', details: { step: 1, total: 10 } }), 1);
     for (const r of ['a', 'b', 'c']) poller.watch(r);
-    await new Promise((r) => setTimeout(r, 150));
-    await poller.settled();
+    await advance(100);
     expect(calls.sort()).toEqual([['a'], ['b'], ['c']]);
     expect(poller.ticks).toBe(1);
     expect(poller.calls).toBe(3);
@@ -134,11 +171,10 @@ describe('the batched poller', () => {
   });
 
   it('counts missing rids and failed ticks per rid', async () => {
-    const { poller } = fakePoller((rid) => (rid === 'a' ? { rid, status: 'SUCCESS' } : undefined));
+    const { poller, advance } = fakePoller((rid) => (rid === 'a' ? { rid, status: 'SUCCESS' } : undefined));
     poller.watch('a');
     poller.watch('b');
-    await new Promise((r) => setTimeout(r, 150));
-    await poller.settled();
+    await advance(100);
     expect(poller.view('a')).toMatchObject({ missingTicks: 0, entry: { status: 'SUCCESS' } });
     expect(poller.view('b')).toMatchObject({ missingTicks: 1 });
     expect(poller.view('b').entry).toBeUndefined();

@@ -13,4 +13,3 @@ console.log(`Try: MESHY_BASE_URL=${sim.url} MESHY_API_KEY=${sim.apiKey} MESHY_CH
 const stop = () => void sim.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-setInterval(() => {}, 1 << 30);

@@ -20,7 +20,7 @@ export interface SimAction {
 }
 
 /** The Meshy rig of a character `height` metres tall (the fixture rig is 1.7 m). */
-export function meshyRig(height = 1.7): Skeleton {
+function meshyRig(height = 1.7): Skeleton {
   const base = skeletonFromWire(meshy.joints);
   const k = height / 1.7;
   return { ...base, offsets: base.offsets.map((v) => v * k) };
@@ -29,7 +29,7 @@ export function meshyRig(height = 1.7): Skeleton {
 type Style = 'walk' | 'run' | 'crawl' | 'swim' | 'idle' | 'wave' | 'strike' | 'kick' | 'jump' | 'dance' | 'sit' | 'fall' | 'gesture';
 
 /** How the simulator animates an action, from its name and sub-category. */
-export function styleOf(a: SimAction): Style {
+function styleOf(a: SimAction): Style {
   const n = a.name.toLowerCase();
   if (/swim/.test(n)) return 'swim';
   if (/crawl/.test(n)) return 'crawl';
@@ -55,7 +55,7 @@ function jitter(id: number, salt: number): number {
 }
 
 /** Seconds of one clip: a cycle for cyclic styles, the whole move for one-shots. */
-export function clipSeconds(a: SimAction): number {
+function clipSeconds(a: SimAction): number {
   const style = styleOf(a);
   const j = jitter(a.action_id, 1);
   switch (style) {
@@ -78,7 +78,7 @@ function speedOf(a: SimAction, style: Style): number {
 }
 
 /** The action's clip at `fps` on `rig`. Cyclic clips end on the pose they start with. */
-export function actionClip(a: SimAction, rig: Skeleton, fps: number): Clip {
+function actionClip(a: SimAction, rig: Skeleton, fps: number): Clip {
   const style = styleOf(a);
   const seconds = clipSeconds(a);
   const frames = Math.max(2, Math.round(seconds * fps) + 1);

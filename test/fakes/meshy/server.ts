@@ -2,17 +2,20 @@
  * A Meshy simulator: a real HTTP server on loopback that plays the Meshy API as documented (Bearer keys,
  * rigging and animation tasks with their lifecycle and queue, credits, rate limits, SSE streams, signed
  * and expiring asset URLs on a separate storage origin), counts every call, and misbehaves on request.
+ * Its time (task lifecycle, ticks, rate-limit windows, URL expiry) runs on an injectable clock, so a test
+ * can share one fast clock between the simulator and the gateway.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { loadLibrary } from '../../../src/adapters/meshy/library.js';
+import { systemClock, type Clock } from '../../../src/spec/clock.js';
 import { animationGlb, riggedCharacterGlb, sampleModelGlb, type SampleModel, type SimAction } from './motions.js';
 
-export type TaskKind = 'rigging' | 'animations';
-export type SimStatus = 'PENDING' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+type TaskKind = 'rigging' | 'animations';
+type SimStatus = 'PENDING' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
 
-export interface SimTask {
+interface SimTask {
   id: string;
   kind: TaskKind;
   status: SimStatus;
@@ -32,7 +35,7 @@ export interface SimTask {
   stallFrom?: number;
 }
 
-export interface TaskFault {
+interface TaskFault {
   kind: TaskKind;
   /** FAILED with this task_error, or CANCELED. */
   error?: { message: string; type?: string; code?: string };
@@ -43,7 +46,7 @@ export interface TaskFault {
   times?: number;
 }
 
-export interface HttpFault {
+interface HttpFault {
   method?: string;
   /** Path prefix or pattern (query strings excluded). */
   path: string | RegExp;
@@ -56,13 +59,16 @@ export interface HttpFault {
   retryAfter?: string | number;
   /** Closes the connection without an answer. */
   drop?: boolean;
-  /** Waits before answering (or before dropping). */
+  /**
+   * Waits before answering (or before dropping), in real milliseconds: it races the client's transport
+   * timeout, which runs on real time whatever the clock.
+   */
   delayMs?: number;
   /** How many matching requests it hits (default 1). */
   times?: number;
 }
 
-export interface Timing {
+interface Timing {
   /** Least time a task stays PENDING. */
   pendingMs: number;
   /** IN_PROGRESS from 0 to 99 %. */
@@ -72,10 +78,10 @@ export interface Timing {
   tickMs: number;
 }
 
-export type StreamMode = 'ok' | 'hang' | 'refuse' | 'not-sse' | { dropAfter: number };
-export type AssetMode = 'ok' | 'truncated' | 'not-glb' | 'padded';
+type StreamMode = 'ok' | 'hang' | 'refuse' | 'not-sse' | { dropAfter: number };
+type AssetMode = 'ok' | 'truncated' | 'not-glb';
 
-export interface Behaviour {
+interface Behaviour {
   timing: Timing;
   /** Tasks Meshy works on at once (the rest queue with preceding_tasks). */
   workers: number;
@@ -90,8 +96,8 @@ export interface Behaviour {
   assetTtlMs: number;
   stream: StreamMode;
   assets: AssetMode;
-  /** Extra bytes appended to served GLBs in `padded` mode. */
-  padBytes: number;
+  /** Real milliseconds between creating a task and answering its id (an answer slow to come back). */
+  answerDelayMs: number;
 }
 
 export interface SimOptions extends Partial<Omit<Behaviour, 'timing'>> {
@@ -101,9 +107,11 @@ export interface SimOptions extends Partial<Omit<Behaviour, 'timing'>> {
   credits?: number;
   /** Serve assets from the API origin instead of a separate storage origin. */
   assetsOnApiOrigin?: boolean;
+  /** The simulated service's time (default: the system clock). */
+  clock?: Clock;
 }
 
-export interface SimStats {
+interface SimStats {
   /** Most tasks PENDING or IN_PROGRESS at once. */
   peakActive: number;
   queueFull429: number;
@@ -119,6 +127,8 @@ export interface SimStats {
 
 export interface MeshySimulator {
   url: string;
+  /** The clock the simulated service runs on. */
+  clock: Clock;
   apiKey: string;
   /** Origin of the signed asset URLs. */
   assetOrigin: string;
@@ -140,6 +150,11 @@ export interface MeshySimulator {
   count(route: string): number;
   /** Tasks PENDING or IN_PROGRESS now. */
   active(): number;
+  /**
+   * Resolves once `cond` holds, checked now and after every request answered and every tick: a test
+   * awaits what the simulator sees instead of sleeping. Rejects after `timeoutMs` of real time.
+   */
+  when(cond: () => boolean, what?: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -162,6 +177,20 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Files already made, shared by every simulator of the process: they depend only on their key (action,
+ * fps, height or sample kind), and making one takes tens of milliseconds.
+ */
+const glbCache = new Map<string, Promise<Uint8Array>>();
+function cachedGlb(key: string, make: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  let p = glbCache.get(key);
+  if (!p) {
+    p = make();
+    glbCache.set(key, p);
+  }
+  return p;
 }
 
 /** Faces of a GLB's meshes, read from its JSON chunk (index counts, or vertex counts without indices). */
@@ -194,6 +223,7 @@ function looksHumanoid(json: Record<string, any>): boolean {
 
 export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshySimulator> {
   const library = loadLibrary();
+  const clock = opts.clock ?? systemClock;
   const keys = new Set(opts.keys ?? [`msy_sim_${randomBytes(12).toString('hex')}`]);
   const secret = randomBytes(16);
   const behave: Behaviour = {
@@ -206,7 +236,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     assetTtlMs: opts.assetTtlMs ?? 3 * 86_400_000,
     stream: opts.stream ?? 'ok',
     assets: opts.assets ?? 'ok',
-    padBytes: opts.padBytes ?? 0,
+    answerDelayMs: opts.answerDelayMs ?? 0,
   };
   const tasks = new Map<string, SimTask>();
   const order: string[] = [];
@@ -219,8 +249,12 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
   /** Open streams to tell when their task disappears. */
   const vanished = new Map<string, Set<() => void>>();
   const recent: number[] = [];
-  const glbCache = new Map<string, Promise<Uint8Array>>();
   const sockets = new Set<Socket>();
+  /** Conditions tests await (see `when`), re-checked whenever the simulator's state may have changed. */
+  const waiters = new Set<() => void>();
+  const changed = () => {
+    for (const check of [...waiters]) check();
+  };
   let credits = opts.credits ?? 100_000;
   let apiOrigin = '';
   let assetOrigin = '';
@@ -296,7 +330,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
 
   function end(t: SimTask, status: SimStatus, error?: TaskFault['error']): void {
     t.status = status;
-    t.finished_at = Date.now();
+    t.finished_at = clock.now();
     if (status === 'SUCCEEDED') {
       t.progress = 100;
       t.expires_at = t.finished_at + behave.assetTtlMs;
@@ -308,9 +342,9 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     }
   }
 
-  // The clock of the simulated service.
-  const ticker = setInterval(() => {
-    const now = Date.now();
+  // The simulated service's heartbeat: every tick moves tasks along their lifecycle.
+  function tick(): void {
+    const now = clock.now();
     let running = [...tasks.values()].filter((t) => t.status === 'IN_PROGRESS').length;
     for (const id of order) {
       const t = tasks.get(id);
@@ -341,8 +375,15 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
       if (`${t.status}|${t.progress}` !== before) emit(t);
     }
     stats.peakActive = Math.max(stats.peakActive, activeTasks().length);
-  }, behave.timing.tickMs);
-  ticker.unref();
+    changed();
+  }
+  const stopTicking = new AbortController();
+  void (async () => {
+    while (!stopTicking.signal.aborted) {
+      await clock.sleep(behave.timing.tickMs, stopTicking.signal);
+      if (!stopTicking.signal.aborted) tick();
+    }
+  })();
 
   // ------------------------------------------------------------------------------------------------
   // Creating tasks.
@@ -380,7 +421,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
       kind,
       status: 'PENDING',
       progress: 0,
-      created_at: Date.now(),
+      created_at: clock.now(),
       started_at: 0,
       finished_at: 0,
       expires_at: 0,
@@ -445,7 +486,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     }
     if (!admitTask(res, RIG_COST)) return;
     const t = createTask('rigging', { height_meters: body.height_meters ?? 1.7, model: body.model_url?.startsWith('data:') ? 'data-uri' : body.model_url ?? body.input_task_id }, RIG_COST);
-    json(res, 202, { result: t.id });
+    answerCreated(res, t);
   }
 
   function postAnimation(res: ServerResponse, body: Record<string, any>): void {
@@ -465,7 +506,12 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     if (rig.status !== 'SUCCEEDED') return refuse(res, 400, 'The rig task has not succeeded');
     if (!admitTask(res, ACTION_COST)) return;
     const t = createTask('animations', { rig_task_id: body.rig_task_id, action_id: ids[0], post_process: body.post_process, height: rig.input.height_meters }, ACTION_COST);
-    json(res, 202, { result: t.id });
+    answerCreated(res, t);
+  }
+
+  function answerCreated(res: ServerResponse, t: SimTask): void {
+    if (behave.answerDelayMs > 0) setTimeout(() => json(res, 202, { result: t.id }), behave.answerDelayMs);
+    else json(res, 202, { result: t.id });
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -531,7 +577,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     }
     const expires = Number(url.searchParams.get('Expires'));
     const signature = url.searchParams.get('Signature');
-    if (!signature || signature !== sign(url.pathname, expires) || !(expires > Date.now())) {
+    if (!signature || signature !== sign(url.pathname, expires) || !(expires > clock.now())) {
       res.writeHead(403, { 'content-type': 'application/xml' });
       res.end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
       return;
@@ -555,18 +601,12 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
       } else if (file.startsWith('walking')) action = library.byId.get(-2);
       else if (file.startsWith('running')) action = library.byId.get(-1);
       const key = `${action?.action_id ?? 'character'}|${fps}|${height}`;
-      let p = glbCache.get(key);
-      if (!p) {
-        p = action ? animationGlb(action, { fps, height }) : riggedCharacterGlb(height);
-        glbCache.set(key, p);
-      }
-      bytes = await p;
+      bytes = await cachedGlb(key, () => (action ? animationGlb(action, { fps, height }) : riggedCharacterGlb(height)));
     } else {
       bytes = Buffer.from(`Kaydara FBX Binary  \0(simulated ${file})`);
     }
     if (behave.assets === 'truncated') bytes = bytes.subarray(0, Math.min(100, bytes.length));
     if (behave.assets === 'not-glb') bytes = Buffer.from('<html><body>Service Unavailable</body></html>');
-    if (behave.assets === 'padded') bytes = Buffer.concat([Buffer.from(bytes), Buffer.alloc(behave.padBytes)]);
     res.writeHead(200, { 'content-type': file?.endsWith('.glb') ? 'model/gltf-binary' : 'application/octet-stream', 'content-length': bytes.length });
     res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
@@ -601,7 +641,8 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     const sample = /^\/samples\/(humanoid|quadruped|huge)\.glb$/.exec(url.pathname);
     if (sample) {
       // Customer models to rig (not part of Meshy's API): what MESHY_CHARACTER_URL may point at.
-      const bytes = Buffer.from(await sampleModelGlb(sample[1] as SampleModel));
+      const kind = sample[1] as SampleModel;
+      const bytes = Buffer.from(await cachedGlb(`sample|${kind}`, () => sampleModelGlb(kind)));
       res.writeHead(200, { 'content-type': 'model/gltf-binary', 'content-length': bytes.length });
       res.end(bytes);
       return;
@@ -630,7 +671,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     const auth = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!auth || !keys.has(auth[1])) return refuse(res, 401, 'Invalid API key');
     if (behave.rateLimitPerSecond > 0) {
-      const now = Date.now();
+      const now = clock.now();
       while (recent.length && now - recent[0] > 1000) recent.shift();
       if (recent.length >= behave.rateLimitPerSecond) {
         stats.rateLimited429++;
@@ -671,10 +712,12 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
   }
 
   const handler = (onStorage: boolean) => (req: IncomingMessage, res: ServerResponse) => {
-    api(req, res, onStorage).catch((err) => {
-      if (!res.headersSent) refuse(res, 500, `Internal server error. (${String(err)})`);
-      else res.destroy();
-    });
+    api(req, res, onStorage)
+      .catch((err) => {
+        if (!res.headersSent) refuse(res, 500, `Internal server error. (${String(err)})`);
+        else res.destroy();
+      })
+      .finally(changed);
   };
   const listen = async (server: Server): Promise<string> => {
     server.on('connection', (s) => {
@@ -691,6 +734,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
 
   const sim: MeshySimulator = {
     url: apiOrigin,
+    clock,
     apiKey: [...keys][0],
     assetOrigin,
     sampleUrl: (kind) => `${apiOrigin}/samples/${kind}.glb`,
@@ -711,11 +755,27 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
       tasks.delete(id);
       for (const fn of vanished.get(id) ?? []) fn();
       vanished.delete(id);
+      changed();
     },
     count: (route) => calls[route] ?? 0,
     active: () => activeTasks().length,
+    when: (cond, what = 'a simulator condition', timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!cond()) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out waiting for ${what}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
     async close() {
-      clearInterval(ticker);
+      stopTicking.abort();
       for (const s of sockets) s.destroy();
       await Promise.all([server, storage].filter((s): s is Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r()))));
     },

@@ -73,7 +73,7 @@ export function motionBvh(clip: Clip): string {
 }
 
 /** A zip archive (stored, no compression) of named files. */
-export function zip(files: Array<{ name: string; data: Uint8Array }>): Uint8Array {
+function zip(files: Array<{ name: string; data: Uint8Array }>): Uint8Array {
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;

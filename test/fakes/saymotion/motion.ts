@@ -12,9 +12,9 @@ import { deepmotion } from '../../fixtures/skeletons/deepmotion.js';
 /** The character every simulated job animates (the fixture DeepMotion rig, 1.75 m, T-pose). */
 export const DM_RIG: Skeleton = skeletonFromWire(deepmotion.joints);
 
-export type Style = 'walk' | 'run' | 'wave' | 'jump' | 'dance' | 'idle';
+type Style = 'walk' | 'run' | 'wave' | 'jump' | 'dance' | 'idle';
 
-export function styleOf(prompt: string): Style {
+function styleOf(prompt: string): Style {
   const p = prompt.toLowerCase();
   if (/\b(run|runs|running|jog|sprint)/.test(p)) return 'run';
   if (/\b(walk|walks|walking|stroll|march)/.test(p)) return 'walk';

@@ -1,10 +1,10 @@
 /** A step-touch dance on a steady beat: feet step out and close in side to side, hips bounce down on the beat, arms groove. */
 import { DEG, minJerk, smooth } from '../curves.js';
 import { footAt, type Plant, type SwingStyle } from '../feet.js';
-import type { Generated, MotionInput } from '../generated.js';
+import type { Generated, MotionInput } from '../generator.js';
 import type { ArmPose } from '../pose.js';
 import { between, pick } from '../random.js';
-import { REST } from '../skeleton.js';
+import { REST } from '../rig.js';
 import { styleOf } from '../style.js';
 import { durationOf, standing } from './standing.js';
 

@@ -1,7 +1,7 @@
 /** Upper-body motions on planted feet: wave, clap, cheer, punch, bow, nod, head shake, look around, stretch, throw, shrug, point. */
 import { qx, qz, type Vec3 } from '../../../motion/quat.js';
 import { DEG, clamp, envelope, lerp, smooth, track, track3, type Keys, type Keys3 } from '../curves.js';
-import type { Generated, MotionInput } from '../generated.js';
+import type { Generated, MotionInput } from '../generator.js';
 import { HANGING, type ArmPose, type BodyPose } from '../pose.js';
 import type { Modifiers } from '../prompt.js';
 import { between, pick, type Rng } from '../random.js';

@@ -1,5 +1,5 @@
 /** The motion catalogue: every motion the procedural model can make, by id, with its generator and a one-line description. */
-import type { MotionGenerator } from '../generated.js';
+import type { MotionGenerator } from '../generator.js';
 import type { MotionId } from '../prompt.js';
 import { dance } from './dance.js';
 import { bow, cheer, clap, lookAround, nod, point, punch, shakeHead, shrug, stretch, throwBall, wave } from './gestures.js';

@@ -5,9 +5,9 @@
 import { qx, type Vec3 } from '../../../motion/quat.js';
 import { DEG, clamp, hermite, lerp, minJerk, smooth, bump, track, type Keys } from '../curves.js';
 import { footAt, type FootPose, type Plant, type SwingStyle } from '../feet.js';
-import type { Generated, MotionInput } from '../generated.js';
+import type { Generated, MotionInput } from '../generator.js';
 import { between } from '../random.js';
-import { REST } from '../skeleton.js';
+import { REST } from '../rig.js';
 import { styleOf } from '../style.js';
 import { durationOf, standing } from './standing.js';
 

@@ -2,9 +2,9 @@
 import { qx, type Vec3 } from '../../../motion/quat.js';
 import { DEG, clamp, track, track3, type Keys, type Keys3 } from '../curves.js';
 import { ankleClearance, flatFoot, type FootPose } from '../feet.js';
-import type { Generated, MotionInput } from '../generated.js';
+import type { Generated, MotionInput } from '../generator.js';
 import { between } from '../random.js';
-import { REST } from '../skeleton.js';
+import { REST } from '../rig.js';
 import { styleOf } from '../style.js';
 import { actingSide } from './gestures.js';
 import { durationOf, standing } from './standing.js';

@@ -2,7 +2,7 @@
 import { DEG, clamp, smooth } from '../curves.js';
 import { WALK_SWING } from '../feet.js';
 import { gait, type GaitSpec } from '../gait.js';
-import type { Generated, MotionInput } from '../generated.js';
+import type { Generated, MotionInput } from '../generator.js';
 import { between, jitter, type Rng } from '../random.js';
 import { applyPosture, styleOf, type Style } from '../style.js';
 

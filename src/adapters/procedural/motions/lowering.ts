@@ -1,10 +1,10 @@
 /** Motions that lower the hips over planted feet: sit down, stand up, crouch, squat. */
 import { DEG, bump, clamp, lerp, smooth } from '../curves.js';
 import { flatFoot, type FootPose } from '../feet.js';
-import type { Generated, MotionInput } from '../generated.js';
+import type { Generated, MotionInput } from '../generator.js';
 import type { BodyPose } from '../pose.js';
 import { between } from '../random.js';
-import { REST } from '../skeleton.js';
+import { REST } from '../rig.js';
 import { styleOf } from '../style.js';
 import { durationOf, standing } from './standing.js';
 

@@ -5,10 +5,10 @@
 import { allocClip } from '../../../motion/clip.js';
 import { DEG, smooth } from '../curves.js';
 import { flatFoot, type FootPose } from '../feet.js';
-import type { Generated, MotionInput } from '../generated.js';
+import type { Generated, MotionInput } from '../generator.js';
 import { finishClip, renderFrame, standingBody, type ArmPose, type BodyPose } from '../pose.js';
 import { between, pick, type Rng } from '../random.js';
-import { JOINT_COUNT, REST } from '../skeleton.js';
+import { JOINT_COUNT, REST } from '../rig.js';
 import { applyPosture, styleOf, type Style } from '../style.js';
 
 export interface StandingSpec {

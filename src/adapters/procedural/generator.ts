@@ -1,4 +1,4 @@
-/** What every motion generator receives and returns. */
+/** What every motion generator of the procedural model receives and returns. */
 import type { Clip } from '../../spec/motion.js';
 import type { Plant } from './feet.js';
 import type { Modifiers } from './prompt.js';

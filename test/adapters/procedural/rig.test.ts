@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { restFloor, restPositions } from '../../../src/motion/skeleton.js';
-import { CONTACT_JOINTS, JOINT, PROCEDURAL_SKELETON, proceduralSkeletonWire } from '../../../src/adapters/procedural/skeleton.js';
+import { CONTACT_JOINTS, JOINT, PROCEDURAL_SKELETON, proceduralSkeletonWire } from '../../../src/adapters/procedural/rig.js';
 
 const NAMES = [
   'Hips', 'Spine', 'Spine1', 'Spine2', 'Neck', 'Head', 'LeftShoulder', 'LeftArm', 'LeftForeArm', 'LeftHand',

@@ -63,13 +63,10 @@ export const JOINT = {
   RightToeBase: 21,
 } as const;
 
-export type JointName = keyof typeof JOINT;
-
 export const JOINT_COUNT = JOINTS.length;
 
 /** The joints that touch the ground; the model predicts their contacts. */
 export const CONTACT_JOINTS = ['LeftFoot', 'LeftToeBase', 'RightFoot', 'RightToeBase'] as const;
-export type ContactJoint = (typeof CONTACT_JOINTS)[number];
 
 /** Per side (0 = left, 1 = right): the leg and arm chains. */
 export const LEG = [

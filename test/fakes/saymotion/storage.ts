@@ -1,0 +1,110 @@
+/**
+ * The simulator's result files as they are fetched: their URLs (pre-signed on the storage host, or on the
+ * API host behind the session cookie), their bytes (built once) and the answers serving them.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { restClip } from '../../../src/motion/clip.js';
+import type { Clock } from '../../../src/spec/clock.js';
+import { motionBvh, motionFbxZip, motionGlb, type RigStyle } from './files.js';
+import { json, type Answer } from './http.js';
+import type { SimJob } from './jobs.js';
+import { DM_RIG, synthesize } from './motion.js';
+
+/** The simulator options the files follow. */
+export interface FileOptions {
+  fileHost: 'storage' | 'api';
+  signedUrlTtlS: number;
+  fileFps: number;
+  rigStyle: RigStyle;
+  tposeTake: boolean;
+}
+
+const xmlError = (code: string, message?: string): Answer => ({
+  status: code === 'NoSuchKey' ? 404 : 403,
+  headers: { 'content-type': 'application/xml' },
+  body: `<Error><Code>${code}</Code>${message ? `<Message>${message}</Message>` : ''}</Error>`,
+});
+
+export class ResultFiles {
+  private readonly cache = new Map<string, Promise<Uint8Array>>();
+  private readonly signingKey = randomBytes(16);
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: FileOptions,
+    private readonly jobs: ReadonlyMap<string, SimJob>,
+    /** The simulator's origins, known once it listens. */
+    private readonly origins: () => { api: string; storage: string },
+  ) {}
+
+  /** The URL of one file of a job's variant. */
+  url(job: SimJob, variant: number, name: string): string {
+    const { api, storage } = this.origins();
+    if (this.options.fileHost === 'api') return `${api}/job/v1/files/${job.rid}/${variant}/${name}`;
+    const path = `/dm-output/${job.rid}/${variant}/${name}`;
+    const expires = Math.floor(this.clock.now() / 1000) + this.options.signedUrlTtlS;
+    const sig = createHmac('sha256', this.signingKey).update(`${path}\n${expires}`).digest('hex');
+    return `${storage}${path}?X-Amz-Expires=${expires}&X-Amz-Signature=${sig}`;
+  }
+
+  /** A GET on the storage host: the file, if the signature holds and has not expired. */
+  async fromStorage(url: URL): Promise<Answer> {
+    const m = /^\/dm-output\/([^/]+)\/(\d+)\/([^/]+)$/.exec(url.pathname);
+    const expires = Number(url.searchParams.get('X-Amz-Expires'));
+    const sig = url.searchParams.get('X-Amz-Signature') ?? '';
+    const good = createHmac('sha256', this.signingKey).update(`${url.pathname}\n${expires}`).digest('hex');
+    if (!m || sig !== good) return xmlError('SignatureDoesNotMatch');
+    if (this.clock.now() / 1000 > expires) return xmlError('AccessDenied', 'Request has expired');
+    return this.answer(m[1], Number(m[2]), m[3]);
+  }
+
+  /** A GET of a file on the API host (the caller's session was checked already). */
+  fromApi(url: URL): Promise<Answer> | Answer {
+    const m = /^\/job\/v1\/files\/([^/]+)\/(\d+)\/([^/]+)$/.exec(url.pathname);
+    if (!m) return json(404, { message: 'Not Found' });
+    return this.answer(m[1], Number(m[2]), m[3]);
+  }
+
+  private async answer(rid: string, variant: number, name: string): Promise<Answer> {
+    const job = this.jobs.get(rid);
+    if (!job || variant < 1 || variant > job.numVariant) return xmlError('NoSuchKey');
+    const type = name.endsWith('.glb') ? 'model/gltf-binary' : name.endsWith('.bvh') ? 'text/plain' : 'application/zip';
+    return { status: 200, headers: { 'content-type': type }, body: await this.bytes(job, variant, name) };
+  }
+
+  /** The bytes of one result file of a job's variant (built once). */
+  private bytes(job: SimJob, variant: number, name: string): Promise<Uint8Array> {
+    const key = `${job.rid}/${variant}/${name}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      const fps = this.options.fileFps;
+      const seconds = job.duration * (job.script.durationScale ?? 1);
+      const clip = () => synthesize(job.prompt, seconds, variant, fps);
+      const { rigStyle, tposeTake } = this.options;
+      if (name.startsWith('inter_')) p = sharedGlb(`inter|${fps}|${rigStyle}`, () => motionGlb(restClip(DM_RIG, 2, fps), { rigStyle, tposeTake: false }));
+      else if (name.endsWith('.glb')) p = sharedGlb(`${job.prompt}|${seconds}|${variant}|${fps}|${rigStyle}|${tposeTake}`, () => motionGlb(clip(), { rigStyle, tposeTake }));
+      else if (name.endsWith('.bvh')) p = Promise.resolve(new Uint8Array(Buffer.from(motionBvh(clip()))));
+      else p = Promise.resolve(motionFbxZip(clip(), name.replace(/\.fbx$/, '')));
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+}
+
+/**
+ * GLBs depend only on what they show, and writing one is the costliest thing the simulator does: the same
+ * motion is built once per process, whichever simulator serves it (tests play the same walk hundreds of
+ * times). A few dozen entries at most, the oldest dropped first.
+ */
+const GLB_CACHE = new Map<string, Promise<Uint8Array>>();
+const GLB_CACHE_SIZE = 32;
+
+function sharedGlb(key: string, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  let p = GLB_CACHE.get(key);
+  if (!p) {
+    p = build();
+    GLB_CACHE.set(key, p);
+    if (GLB_CACHE.size > GLB_CACHE_SIZE) GLB_CACHE.delete(GLB_CACHE.keys().next().value!);
+  }
+  return p;
+}
