@@ -4,7 +4,7 @@
  * passes in 3000/k and 2000/k real milliseconds, and every timestamp the parties exchange stays
  * consistent. `manualClock()` moves only when the test says so, for unit tests of time-driven logic.
  */
-import type { Clock } from '../../src/spec/clock.js';
+import { systemClock, type Clock } from '../../src/spec/clock.js';
 
 export interface ScaledClock extends Clock {
   readonly factor: number;
@@ -15,17 +15,7 @@ export function scaledClock(factor: number): ScaledClock {
   return {
     factor,
     now: () => realStart + (Date.now() - realStart) * factor,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (signal?.aborted) return resolve();
-        const done = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(0, ms) / factor);
-        signal?.addEventListener('abort', done, { once: true });
-      }),
+    sleep: (ms, signal) => systemClock.sleep(Math.max(0, ms) / factor, signal),
   };
 }
 
