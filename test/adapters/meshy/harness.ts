@@ -37,10 +37,10 @@ export function startSimulator(opts: SimOptions = {}): Promise<MeshySimulator> {
   return startMeshySimulator({ clock: scaledClock(TIME_FACTOR), ...opts });
 }
 
-/** Test timings: a step every few real milliseconds, short backoffs (p-retry's, in real ms). */
+/** Test timings: a step every few real milliseconds, short backoffs (in clock time: 10–40 real ms at TIME_FACTOR). */
 const FAST: MeshyDeps = {
   pollIntervalMs: 500,
-  retry: { retries: 3, minTimeoutMs: 10, maxTimeoutMs: 40, maxRetryAfterMs: 3_000 },
+  retry: { retries: 3, minTimeoutMs: 500, maxTimeoutMs: 2_000, maxRetryAfterMs: 3_000 },
   timeoutMs: 5_000,
 };
 

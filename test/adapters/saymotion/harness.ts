@@ -36,7 +36,8 @@ export function simulatorOn(opts: SimulatorOptions = {}, speed = SPEED): Promise
 
 /** Production code paths, tuned short: quick backoffs and grace periods, so each misbehaviour plays out at once. */
 export const FAST_DEPS: SayMotionDeps = {
-  retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 40, maxRetryAfterMs: 1_500 },
+  // Backoffs are on the clock: 50–400 clock ms are 5–40 real ms at SPEED.
+  retry: { retries: 3, minTimeoutMs: 50, maxTimeoutMs: 400, maxRetryAfterMs: 1_500 },
   callTimeoutMs: 2_000,
   downloadTimeoutMs: 5_000,
   missingGraceMs: 2_000,
