@@ -1,17 +1,19 @@
 /**
- * Motion toolkit benchmarks: procedural generation of a 10 s, 8-sample request, retargeting onto a 65-joint
- * rig, glTF encoding of 8 samples on that rig, and decoding of a 10 MB provider GLB.
+ * Motion toolkit benchmarks: procedural generation of a 10 s, 8-sample request, the CPU time of whole
+ * requests (generation + renderMotion), retargeting onto a 65-joint rig, glTF encoding of 8 samples on
+ * that rig, and decoding of a 10 MB provider GLB.
  */
 import { pathToFileURL } from 'node:url';
 import { generatePlan, createProceduralAdapter } from '../src/adapters/procedural/index.js';
 import { PROCEDURAL_SKELETON } from '../src/adapters/procedural/rig.js';
 import { buildPlan } from '../src/protocol/plan.js';
+import { renderMotion } from '../src/motion/pipeline.js';
 import { decodeAnimationFile } from '../src/motion/decode.js';
 import { encodeGlb, glbToJson, type EncodeInput } from '../src/motion/gltf.js';
 import { mapHumanoid } from '../src/motion/humanoid.js';
 import { retarget } from '../src/motion/retarget.js';
 import { skeletonToWire } from '../src/motion/skeleton.js';
-import { fixtureSkeleton } from '../test/fixtures/skeletons/index.js';
+import { FIXTURE_RIGS, fixtureSkeleton } from '../test/fixtures/skeletons/index.js';
 import { writeFbxStyleGlb } from '../test/fixtures/fbx-style-glb.js';
 import type { Clip } from '../src/spec/motion.js';
 import type { GenerationPlan } from '../src/spec/plan.js';
@@ -20,12 +22,19 @@ import { markdownTable, type Row } from './util.js';
 
 const model = createProceduralAdapter().models()[0];
 
-/** The plan of a one-segment procedural request on the model's own skeleton. */
-function proceduralPlan(prompt: string, seconds: number, fps: number, samples: number, seed = 1): GenerationPlan {
+/** The plan of a one-segment procedural request on the model's own skeleton (or on `skeleton`). */
+function proceduralPlan(
+  prompt: string,
+  seconds: number,
+  fps: number,
+  samples: number,
+  seed = 1,
+  skeleton: GenerateRequest['skeleton'] = skeletonToWire(PROCEDURAL_SKELETON) as GenerateRequest['skeleton'],
+): GenerationPlan {
   const request: GenerateRequest = {
     protocol_version: '1.2',
     model: model.id,
-    skeleton: skeletonToWire(PROCEDURAL_SKELETON) as GenerateRequest['skeleton'],
+    skeleton,
     segments: [{ type: 'text', prompt, duration_frames: seconds * fps }],
     timing: { fps },
     options: { num_samples: samples },
@@ -70,8 +79,37 @@ async function generationRow(): Promise<Row> {
   };
 }
 
+/** Milliseconds of this process's CPU time (user + system) so far. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU time of one whole procedural request as the job runner spends it: generation, then renderMotion
+ * (compose, cleanup, retarget, loop, constraints, trajectory, contacts, GLB), median after warm-up.
+ */
+function requestCpuRow(label: string, plan: GenerationPlan, target: string): Row {
+  const request = (): Uint8Array => renderMotion(plan, { skeleton: PROCEDURAL_SKELETON, samples: generatePlan(plan) });
+  const runs = 40;
+  for (let i = 0; i < 30; i++) request();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = cpuMs();
+    request();
+    ms.push(cpuMs() - t0);
+  }
+  return { suite: 'motion', metric: `CPU per request: ${label}`, value: `${median(ms).toFixed(2)} ms`, note: `process CPU time, median of ${runs} after 30 warm-up; target ${target}` };
+}
+
 export async function motionSuite(): Promise<Row[]> {
   const rows: Row[] = [await generationRow()];
+  rows.push(requestCpuRow('5 s one-sample walk on the canonical skeleton', proceduralPlan('walk forward', 5, 30, 1), '≤ 4 ms (was 9 ms)'));
+  rows.push(requestCpuRow(
+    '5 s one-sample walk retargeted onto the 65-joint Mixamo rig',
+    proceduralPlan('walk forward', 5, 30, 1, 1, FIXTURE_RIGS.mixamo as GenerateRequest['skeleton']),
+    '≤ 8 ms (was 16.5 ms)',
+  ));
 
   const clip = walkClip(10, 30);
   const target = fixtureSkeleton('mixamo');
@@ -80,7 +118,7 @@ export async function motionSuite(): Promise<Row[]> {
   const runs = await timed(15, () => retarget(PROCEDURAL_SKELETON, srcMap, clip, target, tgtMap));
   const ms = median(runs);
   const jointFrames = clip.numFrames * target.names.length;
-  rows.push({ suite: 'motion', metric: `retarget 10 s walk (${clip.numFrames} frames) onto ${target.names.length}-joint Mixamo rig`, value: `${ms.toFixed(1)} ms`, note: `${((jointFrames / ms) * 1000 / 1e6).toFixed(2)} M frame·joints/s (median of 15, feet re-planted)` });
+  rows.push({ suite: 'motion', metric: `retarget 10 s walk (${clip.numFrames} frames) onto ${target.names.length}-joint Mixamo rig`, value: `${ms.toFixed(1)} ms`, note: `${((jointFrames / ms) * 1000 / 1e6).toFixed(2)} M frame·joints/s (median of 15, feet re-planted); target ≥ 5 M (was 1.4 M)` });
 
   // The 8 samples of a 10 s walk, retargeted onto the 65-joint rig, as the pipeline hands them to the encoder.
   const samples = generatePlan(proceduralPlan('walk forward', 10, 30, 8)).map((s) => retarget(PROCEDURAL_SKELETON, srcMap, s.segments[0], target, tgtMap));

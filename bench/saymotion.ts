@@ -22,7 +22,7 @@ interface Run {
 async function run(sim: SayMotionSimulator, maxRidsPerStatusCall: number): Promise<Run> {
   const adapter = createSayMotionAdapter(
     { baseUrl: sim.url, clientId: sim.clientId, clientSecret: sim.clientSecret, characterId: sim.characterId, maxVariants: 4, pollIntervalMs: POLL_MS, jobTimeoutS: 120, downloadMaxBytes: 64 * 2 ** 20 },
-    { maxRidsPerStatusCall },
+    { maxRidsPerStatusCall, assetOrigins: [sim.storageUrl] },
   );
   const gw = createGateway(testConfig({ maxConcurrentJobs: N, syncWaitMs: 60_000 }), { adapters: [adapter] });
   const url = await gw.listen(0, '127.0.0.1');

@@ -6,6 +6,7 @@ import type { Env, ProviderDefinition } from './spec/adapter.js';
 import { ConfigError } from './spec/errors.js';
 import { envInt, envSlice, envString } from './adapters/kit/env.js';
 import { loadExternalProvider } from './adapters/external.js';
+import { availableParallelism } from 'node:os';
 import { PROVIDERS } from './adapters/registry.js';
 
 /** A provider this deployment serves, with the configuration it read. */
@@ -28,8 +29,13 @@ export interface Config {
   idempotencyTtlS: number;
   /** Requests costing more than this (num_samples × seconds) are not stored for replay. */
   idempotencyMaxCost: number;
-  /** Generations running at once. */
+  /**
+   * Jobs of one provider in flight at once, for providers that declare no cap of their own (SayMotion and
+   * Meshy do). A job waiting on a provider holds no CPU: local work is bounded by the worker threads.
+   */
   maxConcurrentJobs: number;
+  /** Worker threads for motion work (0 = inline on the event loop, for debugging only). */
+  workerThreads: number;
   /** Jobs waiting behind them; beyond it, 503. */
   maxQueuedJobs: number;
   /** Deadline of one job. */
@@ -44,6 +50,13 @@ export interface Config {
   resultCacheTtlS: number;
   /** Module specifiers of adapters that live outside this repository (ADAPTERS). */
   externalAdapters: string[];
+  /**
+   * PROVIDER_ASSET_ORIGINS: origins every provider's result URLs may point at whatever their scheme and
+   * address (see docs/provider-security.md); handed to each provider's `create`.
+   */
+  assetOrigins: string[];
+  /** Every configured secret value (gateway API keys, each provider's `secrets()`): redacted from all logs. */
+  secrets: string[];
   /** The providers served, in registry order (the procedural model is always first). */
   providers: ConfiguredProvider[];
 }
@@ -54,6 +67,30 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function configureProvider(definition: ProviderDefinition<unknown>, env: Env): ConfiguredProvider | undefined {
   const config = definition.readConfig(envSlice(env, definition.envPrefix));
   return config === undefined ? undefined : { definition, config };
+}
+
+/** PROVIDER_ASSET_ORIGINS: comma-separated http(s) origins (scheme, host and port; no path). */
+function readAssetOrigins(env: Env): string[] {
+  return (envString(env, 'PROVIDER_ASSET_ORIGINS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((raw) => {
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        throw new ConfigError(`PROVIDER_ASSET_ORIGINS: "${raw}" is not an absolute URL (write origins such as https://assets.example.com)`);
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`PROVIDER_ASSET_ORIGINS: "${raw}" is not an http(s) origin`);
+      if (u.pathname !== '/' || u.search || u.hash || u.username || u.password) throw new ConfigError(`PROVIDER_ASSET_ORIGINS: "${raw}" must be an origin only (scheme, host, port)`);
+      return u.origin;
+    });
+}
+
+/** The secret values of a deployment: the gateway's API keys and what each configured provider declares secret. */
+function secretsOf(apiKeys: readonly string[], providers: readonly ConfiguredProvider[]): string[] {
+  return [...new Set([...apiKeys, ...providers.flatMap((p) => p.definition.secrets?.(p.config) ?? [])].filter(Boolean))];
 }
 
 /** Reads the configuration; throws ConfigError with a message naming the bad variable. */
@@ -67,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
   for (const k of apiKeys) {
     if (k.length < 16 || !/^[\x21-\x7e]+$/.test(k)) throw new ConfigError('GATEWAY_API_KEYS: every key must be at least 16 printable ASCII characters');
   }
+  const providers = PROVIDERS.map((p) => configureProvider(p, env)).filter((p): p is ConfiguredProvider => p !== undefined);
   return {
     host: envString(env, 'HOST', '0.0.0.0')!,
     port: envInt(env, 'PORT', 8080, 0, 65535),
@@ -77,6 +115,8 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyTtlS: envInt(env, 'IDEMPOTENCY_TTL_S', 86_400, 60),
     idempotencyMaxCost: envInt(env, 'IDEMPOTENCY_MAX_COST', 240, 0),
     maxConcurrentJobs: envInt(env, 'MAX_CONCURRENT_JOBS', 8, 1, 10_000),
+    // Every core but the event loop's, at least one.
+    workerThreads: envInt(env, 'WORKER_THREADS', Math.max(1, availableParallelism() - 1), 0, 256),
     maxQueuedJobs: envInt(env, 'MAX_QUEUED_JOBS', 256, 0, 1_000_000),
     jobTimeoutS: envInt(env, 'JOB_TIMEOUT_S', 1_800, 1),
     maxRequestBytes: envInt(env, 'MAX_REQUEST_BYTES', 1_048_576, 1_024, 64 * 1_048_576),
@@ -89,7 +129,9 @@ export function loadConfig(env: Env = process.env): Config {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    providers: PROVIDERS.map((p) => configureProvider(p, env)).filter((p): p is ConfiguredProvider => p !== undefined),
+    assetOrigins: readAssetOrigins(env),
+    secrets: secretsOf(apiKeys, providers),
+    providers,
   };
 }
 
@@ -107,5 +149,5 @@ export async function loadExternalProviders(config: Config, env: Env = process.e
     const configured = configureProvider(definition, env);
     if (configured) providers.push(configured);
   }
-  return { ...config, providers };
+  return { ...config, providers, secrets: secretsOf(config.apiKeys, providers) };
 }

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { secrets: config.secrets });
   const gateway = createGateway(config, { logger: log, defaultMetrics: true });
   const url = await gateway.listen();
   log.info({ url, models: gateway.registry.modelIds(), db: config.dbPath }, 'motion gateway listening');

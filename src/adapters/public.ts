@@ -13,6 +13,7 @@ export {
   type JobContext,
   type Logger,
   type ProviderDefinition,
+  type ProviderSettings,
   type Readiness,
   type Step,
 } from '../spec/adapter.js';
@@ -25,5 +26,7 @@ export { allocClip, restClip } from '../motion/clip.js';
 export { skeletonFromWire, skeletonToWire } from '../motion/skeleton.js';
 export { envBool, envInt, envNumber, envString, envUrl } from './kit/env.js';
 export { ProviderCallError, sanitizeProviderText } from './kit/errors.js';
+export { AssetEgress, type EgressOptions } from './kit/egress.js';
+export { Secrets } from './kit/redact.js';
 export { callJson, download, retryAfterMs, sameOrigin, withRetries, type DownloadOptions, type JsonAnswer, type JsonCall, type RetryOptions } from './kit/http.js';
 export { defineModel, type ModelDefinition, type ModelLimits } from './kit/model.js';

@@ -1,14 +1,14 @@
 /**
  * The job runner: the one caller of adapters. It admits requests (validation, planning, the seeded-result
- * cache, the adapter's start) under a concurrency bound and a queue bound, drives each adapter step by
- * step from its stored checkpoint, renders finished motion to glTF, and resumes unfinished jobs after a
- * restart without starting the provider's work a second time.
+ * cache, the adapter's start) under a queue bound, drives each adapter step by step from its stored
+ * checkpoint with each provider's own in-flight cap, has finished motion rendered to glTF on the worker
+ * threads, and resumes unfinished jobs after a restart without starting the provider's work a second
+ * time. A job waiting on a provider holds no CPU: only the worker pool bounds local work.
  */
 import { randomBytes } from 'node:crypto';
 import type { Adapter, Checkpoint, JobContext, Logger } from '../spec/adapter.js';
 import { systemClock, type Clock } from '../spec/clock.js';
 import { GatewayError, asGatewayError } from '../spec/errors.js';
-import type { Motion } from '../spec/motion.js';
 import type { GenerationPlan } from '../spec/plan.js';
 import type { GenerateRequest } from '../spec/wire.js';
 import { buildPlan, drawSeed } from '../protocol/plan.js';
@@ -16,9 +16,8 @@ import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
 import { prepareAdmission, type Admission } from './admission.js';
 import { ResultCache } from './cache.js';
-import type { JobRow, Store } from './store.js';
-
-export type Renderer = (plan: GenerationPlan, motion: Motion) => Uint8Array;
+import type { MotionWorkers } from './pool.js';
+import { resultColumns, type JobRow, type Store } from './store.js';
 
 /** Told once per job that reaches a final state in this process (metrics). */
 export type FinishedListener = (model: string, state: 'succeeded' | 'failed' | 'cancelled') => void;
@@ -28,13 +27,15 @@ export interface RunnerOptions {
   registry: AdapterRegistry;
   config: Config;
   log: Logger;
-  render: Renderer;
+  /** Where all motion work runs (the worker threads). */
+  workers: MotionWorkers;
   onFinished?: FinishedListener;
   clock?: Clock;
 }
 
 interface Execution {
   id: string;
+  provider: string;
   controller: AbortController;
   cancelRequested: boolean;
   done: Promise<void>;
@@ -47,7 +48,11 @@ function newJobId(): string {
 
 export class JobRunner {
   private readonly active = new Map<string, Execution>();
-  private readonly queue: string[] = [];
+  /** Jobs in flight per provider: each provider has its own cap (Adapter.maxInFlight). */
+  private readonly inFlight = new Map<string, number>();
+  /** Jobs waiting for their provider's cap, oldest first. */
+  private readonly queue: Array<{ id: string; provider: string }> = [];
+  private pumpScheduled = false;
   private readonly waiters = new Map<string, Set<() => void>>();
   private draining = false;
   /** Recent job durations (ms), for Retry-After estimates of queued jobs. */
@@ -59,7 +64,7 @@ export class JobRunner {
   private readonly registry: AdapterRegistry;
   private readonly config: Config;
   private readonly log: Logger;
-  private readonly render: Renderer;
+  private readonly workers: MotionWorkers;
   private readonly onFinished: FinishedListener;
   private readonly clock: Clock;
   private readonly cache: ResultCache;
@@ -69,7 +74,7 @@ export class JobRunner {
     this.registry = opts.registry;
     this.config = opts.config;
     this.log = opts.log;
-    this.render = opts.render;
+    this.workers = opts.workers;
     this.onFinished = opts.onFinished ?? (() => {});
     this.clock = opts.clock ?? systemClock;
     this.cache = new ResultCache(opts.store, opts.config.resultCacheTtlS);
@@ -82,7 +87,7 @@ export class JobRunner {
     this.sweep();
     const unfinished = this.store.unfinishedJobs();
     if (unfinished.length) this.log.info({ jobs: unfinished.length }, 'resuming unfinished jobs');
-    for (const row of unfinished) this.enqueue(row.id);
+    for (const row of unfinished) this.enqueue(row.id, row.provider);
   }
 
   sweep(): void {
@@ -90,11 +95,23 @@ export class JobRunner {
   }
 
   /** Whether one more job can be admitted now; when not, how long to wait. */
-  private admission(): { ok: true } | { ok: false; retryAfterS: number; reason: 'shutting_down' | 'full' } {
+  private admission(provider: string): { ok: true } | { ok: false; retryAfterS: number; reason: 'shutting_down' | 'full' } {
     if (this.draining) return { ok: false, retryAfterS: 5, reason: 'shutting_down' };
-    if (this.active.size < this.config.maxConcurrentJobs || this.queue.length < this.config.maxQueuedJobs) return { ok: true };
-    const waves = Math.ceil((this.queue.length + 1) / this.config.maxConcurrentJobs);
+    if (this.hasRoom(provider) || this.queue.length < this.config.maxQueuedJobs) return { ok: true };
+    const cap = this.capOf(provider);
+    const waves = Math.ceil((this.queue.filter((q) => q.provider === provider).length + 1) / cap);
     return { ok: false, retryAfterS: Math.min(120, Math.max(1, Math.ceil((waves * this.avgJobMs) / 1000))), reason: 'full' };
+  }
+
+  /** A provider's in-flight cap: its own when it declares one, else MAX_CONCURRENT_JOBS. */
+  private capOf(provider: string): number {
+    const adapter = this.registry.adapters.find((a) => a.provider === provider);
+    const cap = adapter?.maxInFlight?.();
+    return cap !== undefined && Number.isFinite(cap) && cap >= 1 ? Math.floor(cap) : this.config.maxConcurrentJobs;
+  }
+
+  private hasRoom(provider: string): boolean {
+    return (this.inFlight.get(provider) ?? 0) < this.capOf(provider);
   }
 
   /** Validates a request body in the MMCP order and checks its model can serve it now (no provider call). */
@@ -108,16 +125,17 @@ export class JobRunner {
    * records the job durably and schedules it. Throws 503 when the gateway is full.
    */
   async admit(a: Admission, owner: string): Promise<JobRow> {
-    this.checkCapacity();
+    this.checkCapacity(a.adapter.provider);
     const plan = buildPlan(a.request, a.model, a.adapter.provider, a.request.options?.seed ?? drawSeed());
     const cacheKey = this.cache.keyOf(plan);
     const now = this.clock.now();
-    const cached = this.cache.get(cacheKey, now);
+    const id = newJobId();
+    const cached = await this.cache.claim(cacheKey, now, id);
     const checkpoint: Checkpoint = cached ? {} : await a.adapter.start(plan);
-    this.checkCapacity();
+    this.checkCapacity(a.adapter.provider);
     const done = cached !== undefined;
     const row: JobRow = {
-      id: newJobId(),
+      id,
       owner,
       model: a.model.id,
       provider: a.adapter.provider,
@@ -128,7 +146,7 @@ export class JobRunner {
       progress: done ? 1 : null,
       queue_position: null,
       wait_ms: null,
-      result: done ? Buffer.from(cached) : null,
+      ...resultColumns(cached),
       error: null,
       cache_key: cacheKey,
       created_at: now,
@@ -141,52 +159,76 @@ export class JobRunner {
     this.store.insertJob(row);
     if (!done) {
       this.plans.set(row.id, plan);
-      this.enqueue(row.id);
+      this.enqueue(row.id, row.provider);
     }
     return row;
   }
 
-  private checkCapacity(): void {
-    const adm = this.admission();
+  private checkCapacity(provider: string): void {
+    const adm = this.admission(provider);
     if (adm.ok) return;
     throw adm.reason === 'shutting_down'
       ? new GatewayError('MG-SRV-002', undefined, { retryAfterS: adm.retryAfterS })
       : new GatewayError('MG-JOB-003', undefined, {
           retryAfterS: adm.retryAfterS,
-          details: { max_concurrent_jobs: this.config.maxConcurrentJobs, max_queued_jobs: this.config.maxQueuedJobs },
+          details: { provider, max_in_flight: this.capOf(provider), max_queued_jobs: this.config.maxQueuedJobs },
         });
   }
 
-  private enqueue(id: string): void {
-    this.queue.push(id);
-    this.pump();
+  private enqueue(id: string, provider: string): void {
+    this.queue.push({ id, provider });
+    this.schedulePump();
+  }
+
+  /**
+   * Starts queued jobs on the next turn of the event loop, never inside the call that admitted them: the
+   * answer to an accepted request (a durable insert) goes out before any of its work begins.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {
-    while (!this.draining && this.active.size < this.config.maxConcurrentJobs && this.queue.length) {
-      const id = this.queue.shift()!;
-      const exec: Execution = { id, controller: new AbortController(), cancelRequested: false, done: Promise.resolve() };
+    for (let i = 0; !this.draining && i < this.queue.length; ) {
+      const { id, provider } = this.queue[i];
+      if (!this.hasRoom(provider)) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.inFlight.set(provider, (this.inFlight.get(provider) ?? 0) + 1);
+      const exec: Execution = { id, provider, controller: new AbortController(), cancelRequested: false, done: Promise.resolve() };
       this.active.set(id, exec);
       exec.done = this.execute(exec).finally(() => {
         this.active.delete(id);
+        this.inFlight.set(provider, (this.inFlight.get(provider) ?? 1) - 1);
         this.plans.delete(id);
         this.notify(id);
-        this.pump();
+        this.schedulePump();
       });
     }
   }
 
-  /** Position of a queued job in the gateway's own queue (0 = next), or undefined. */
+  /** Position of a queued job among the jobs of its provider waiting in the gateway's queue (0 = next). */
   queuePosition(id: string): number | undefined {
-    const i = this.queue.indexOf(id);
-    return i < 0 ? undefined : i;
+    const at = this.queue.findIndex((q) => q.id === id);
+    if (at < 0) return undefined;
+    const provider = this.queue[at].provider;
+    let ahead = 0;
+    for (let i = 0; i < at; i++) if (this.queue[i].provider === provider) ahead++;
+    return ahead;
   }
 
   /** Suggested seconds before the next poll of a job. */
   retryAfterS(row: JobRow): number {
     const pos = this.queuePosition(row.id);
     if (pos !== undefined) {
-      const waves = Math.floor(pos / this.config.maxConcurrentJobs) + 1;
+      const waves = Math.floor(pos / this.capOf(row.provider)) + 1;
       return Math.min(30, Math.max(1, Math.ceil((waves * this.avgJobMs) / 1000)));
     }
     if (row.wait_ms !== null) return Math.min(30, Math.max(1, Math.ceil(row.wait_ms / 1000)));
@@ -212,6 +254,7 @@ export class JobRunner {
       },
       store: this.store.kv(row.provider),
       log,
+      compute: this.workers,
     };
     try {
       adapter = this.registry.adapterFor(row.model);
@@ -227,12 +270,13 @@ export class JobRunner {
         const step = await adapter.advance(plan, checkpoint, ctx);
         if (exec.cancelRequested) break;
         // A step that finished is kept even when shutdown began meanwhile: that work is paid for.
-        if (step.kind === 'done') {
-          const glb = this.render(plan, step.motion);
+        if (step.kind === 'done' || step.kind === 'compute') {
+          const glb = await this.workers.render(plan, step.kind === 'done' ? { motion: step.motion } : { task: step.task });
           const now = this.clock.now();
-          if (this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000)) {
+          const stored = await this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000);
+          if (stored) {
             this.onFinished(row.model, 'succeeded');
-            this.cache.put(row.cache_key, glb, now);
+            if (!(await this.cache.put(row.cache_key, stored, now))) log.warn({ job: id }, 'result not cached');
           }
           this.avgJobMs = 0.8 * this.avgJobMs + 0.2 * (now - started);
           return;
@@ -270,7 +314,7 @@ export class JobRunner {
     const now = this.clock.now();
     const changed = this.store.markCancelled(id, now, now + this.config.jobRetentionS * 1000);
     if (changed) this.onFinished(this.store.getJob(id)?.model ?? 'unknown', 'cancelled');
-    const qi = this.queue.indexOf(id);
+    const qi = this.queue.findIndex((q) => q.id === id);
     if (qi >= 0) {
       this.queue.splice(qi, 1);
       this.plans.delete(id);
@@ -312,7 +356,7 @@ export class JobRunner {
   async stop(graceMs: number): Promise<void> {
     this.draining = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    for (const id of this.queue) this.plans.delete(id);
+    for (const { id } of this.queue) this.plans.delete(id);
     this.queue.length = 0;
     const running = [...this.active.values()];
     for (const exec of running) exec.controller.abort(new Error('shutdown'));

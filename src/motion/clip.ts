@@ -1,5 +1,5 @@
 /** The motion data type every adapter returns and the pipeline transforms: dense frames on one skeleton. */
-import { forwardKinematics } from './skeleton.js';
+import { clipForwardKinematics } from './skeleton.js';
 import type { Clip, Skeleton } from '../spec/motion.js';
 import { IDENTITY, qset } from './quat.js';
 
@@ -26,12 +26,7 @@ export function allocClip(jointCount: number, numFrames: number, fps: number): C
 
 /** World joint positions of every frame, [frame][joint][x,y,z]. */
 export function clipWorldPositions(s: Skeleton, clip: Clip): Float64Array {
-  const J = clip.jointCount;
-  const out = new Float64Array(clip.numFrames * J * 3);
-  const pos = new Float64Array(J * 3);
-  for (let f = 0; f < clip.numFrames; f++) {
-    forwardKinematics(s, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), pos, undefined, f * J);
-    out.set(pos, f * J * 3);
-  }
+  const out = new Float64Array(clip.numFrames * clip.jointCount * 3);
+  clipForwardKinematics(s, clip, out);
   return out;
 }

@@ -13,6 +13,8 @@ export interface ContactOptions {
   hysteresis?: number;
   /** Contact runs and gaps shorter than this many frames are removed; default ≈ 50 ms, at least 2. */
   minRunFrames?: number;
+  /** The clip's world positions (clipWorldPositions), when the caller already has them. */
+  worldPositions?: Float64Array;
 }
 
 /** An inclusive range of frames in contact. */
@@ -44,7 +46,7 @@ export function footContacts(
   const minRun = Math.min(clip.numFrames, options.minRunFrames ?? Math.max(2, Math.round(0.05 * clip.fps)));
   const J = clip.jointCount;
   const F = clip.numFrames;
-  const world = clipWorldPositions(skeleton, clip);
+  const world = options.worldPositions ?? clipWorldPositions(skeleton, clip);
   const rest = restPositions(skeleton);
   const floor = restFloor(skeleton);
   return jointIndices.map((j) => {

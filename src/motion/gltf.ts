@@ -367,7 +367,8 @@ function mulInto(out: Float64Array, o: number, a: ArrayLike<number>, ao: number,
 }
 
 function normalizeAt(q: Float64Array, o: number): void {
-  const n = Math.hypot(q[o], q[o + 1], q[o + 2], q[o + 3]);
+  // sqrt of the sum rather than Math.hypot: this runs for every key, and the keys are float32 in the end.
+  const n = Math.sqrt(q[o] * q[o] + q[o + 1] * q[o + 1] + q[o + 2] * q[o + 2] + q[o + 3] * q[o + 3]);
   if (n < 1e-12) {
     q[o] = 0; q[o + 1] = 0; q[o + 2] = 0; q[o + 3] = 1;
   } else {

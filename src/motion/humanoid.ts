@@ -144,6 +144,34 @@ function findHips(r: RestBody, f: Findings): HipsFound | null {
  * find (`details.missing_roles`) or could not decide (`details.ambiguous`), never guessing silently.
  */
 export function mapHumanoid(s: Skeleton): HumanoidMap {
+  const key = skeletonKey(s);
+  let map = MAPPED.get(key);
+  if (!map) {
+    map = mapFresh(s);
+    if (MAPPED.size >= MAPPED_MAX) MAPPED.delete(MAPPED.keys().next().value!);
+    MAPPED.set(key, map);
+  }
+  return copyMap(map);
+}
+
+/**
+ * Maps already worked out, by skeleton content (every request rebuilds its skeleton from the wire, and
+ * the procedural model's own rig comes back on every job); oldest dropped first. Failures are not kept.
+ */
+const MAPPED = new Map<string, HumanoidMap>();
+const MAPPED_MAX = 64;
+
+/** Everything a map depends on: names, parents, rest offsets and rotations (exact bits). */
+function skeletonKey(s: Skeleton): string {
+  return `${s.names.join('\u0000')}\u0001${s.parents.join(',')}\u0001${s.offsets.join(',')}\u0001${s.restRotations.join(',')}`;
+}
+
+/** A copy the caller may change without touching the cached map. */
+function copyMap(m: HumanoidMap): HumanoidMap {
+  return { ...m, spine: [...m.spine], left: { ...m.left }, right: { ...m.right } };
+}
+
+function mapFresh(s: Skeleton): HumanoidMap {
   const r = restBody(s);
   const f = new Findings();
   const found = findHips(r, f);

@@ -9,6 +9,7 @@ import type { Motion, SampleMotion } from '../spec/motion.js';
 import { SERVED_VERSION } from '../spec/version.js';
 import { GatewayError } from '../spec/errors.js';
 import type { Clip } from '../spec/motion.js';
+import { clipWorldPositions } from './clip.js';
 import { composeSegments } from './compose.js';
 import { footContacts } from './contacts.js';
 import { encodeGlb, type EncodeSample } from './gltf.js';
@@ -78,7 +79,13 @@ function contactIndices(plan: GenerationPlan, t: SkeletonTransfer, canonicalToRe
  * the trajectory fit. Foot-skate cleanup happened before, on the model's own rig, so the retargeter
  * re-plants the feet from clean contacts and nothing here undoes a target placed on a foot.
  */
-function finish(plan: GenerationPlan, target: Skeleton, map: () => HumanoidMap, clip: Clip): { clip: Clip; extras: Record<string, unknown> } {
+function finish(
+  plan: GenerationPlan,
+  target: Skeleton,
+  map: () => HumanoidMap,
+  clip: Clip,
+  positionsOf: (clip: Clip) => Float64Array,
+): { clip: Clip; extras: Record<string, unknown> } {
   const extras: Record<string, unknown> = {};
   let out = clip;
   if (plan.loop) out = makeLoop(target, out);
@@ -87,7 +94,7 @@ function finish(plan: GenerationPlan, target: Skeleton, map: () => HumanoidMap, 
     out = applied.clip;
     extras.x_constraint_residuals = applied.residuals;
   }
-  if (plan.model.supports_trajectory) extras.trajectory = fitTrajectory(target, map(), out, plan.loop);
+  if (plan.model.supports_trajectory) extras.trajectory = fitTrajectory(target, map(), out, plan.loop, positionsOf(out));
   return { clip: out, extras };
 }
 
@@ -103,9 +110,15 @@ export function renderMotion(plan: GenerationPlan, motion: Motion): Uint8Array {
     if (plan.postProcessing) composed = cleanupFootSkate(motion.skeleton, transfer.sourceMap(), composed);
     const retargeted = transfer.apply(composed);
     mapping = retargeted.canonicalToRequest;
-    const { clip, extras } = finish(plan, target, map, retargeted.clip);
+    // The finished clip's world positions, computed once for the trajectory and the contacts.
+    let positions: { clip: Clip; world: Float64Array } | null = null;
+    const positionsOf = (c: Clip): Float64Array => {
+      if (positions?.clip !== c) positions = { clip: c, world: clipWorldPositions(target, c) };
+      return positions.world;
+    };
+    const { clip, extras } = finish(plan, target, map, retargeted.clip, positionsOf);
     const indices = contactIndices(plan, transfer, retargeted.canonicalToRequest);
-    const flags = indices.length ? footContacts(target, clip, indices) : null;
+    const flags = indices.length ? footContacts(target, clip, indices, { worldPositions: positionsOf(clip) }) : null;
     return {
       name: `sample_${i}`,
       clip,

@@ -9,7 +9,7 @@ import { solveTwoBone, type TwoBoneChain } from './ik.js';
 import {
   qfromTo, qget, qinv, qmul, qnormalize, qrotate, qset, smoothstep, vadd, vget, vlen, vscale, vsub, type Quat, type Vec3,
 } from './quat.js';
-import { childrenOf, forwardKinematics, restPositions } from './skeleton.js';
+import { ancestorsOf, childrenOf, clipForwardKinematics, forwardKinematics, restPositions } from './skeleton.js';
 
 export interface PlantOptions {
   /** Frames over which a planted foot blends in before and out after its contact (default 4). */
@@ -40,6 +40,7 @@ const SIDES = ['left', 'right'] as const;
  * joints stay at or above their rest heights; where the leg cannot reach, the foot pitches about the
  * ankle to put the toe where it should be (never below its rest height). Legs are solved with two-bone
  * IK, the feet keeping their transferred world rotations; only the upper legs, knees and feet change.
+ * `sourcePositions`, when given, are the world positions of `clip` (clipWorldPositions), saving a pass.
  */
 export function plantFeet(
   source: Skeleton,
@@ -49,11 +50,13 @@ export function plantFeet(
   tm: HumanoidMap,
   out: Clip,
   opts: PlantOptions = {},
+  sourcePositions?: Float64Array,
 ): void {
-  const contacts = sourceFootContacts(source, sm, clip, tm, opts);
-  const posed = poseFrames(target, out);
+  const contacts = sourceFootContacts(source, sm, clip, tm, opts, sourcePositions);
   const blend = Math.max(0, opts.blendFrames ?? 4);
   const kids = childrenOf(target);
+  // The legs read only the hips and the feet (with everything below them): pose just those and their ancestors.
+  const posed = poseFrames(target, out, ancestorsOf(target, [tm.hips, ...SIDES.flatMap((side) => subtreeOf(kids, tm[side].foot))]));
   const legs = SIDES.map((side, i) => plannedLeg(target, tm[side], tm.hips, contacts[i], posed, kids, blend));
   const rest = restPositions(target);
   for (let f = 0; f < out.numFrames; f++) for (const leg of legs) plantLegAt(leg, f, out, posed, rest);
@@ -66,7 +69,14 @@ interface FootContacts {
 }
 
 /** Per side (left first): when the source's ankle and toe are planted. */
-function sourceFootContacts(source: Skeleton, sm: HumanoidMap, clip: Clip, tm: HumanoidMap, opts: PlantOptions): FootContacts[] {
+function sourceFootContacts(
+  source: Skeleton,
+  sm: HumanoidMap,
+  clip: Clip,
+  tm: HumanoidMap,
+  opts: PlantOptions,
+  worldPositions: Float64Array | undefined,
+): FootContacts[] {
   const probes: number[] = [];
   const probeOf = SIDES.map((side) => {
     const ankle = probes.push(sm[side].foot) - 1;
@@ -78,6 +88,7 @@ function sourceFootContacts(source: Skeleton, sm: HumanoidMap, clip: Clip, tm: H
     speedThreshold: opts.contactSpeed,
     // Pin only while the source foot is really still: a sticky contact would freeze the first frames of a lift-off.
     hysteresis: 1,
+    worldPositions,
   });
   return probeOf.map(({ ankle, toe }) => ({ ankle: flags[ankle], toe: toe >= 0 ? flags[toe] : null }));
 }
@@ -93,18 +104,13 @@ interface PosedFrames {
   rotations: Float64Array;
 }
 
-function poseFrames(s: Skeleton, clip: Clip): PosedFrames {
+/** The pose of every frame, for the joints of `path` (ancestorsOf) only; other slots stay zero. */
+function poseFrames(s: Skeleton, clip: Clip, path: Int32Array): PosedFrames {
   const J = s.names.length;
   const F = clip.numFrames;
   const positions = new Float64Array(F * J * 3);
   const rotations = new Float64Array(F * J * 4);
-  const pos = new Float64Array(J * 3);
-  const rot = new Float64Array(J * 4);
-  for (let f = 0; f < F; f++) {
-    forwardKinematics(s, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), pos, rot, f * J);
-    positions.set(pos, f * J * 3);
-    rotations.set(rot, f * J * 4);
-  }
+  clipForwardKinematics(s, clip, positions, rotations, path);
   return { numFrames: F, jointCount: J, positions, rotations };
 }
 
@@ -284,7 +290,11 @@ function plantLegAt(leg: PlannedLeg, f: number, out: Clip, posed: PosedFrames, r
   const root = out.rootPositions.subarray(f * 3, f * 3 + 3);
   const { skeleton, joints, chain, local } = leg;
   let endRot = qget(posed.rotations, f * J + leg.foot);
-  joints.forEach((j, k) => local.set(out.rotations.subarray((f * J + j) * 4, (f * J + j) * 4 + 4), k * 4));
+  const r = out.rotations;
+  for (let k = 0; k < joints.length; k++) {
+    const o = (f * J + joints[k]) * 4;
+    local[k * 4] = r[o]; local[k * 4 + 1] = r[o + 1]; local[k * 4 + 2] = r[o + 2]; local[k * 4 + 3] = r[o + 3];
+  }
   if (leg.toe >= 0) {
     const reached = toeFirstAnkle(leg, root, goal, endRot, rest);
     if (reached) ({ ankle: goal, foot: endRot } = reached);
@@ -294,7 +304,10 @@ function plantLegAt(leg: PlannedLeg, f: number, out: Clip, posed: PosedFrames, r
     endWorldRotation: endRot,
   });
   if (miss > 1e-3 && leg.toe >= 0) pitchToeToward(leg, root, goal, endRot, rest);
-  for (const k of [chain.upper, chain.mid, chain.end]) out.rotations.set(local.subarray(k * 4, k * 4 + 4), (f * J + joints[k]) * 4);
+  for (const k of [chain.upper, chain.mid, chain.end]) {
+    const o = (f * J + joints[k]) * 4;
+    r[o] = local[k * 4]; r[o + 1] = local[k * 4 + 1]; r[o + 2] = local[k * 4 + 2]; r[o + 3] = local[k * 4 + 3];
+  }
 }
 
 /**
@@ -303,13 +316,19 @@ function plantLegAt(leg: PlannedLeg, f: number, out: Clip, posed: PosedFrames, r
  */
 function ankleGoalAt(leg: PlannedLeg, f: number, posed: PosedFrames, rest: Float64Array): Vec3 | null {
   const J = posed.jointCount;
-  const cur = vget(posed.positions, f * J + leg.foot);
+  const P = posed.positions;
+  const c = (f * J + leg.foot) * 3;
+  const cx = P[c], cy = P[c + 1], cz = P[c + 2];
   const w = leg.weight[f];
-  const goal: Vec3 = w > 0 ? vadd(vscale(cur, 1 - w), vscale(leg.goal[f], w)) : [...cur];
+  let gx = cx, gy = cy, gz = cz;
+  if (w > 0) {
+    const g = leg.goal[f];
+    gx = cx * (1 - w) + g[0] * w; gy = cy * (1 - w) + g[1] * w; gz = cz * (1 - w) + g[2] * w;
+  }
   let lift = 0;
-  for (const j of leg.sole) lift = Math.max(lift, rest[j * 3 + 1] - (posed.positions[(f * J + j) * 3 + 1] + goal[1] - cur[1]));
-  goal[1] += lift;
-  return vlen(vsub(goal, cur)) < 5e-4 ? null : goal;
+  for (const j of leg.sole) lift = Math.max(lift, rest[j * 3 + 1] - (P[(f * J + j) * 3 + 1] + gy - cy));
+  gy += lift;
+  return Math.hypot(gx - cx, gy - cy, gz - cz) < 5e-4 ? null : [gx, gy, gz];
 }
 
 /**

@@ -86,23 +86,9 @@ export function qrotate(q: ArrayLike<number>, v: ArrayLike<number>): Vec3 {
 
 /** Spherical interpolation along the shorter arc; t in [0, 1]. */
 export function qslerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Quat {
-  let bx = b[0], by = b[1], bz = b[2], bw = b[3];
-  let cos = qdot(a, b);
-  if (cos < 0) {
-    cos = -cos;
-    bx = -bx; by = -by; bz = -bz; bw = -bw;
-  }
-  let s0: number, s1: number;
-  if (cos > 0.9995) {
-    s0 = 1 - t;
-    s1 = t;
-  } else {
-    const theta = Math.acos(Math.min(1, cos));
-    const sin = Math.sin(theta);
-    s0 = Math.sin((1 - t) * theta) / sin;
-    s1 = Math.sin(t * theta) / sin;
-  }
-  return qnormalize([s0 * a[0] + s1 * bx, s0 * a[1] + s1 * by, s0 * a[2] + s1 * bz, s0 * a[3] + s1 * bw]);
+  const out: Quat = [0, 0, 0, 1];
+  qslerpAt(out, 0, a, 0, b, 0, t);
+  return out;
 }
 
 /** The shortest rotation taking direction `from` onto direction `to`. */
@@ -142,7 +128,7 @@ export const vlerp = (a: ArrayLike<number>, b: ArrayLike<number>, t: number): Ve
   a[1] + (b[1] - a[1]) * t,
   a[2] + (b[2] - a[2]) * t,
 ];
-export function vcross(a: ArrayLike<number>, b: ArrayLike<number>): Vec3 {
+function vcross(a: ArrayLike<number>, b: ArrayLike<number>): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 export function vnormalize(a: ArrayLike<number>): Vec3 {
@@ -154,4 +140,59 @@ export function vnormalize(a: ArrayLike<number>): Vec3 {
 export function smoothstep(w: number): number {
   const x = Math.min(1, Math.max(0, w));
   return x * x * (3 - 2 * x);
+}
+
+/*
+ * In-place twins of the helpers above for the per-frame loops: the same arithmetic in the same order
+ * (so results are bit-identical), reading and writing packed arrays at float offsets, allocating nothing.
+ */
+
+/** out[o] = a[ao]·b[bo] (as qmul); `out` may alias either input. */
+export function qmulAt(out: Float64Array, o: number, a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number): void {
+  const ax = a[ao], ay = a[ao + 1], az = a[ao + 2], aw = a[ao + 3];
+  const bx = b[bo], by = b[bo + 1], bz = b[bo + 2], bw = b[bo + 3];
+  out[o] = aw * bx + ax * bw + ay * bz - az * by;
+  out[o + 1] = aw * by - ax * bz + ay * bw + az * bx;
+  out[o + 2] = aw * bz + ax * by - ay * bx + az * bw;
+  out[o + 3] = aw * bw - ax * bx - ay * by - az * bz;
+}
+
+/** out[o] = slerp(a[ao], b[bo], t) exactly as qslerp computes it; `out` may alias either input. */
+export function qslerpAt(out: Float64Array | Quat, o: number, a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, t: number): void {
+  const ax = a[ao], ay = a[ao + 1], az = a[ao + 2], aw = a[ao + 3];
+  let bx = b[bo], by = b[bo + 1], bz = b[bo + 2], bw = b[bo + 3];
+  let cos = ax * bx + ay * by + az * bz + aw * bw;
+  if (cos < 0) {
+    cos = -cos;
+    bx = -bx; by = -by; bz = -bz; bw = -bw;
+  }
+  let s0: number, s1: number;
+  if (cos > 0.9995) {
+    s0 = 1 - t;
+    s1 = t;
+  } else {
+    const theta = Math.acos(Math.min(1, cos));
+    const sin = Math.sin(theta);
+    s0 = Math.sin((1 - t) * theta) / sin;
+    s1 = Math.sin(t * theta) / sin;
+  }
+  const x = s0 * ax + s1 * bx, y = s0 * ay + s1 * by, z = s0 * az + s1 * bz, w = s0 * aw + s1 * bw;
+  const n = Math.hypot(x, y, z, w);
+  if (n < 1e-12) {
+    out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
+    return;
+  }
+  out[o] = x / n; out[o + 1] = y / n; out[o + 2] = z / n; out[o + 3] = w / n;
+}
+
+/** out[o] = q[qo] applied to v[vo] (as qrotate); `out` may alias `v`. */
+export function qrotateAt(out: Float64Array, o: number, q: ArrayLike<number>, qo: number, v: ArrayLike<number>, vo: number): void {
+  const x = q[qo], y = q[qo + 1], z = q[qo + 2], w = q[qo + 3];
+  const v0 = v[vo], v1 = v[vo + 1], v2 = v[vo + 2];
+  const tx = 2 * (y * v2 - z * v1);
+  const ty = 2 * (z * v0 - x * v2);
+  const tz = 2 * (x * v1 - y * v0);
+  out[o] = v0 + w * tx + (y * tz - z * ty);
+  out[o + 1] = v1 + w * ty + (z * tx - x * tz);
+  out[o + 2] = v2 + w * tz + (x * ty - y * tx);
 }

@@ -8,10 +8,10 @@ import type { Clip, Skeleton } from '../spec/motion.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
 import { plantFeet, type PlantOptions } from './plant.js';
 import {
-  IDENTITY, qfromTo, qget, qinv, qmul, qnormalize, qrotate, qset, qslerp, vadd, vget, vlen, vscale, vset, vsub,
+  IDENTITY, qfromTo, qget, qinv, qmul, qmulAt, qnormalize, qrotate, qrotateAt, qset, qslerp, vadd, vget, vlen, vsub,
   type Quat, type Vec3,
 } from './quat.js';
-import { forwardKinematics, restFloor, restPositions } from './skeleton.js';
+import { clipForwardKinematics, restFloor, restPositions } from './skeleton.js';
 
 export interface RetargetOptions extends PlantOptions {
   /** Re-plant the feet where the source's feet are planted, and keep them above the floor (default true). */
@@ -195,8 +195,14 @@ export function retarget(
     throw new Error(`retarget: the clip has ${clip.jointCount} joints, the source skeleton ${source.names.length}`);
   }
   const plan = planTransfer(source, sourceMap, target, targetMap);
-  const out = transferClip(source, sourceMap, clip, target, targetMap, plan);
-  if (opts.plantFeet ?? true) plantFeet(source, sourceMap, clip, target, targetMap, out, opts);
+  // One forward-kinematics pass over the source clip serves the transfer and the contacts the feet are planted from.
+  const sourcePose = {
+    positions: new Float64Array(clip.numFrames * clip.jointCount * 3),
+    rotations: new Float64Array(clip.numFrames * clip.jointCount * 4),
+  };
+  clipForwardKinematics(source, clip, sourcePose.positions, sourcePose.rotations);
+  const out = transferClip(source, sourceMap, clip, target, targetMap, plan, sourcePose);
+  if (opts.plantFeet ?? true) plantFeet(source, sourceMap, clip, target, targetMap, out, opts, sourcePose.positions);
   keepHemisphere(out);
   const canonicalToRequest: Record<string, string> = {};
   for (const [s, t] of plan.pairs) canonicalToRequest[source.names[s]] = target.names[t];
@@ -204,13 +210,20 @@ export function retarget(
 }
 
 /** The clip on the target skeleton, before the feet are re-planted: every frame's bone rotations and root position. */
-function transferClip(source: Skeleton, sm: HumanoidMap, clip: Clip, target: Skeleton, tm: HumanoidMap, plan: TransferPlan): Clip {
+function transferClip(
+  source: Skeleton,
+  sm: HumanoidMap,
+  clip: Clip,
+  target: Skeleton,
+  tm: HumanoidMap,
+  plan: TransferPlan,
+  sourcePose: { positions: Float64Array; rotations: Float64Array },
+): Clip {
   const Js = source.names.length;
   const Jt = target.names.length;
   const F = clip.numFrames;
   const out = allocClip(Jt, F, clip.fps);
-  const ps = new Float64Array(Js * 3);
-  const ws = new Float64Array(Js * 4);
+  const { positions: psAll, rotations: wsAll } = sourcePose;
   const wt = new Float64Array(Jt * 4);
   const rs = restPositions(source);
   const rt = restPositions(target);
@@ -220,22 +233,40 @@ function transferClip(source: Skeleton, sm: HumanoidMap, clip: Clip, target: Ske
   // Joints from the target's root down to its hips: the root is placed so that the hips land where they should.
   const rootToHips: number[] = [];
   for (let j = tm.hips; j > 0 && target.parents[j] >= 0; j = target.parents[j]) rootToHips.push(j);
+  const transfers = plan.transfers;
+  const compensations = new Float64Array(transfers.length * 4);
+  transfers.forEach((tr, i) => qset(compensations, i, tr.c));
+  // One frame's source pose, for the spine spread (which reads whole frames).
+  const ps = plan.spine ? new Float64Array(Js * 3) : null;
+  const ws = plan.spine ? new Float64Array(Js * 4) : null;
+  const d = new Float64Array(3);
 
   for (let f = 0; f < F; f++) {
-    forwardKinematics(source, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), ps, ws, f * Js);
-    for (const tr of plan.transfers) qset(wt, tr.target, qmul(qget(ws, tr.source), tr.c));
-    if (plan.spine) spreadSpine(plan, ws, ps, wt, target);
+    const wb = f * Js * 4;
+    for (let i = 0; i < transfers.length; i++) qmulAt(wt, transfers[i].target * 4, wsAll, wb + transfers[i].source * 4, compensations, i * 4);
+    if (ps && ws) {
+      ps.set(psAll.subarray(f * Js * 3, (f + 1) * Js * 3));
+      ws.set(wsAll.subarray(wb, wb + Js * 4));
+      spreadSpine(plan, ws, ps, wt, target);
+    }
     for (let j = 0; j < Jt; j++) {
       if (plan.mapped[j]) continue;
       const p = target.parents[j];
       if (p < 0) qset(wt, j, IDENTITY);
-      else wt.copyWithin(j * 4, p * 4, p * 4 + 4);
+      else {
+        wt[j * 4] = wt[p * 4]; wt[j * 4 + 1] = wt[p * 4 + 1]; wt[j * 4 + 2] = wt[p * 4 + 2]; wt[j * 4 + 3] = wt[p * 4 + 3];
+      }
     }
     for (let j = 0; j < Jt; j++) localInto(out.rotations, (f * Jt + j) * 4, wt, target.parents[j], j);
-    const hips = vadd(restHipsT, vscale(vsub(vget(ps, sm.hips), restHipsS), ratio));
-    let root = hips;
-    for (const j of rootToHips) root = vsub(root, qrotate(qget(wt, target.parents[j]), vget(target.offsets, j)));
-    vset(out.rootPositions, f, root);
+    // The hips travel as the source's do, scaled; the root sits so that the hips land there.
+    const h = (f * Js + sm.hips) * 3;
+    const o = f * 3;
+    const root = out.rootPositions;
+    for (let k = 0; k < 3; k++) root[o + k] = restHipsT[k] + (psAll[h + k] - restHipsS[k]) * ratio;
+    for (const j of rootToHips) {
+      qrotateAt(d, 0, wt, target.parents[j] * 4, target.offsets, j * 3);
+      for (let k = 0; k < 3; k++) root[o + k] = root[o + k] - d[k];
+    }
   }
   return out;
 }
@@ -256,7 +287,7 @@ function localInto(out: Float64Array, o: number, world: Float64Array, parent: nu
     z = aw * bz + ax * by - ay * bx + az * bw;
     w = aw * bw - ax * bx - ay * by - az * bz;
   }
-  const n = Math.hypot(x, y, z, w) || 1;
+  const n = Math.sqrt(x * x + y * y + z * z + w * w) || 1;
   out[o] = x / n;
   out[o + 1] = y / n;
   out[o + 2] = z / n;

@@ -3,7 +3,7 @@ import type { Clip } from '../spec/motion.js';
 import { contactRuns, footContacts } from './contacts.js';
 import type { HumanoidMap } from './humanoid.js';
 import { qget, qyaw } from './quat.js';
-import { forwardKinematics } from './skeleton.js';
+import { ancestorPath, forwardKinematicsPath } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
 
 /** A model is accepted when its RMS error is under this (m). */
@@ -130,8 +130,9 @@ const r3 = (x: number): number => Math.round(x * 1000) / 1000 + 0;
  * path from the model's curve is under TRAJECTORY_TOLERANCE_M (the best one when none is) and returns the MMCP `trajectory` object.
  * Headings and yaws are MMCP degrees (0 faces +Z, positive turns +Z toward −X); markers are the frames
  * where each foot lands (starts of its contact runs); `off_cm` is the fit's RMS error in centimetres.
+ * `worldPositions`, when given, are the clip's world positions (clipWorldPositions), saving a pass.
  */
-export function fitTrajectory(skeleton: Skeleton, map: HumanoidMap, clip: Clip, loop: boolean): Record<string, unknown> {
+export function fitTrajectory(skeleton: Skeleton, map: HumanoidMap, clip: Clip, loop: boolean, worldPositions?: Float64Array): Record<string, unknown> {
   const F = clip.numFrames;
   const J = clip.jointCount;
   const p: XZ[] = [];
@@ -165,15 +166,16 @@ export function fitTrajectory(skeleton: Skeleton, map: HumanoidMap, clip: Clip, 
   const pos = new Float64Array(J * 3);
   const world = new Float64Array(J * 4);
   const yaw: number[] = [];
+  const hipsPath = ancestorPath(skeleton, map.hips);
   for (let f = 0; f < F; f++) {
-    forwardKinematics(skeleton, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), pos, world, f * J);
+    forwardKinematicsPath(skeleton, hipsPath, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), pos, world, f * J);
     const y = -qyaw(qget(world, map.hips)) * DEG;
     yaw.push(yaw.length ? yaw[yaw.length - 1] + (((y - yaw[yaw.length - 1]) % 360) + 540) % 360 - 180 : y);
   }
 
   const markers: Record<string, number[]> = { LeftFootDown: [], RightFootDown: [] };
   if (F > 1) {
-    const flags = footContacts(skeleton, clip, [map.left.foot, map.right.foot]);
+    const flags = footContacts(skeleton, clip, [map.left.foot, map.right.foot], { worldPositions });
     markers.LeftFootDown = contactRuns(flags[0]).map((r) => r.start);
     markers.RightFootDown = contactRuns(flags[1]).map((r) => r.start);
   }

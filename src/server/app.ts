@@ -7,11 +7,11 @@ import { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../spec/clock.js';
 import { IdempotencyKeys } from '../jobs/idempotency.js';
-import { JobRunner, type Renderer } from '../jobs/runner.js';
+import { createWorkers, type MotionWorkers } from '../jobs/pool.js';
+import { JobRunner } from '../jobs/runner.js';
 import { Store } from '../jobs/store.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../spec/adapter.js';
-import { renderMotion } from '../motion/pipeline.js';
 import type { GatewayContext } from './context.js';
 import { methodNotAllowed } from './http.js';
 import { Metrics } from './metrics.js';
@@ -24,7 +24,11 @@ export interface GatewayOptions {
   /** Adapters to serve instead of those the configuration asks for. */
   adapters?: Adapter[];
   logger?: Logger;
-  render?: Renderer;
+  /**
+   * Worker threads to use instead of a pool of the configured size (tests share one pool between many
+   * gateways). The gateway does not close a pool it was handed.
+   */
+  workers?: MotionWorkers;
   /** Time for job deadlines and waits between steps (tests run provider patience on a virtual clock). */
   clock?: Clock;
   defaultMetrics?: boolean;
@@ -40,17 +44,18 @@ export interface Gateway extends GatewayContext {
 }
 
 export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
-  const log = opts.logger ?? createLogger(config.logLevel);
+  const log = opts.logger ?? createLogger(config.logLevel, { secrets: config.secrets });
   const store = new Store(config.dbPath);
-  const adapters = opts.adapters ?? config.providers.map((p) => p.definition.create(p.config));
+  const adapters = opts.adapters ?? config.providers.map((p) => p.definition.create(p.config, { assetOrigins: config.assetOrigins }));
   const registry = new AdapterRegistry(adapters, { max_request_bytes: config.maxRequestBytes, max_batch_size: config.maxBatchSize });
   const metrics = new Metrics(opts.defaultMetrics ?? false);
+  const workers = opts.workers ?? createWorkers({ threads: config.workerThreads });
   const runner = new JobRunner({
     store,
     registry,
     config,
     log,
-    render: opts.render ?? renderMotion,
+    workers,
     clock: opts.clock,
     onFinished: (model, state) => metrics.jobsFinished.inc({ model, state }),
   });
@@ -105,6 +110,7 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
         server.closeAllConnections();
         await stopped;
         await registry.close();
+        if (!opts.workers) await workers.close();
         store.close();
       })();
       return closing;

@@ -1,28 +1,55 @@
 /** Answers for a job in the MMCP way: 200 with glTF, the error envelope, or 202 with Location and Retry-After. */
 import type { Response } from 'express';
+import { pipeline } from 'node:stream/promises';
 import { GatewayError } from '../spec/errors.js';
-import { glbToJson } from '../motion/gltf.js';
-import type { JobRow } from '../jobs/store.js';
+import type { JobRow, Store } from '../jobs/store.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { MotionMediaType } from './negotiate.js';
 import { sendError } from './http.js';
+import { glbPieces, jsonGltfOf } from './stream-gltf.js';
 
 export const jobPath = (id: string) => `/generate/jobs/${id}`;
 
-/** The glTF bytes of a finished job in the negotiated format. */
-export function motionBytes(row: JobRow, media: MotionMediaType): Uint8Array {
-  const glb = new Uint8Array(row.result!.buffer, row.result!.byteOffset, row.result!.byteLength);
-  return media === 'model/gltf-binary' ? glb : glbToJson(glb);
+/** What answering a job needs from the gateway. */
+export type JobAnswerContext = { store: Store; runner: JobRunner };
+
+/**
+ * Writes an answer body piece by piece, waiting for 'drain' whenever the socket is behind (stream.pipeline),
+ * so memory holds a piece or two, never the whole answer. A client that hangs up midway is not an error.
+ */
+export async function writePieces(res: Response, pieces: AsyncIterable<Buffer | string>): Promise<void> {
+  if (res.req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(pieces, res);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    throw err;
+  }
 }
 
-function sendMotion(res: Response, row: JobRow, media: MotionMediaType, headers: Record<string, string> = {}): void {
-  const bytes = motionBytes(row, media);
-  res.status(200);
-  res.setHeader('Content-Type', media === 'model/gltf-binary' ? media : `${media}; charset=utf-8`);
-  res.setHeader('Content-Location', jobPath(row.id));
-  res.setHeader('Vary', 'Accept');
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+async function sendMotion(res: Response, gw: JobAnswerContext, row: JobRow, media: MotionMediaType, headers: Record<string, string> = {}): Promise<void> {
+  let result;
+  try {
+    result = await gw.store.openResult(row);
+  } catch (err) {
+    if (err instanceof GatewayError) return sendError(res, err, headers); // the result file is gone: MG-JOB-007
+    throw err;
+  }
+  try {
+    const body = media === 'model/gltf-binary' ? { byteLength: result.byteLength, pieces: () => glbPieces(result) } : await jsonGltfOf(result);
+    res.status(200);
+    res.setHeader('Content-Type', media === 'model/gltf-binary' ? media : `${media}; charset=utf-8`);
+    res.setHeader('Content-Location', jobPath(row.id));
+    res.setHeader('Vary', 'Accept');
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.setHeader('Content-Length', String(body.byteLength));
+    await writePieces(res, body.pieces());
+  } finally {
+    await result.close();
+  }
 }
 
 /** The error a final, unsuccessful job answers with. */
@@ -46,9 +73,9 @@ function sendAccepted(res: Response, row: JobRow, runner: JobRunner, headers: Re
   res.end(JSON.stringify(acceptedBody(row)));
 }
 
-/** Answers with whatever state the job is in now. */
-export function sendJob(res: Response, row: JobRow, media: MotionMediaType, runner: JobRunner, headers: Record<string, string> = {}): void {
-  if (row.state === 'succeeded') sendMotion(res, row, media, headers);
+/** Answers with whatever state the job is in now; a succeeded job's glTF is streamed from the store. */
+export async function sendJob(res: Response, row: JobRow, media: MotionMediaType, gw: JobAnswerContext, headers: Record<string, string> = {}): Promise<void> {
+  if (row.state === 'succeeded') await sendMotion(res, gw, row, media, headers);
   else if (row.state === 'failed' || row.state === 'cancelled') sendError(res, jobError(row), headers);
-  else sendAccepted(res, row, runner, headers);
+  else sendAccepted(res, row, gw.runner, headers);
 }

@@ -5,12 +5,16 @@
  * encodes glTF, never touches HTTP routing, and holds no hidden per-job state: all a job needs to resume
  * after a restart lives in its checkpoint.
  */
+import type { Compute, ComputeTask } from './compute.js';
 import type { Motion } from './motion.js';
 import type { GenerationPlan } from './plan.js';
 import type { ModelCapabilities } from './wire.js';
 
-/** The contract's version: an adapter built against another major is refused when it is loaded. */
-export const ADAPTER_CONTRACT_VERSION = '1.0';
+/**
+ * The contract's version: an adapter built against another major is refused when it is loaded.
+ * 1.1 added `JobContext.compute`, the `compute` step and `Adapter.maxInFlight` (all optional to use).
+ */
+export const ADAPTER_CONTRACT_VERSION = '1.1';
 
 /**
  * What an adapter keeps between steps. It must survive `JSON.parse(JSON.stringify(c))` unchanged: it is
@@ -44,6 +48,8 @@ export interface JobContext<C extends Checkpoint = Checkpoint> {
   saveCheckpoint(checkpoint: C): void;
   store: AdapterStore;
   log: Logger;
+  /** The gateway's worker threads: decode provider files and do any other CPU work here, never inline. */
+  compute: Compute;
 }
 
 /** The outcome of one step of work. */
@@ -58,7 +64,13 @@ export type Step<C extends Checkpoint = Checkpoint> =
       /** Suggested wait before the next advance(). */
       waitMs: number;
     }
-  | { kind: 'done'; motion: Motion };
+  | { kind: 'done'; motion: Motion }
+  /**
+   * Done, and the motion is what `task` returns (a Motion): the gateway runs it on a worker thread
+   * together with the rest of the pipeline, in one hop (how a model that computes its motion locally
+   * finishes).
+   */
+  | { kind: 'compute'; task: ComputeTask };
 
 export interface Readiness {
   ready: boolean;
@@ -84,8 +96,23 @@ export interface ProviderDefinition<Config = unknown> {
    * then not served); throws ConfigError naming the variable when a value is wrong.
    */
   readConfig(env: Env): Config | undefined;
-  /** The adapter for a configuration readConfig returned. */
-  create(config: Config): Adapter;
+  /** The adapter for a configuration readConfig returned, with the gateway-wide settings every provider gets. */
+  create(config: Config, gateway?: ProviderSettings): Adapter;
+  /**
+   * The secret values of a configuration (API keys, client secrets): redacted from every log line of the
+   * process. The adapter itself redacts them (and any it learns later, e.g. session cookies) from its
+   * errors and logs.
+   */
+  secrets?(config: Config): string[];
+}
+
+/** Gateway-wide settings handed to every provider's `create` (see docs/provider-security.md). */
+export interface ProviderSettings {
+  /**
+   * PROVIDER_ASSET_ORIGINS: origins a provider's result URLs may point at whatever their scheme and
+   * address (besides the provider's own API origin; anything else must be https on a public address).
+   */
+  assetOrigins: readonly string[];
 }
 
 export interface Adapter<C extends Checkpoint = Checkpoint> {
@@ -95,6 +122,11 @@ export interface Adapter<C extends Checkpoint = Checkpoint> {
   models(): ModelCapabilities[];
   /** Called once at start-up (e.g. to log in or read account limits); must not throw. */
   init?(ctx: { store: AdapterStore; log: Logger }): Promise<void>;
+  /**
+   * How many of its jobs may be in flight at once (waiting on the provider or computing). Jobs beyond it
+   * wait in the gateway's queue. Absent: the gateway's MAX_CONCURRENT_JOBS. Read each time a job starts.
+   */
+  maxInFlight?(): number;
   /** Whether the adapter can take work, and if not, why. */
   readiness(): Readiness;
   /**

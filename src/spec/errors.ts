@@ -72,6 +72,7 @@ export const CATALOGUE = {
   'MG-JOB-004': e(504, 'timeout', 'The generation did not finish within its deadline.', 'Retry, or ask for a shorter clip.', true),
   'MG-JOB-005': e(410, 'job_cancelled', 'The job was cancelled.', 'Submit the request again if you still need it.'),
   'MG-JOB-006': e(400, 'invalid_request', 'The Idempotency-Key header is not valid.', 'Send 1-255 printable ASCII characters.'),
+  'MG-JOB-007': e(404, 'job_not_found', 'The result of this job is no longer stored on the gateway.', 'Submit the request again (a seeded request gives the same answer); tell the operator if this repeats.'),
 
   // The server itself.
   'MG-SRV-001': e(500, 'internal_error', 'The gateway failed unexpectedly.', 'Retry later; quote the X-Request-ID to the operator if it persists.'),
@@ -91,6 +92,7 @@ export const CATALOGUE = {
   'MG-PRV-504': e(504, 'timeout', 'The provider did not finish in time.', 'Retry, or ask for a shorter clip.', true),
   'MG-PRV-410': e(500, 'internal_error', 'The provider no longer has this result.', 'Submit the request again.'),
   'MG-PRV-412': e(503, 'model_unavailable', 'The provider cannot animate the character configured for this model.', 'Contact the operator of this gateway (the configured character needs attention); other models still work.'),
+  'MG-PRV-403': e(503, 'model_unavailable', 'The provider pointed the gateway at a file host it does not fetch from.', 'Contact the operator of this gateway: result files must come from https on a public address, or from an origin listed in PROVIDER_ASSET_ORIGINS (see error.details.provider_message).', true),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorId = keyof typeof CATALOGUE;

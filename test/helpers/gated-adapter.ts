@@ -22,6 +22,10 @@ export interface GatedOptions {
   /** Share call counts and the gate across gateway restarts. */
   shared?: { calls: GatedAdapter['calls']; gate: { open: boolean } };
   open?: boolean;
+  /** Provider name (default "gated"): jobs of different providers have separate in-flight caps. */
+  provider?: string;
+  /** The provider's own in-flight cap (Adapter.maxInFlight); absent: the gateway's default. */
+  maxInFlight?: number;
 }
 
 export function createGatedAdapter(opts: GatedOptions = {}): GatedAdapter {
@@ -33,7 +37,8 @@ export function createGatedAdapter(opts: GatedOptions = {}): GatedAdapter {
   const gate = shared?.gate ?? { open: opts.open ?? false };
   const listeners: Array<() => void> = [];
   return {
-    provider: 'gated',
+    provider: opts.provider ?? 'gated',
+    ...(opts.maxInFlight !== undefined ? { maxInFlight: () => opts.maxInFlight! } : {}),
     models: () => [model],
     readiness: () => ({ ready: true }),
     calls,

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { testConfig } from './config.js';
 import type { Config } from '../../src/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/app.js';
+import { sharedWorkers } from './workers.js';
 
 export interface Running {
   url: string;
@@ -11,7 +12,7 @@ export interface Running {
 }
 
 export async function startGateway(overrides: Partial<Config> = {}, opts: GatewayOptions = {}): Promise<Running> {
-  const gw = createGateway(testConfig(overrides), opts);
+  const gw = createGateway(testConfig(overrides), { workers: sharedWorkers(), ...opts });
   const url = await gw.listen(0, '127.0.0.1');
   return { url, gw, close: () => gw.close() };
 }

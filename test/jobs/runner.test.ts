@@ -10,12 +10,17 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AdapterRegistry } from '../../src/adapters/registry.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { Store } from '../../src/jobs/store.js';
-import { renderMotion } from '../../src/motion/pipeline.js';
+import { createWorkers } from '../../src/jobs/pool.js';
 import { GatewayError } from '../../src/spec/errors.js';
 import { manualClock, type ManualClock } from '../helpers/clock.js';
 import { testConfig } from '../helpers/config.js';
 import { createGatedAdapter, type GatedAdapter } from '../helpers/gated-adapter.js';
 import type { Config } from '../../src/config.js';
+
+/** Resolves once a job sleeps on the clock (its step returned and it waits for the next one). */
+async function sleeping(clock: ManualClock): Promise<void> {
+  while (clock.pending === 0) await new Promise((r) => setImmediate(r));
+}
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const tmp = mkdtempSync(join(tmpdir(), 'gw-runner-'));
@@ -42,7 +47,7 @@ function rig(over: Partial<Config> = {}, gated = createGatedAdapter(), dbPath = 
   const store = new Store(dbPath);
   const finished: Array<[string, string]> = [];
   const registry = new AdapterRegistry([gated], { max_request_bytes: config.maxRequestBytes, max_batch_size: config.maxBatchSize });
-  const runner = new JobRunner({ store, registry, config, log: silent, render: renderMotion, clock, onFinished: (m, s) => void finished.push([m, s]) });
+  const runner = new JobRunner({ store, registry, config, log: silent, workers: createWorkers({ threads: 0 }), clock, onFinished: (m, s) => void finished.push([m, s]) });
   runner.start();
   const r = { runner, store, gated, clock, finished };
   open.push(r);
@@ -71,11 +76,13 @@ describe('JobRunner', () => {
     expect(job.state).toBe('queued');
     expect(r.gated.calls.start).toBe(1);
     await r.gated.advanced(1);
+    await sleeping(r.clock);
     expect(r.store.getJob(job.id)!.state).toBe('running');
     // Each pending step waits 20 ms on the clock: nothing more happens until the clock moves.
     const before = r.gated.calls.advance;
     await r.clock.advance(20);
     await r.gated.advanced(before + 1);
+    await sleeping(r.clock);
     r.gated.open();
     await r.clock.advance(20);
     await r.runner.waitFor(job.id, 5_000);
@@ -141,6 +148,7 @@ describe('JobRunner', () => {
     const r = rig({ jobTimeoutS: 1 });
     const job = await r.runner.admit(r.runner.prepare(body()), 'a');
     await r.gated.advanced(1);
+    await sleeping(r.clock);
     await r.clock.advance(1_100);
     await r.runner.waitFor(job.id, 5_000);
     const row = r.store.getJob(job.id)!;
@@ -155,6 +163,7 @@ describe('JobRunner', () => {
     const first = rig({}, createGatedAdapter({ shared }), db);
     const job = await first.runner.admit(first.runner.prepare(body()), 'a');
     await first.gated.advanced(1);
+    await sleeping(first.clock);
     await first.clock.advance(20);
     await first.gated.advanced(2);
     await first.runner.stop(1_000);

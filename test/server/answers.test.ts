@@ -6,6 +6,7 @@ import { validators } from '../../src/protocol/schemas.js';
 import { createGatedAdapter } from '../helpers/gated-adapter.js';
 import { canonicalSkeleton, postGenerate, rawRequest, startGateway, type Running } from '../helpers/gateway.js';
 import { validateGltf } from '../helpers/gltf-validate.js';
+import { sharedWorkers } from '../helpers/workers.js';
 
 let g: Running;
 let skeleton: any;
@@ -18,22 +19,24 @@ const req = (over: Record<string, unknown> = {}) => ({
 });
 
 beforeAll(async () => {
+  const workers = sharedWorkers();
   g = await startGateway({}, {
     adapters: [
       createProceduralAdapter(),
       createGatedAdapter({ modelId: 'broken', open: true }),
     ],
-    // A renderer that fails for one model only, to see how an internal failure is answered.
-    render: (plan, motion) => {
-      if (plan.model.id === 'broken') throw new Error('secret internal detail');
-      return renderMotion(plan, motion);
+    // Workers whose rendering fails for one model only, to see how an internal failure is answered.
+    workers: {
+      run: (task) => workers.run(task),
+      stats: () => workers.stats(),
+      close: async () => {},
+      render: (plan, source) => (plan.model.id === 'broken' ? Promise.reject(new Error('secret internal detail')) : workers.render(plan, source)),
     },
   });
   skeleton = await canonicalSkeleton(g.url);
 });
 afterAll(() => g.close());
 
-import { renderMotion } from '../../src/motion/pipeline.js';
 
 async function gltfJson(res: Response): Promise<any> {
   const bytes = new Uint8Array(await res.arrayBuffer());

@@ -1,6 +1,7 @@
 /** The error of a call to a provider: what was called, what came back, and whether retrying can help. */
 
-export type ProviderFailureKind = 'http' | 'network' | 'timeout' | 'parse' | 'too_large';
+/** `refused`: the gateway would not fetch the URL a provider gave it (see egress.ts); nothing was sent. */
+export type ProviderFailureKind = 'http' | 'network' | 'timeout' | 'parse' | 'too_large' | 'refused';
 
 export interface ProviderCallErrorInit {
   provider: string;

@@ -1,8 +1,14 @@
-/** Shared HTTP plumbing of the provider adapters: JSON calls, Retry-After parsing, retries, capped downloads. */
+/**
+ * Shared HTTP plumbing of the provider adapters: JSON calls, Retry-After parsing, retries, and capped,
+ * guarded downloads (no credentials, no redirects, only hosts the egress policy allows). Errors are made
+ * with the adapter's secrets already redacted from what the provider said.
+ */
 import pRetry, { AbortError } from 'p-retry';
 import { request, type Dispatcher } from 'undici';
 import { systemClock, type Clock } from '../../spec/clock.js';
+import { AssetEgress, egressRefusalIn } from './egress.js';
 import { ProviderCallError, sanitizeProviderText } from './errors.js';
+import type { Secrets } from './redact.js';
 
 export interface JsonCall {
   provider: string;
@@ -15,6 +21,8 @@ export interface JsonCall {
   dispatcher?: Dispatcher;
   /** Reads date-form Retry-After headers (default: the system clock). */
   clock?: Clock;
+  /** Redacted from the provider's message and body of an error answer. */
+  secrets?: Secrets;
 }
 
 export interface JsonAnswer<T = unknown> {
@@ -92,13 +100,14 @@ export async function callJson<T = unknown>(call: JsonCall): Promise<JsonAnswer<
     }
   }
   if (res.statusCode < 200 || res.statusCode >= 300) {
+    const message = messageOf(body, parsed ? '' : text);
     throw new ProviderCallError({
       provider: call.provider,
       endpoint,
       kind: 'http',
       status: res.statusCode,
-      body,
-      providerMessage: messageOf(body, parsed ? '' : text),
+      body: call.secrets ? call.secrets.value(body) : body,
+      providerMessage: message !== undefined && call.secrets ? call.secrets.text(message) : message,
       retryAfterMs: retryAfterMs(res.headers, (call.clock ?? systemClock).now()),
     });
   }
@@ -175,23 +184,50 @@ export interface DownloadOptions {
   maxBytes: number;
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Only for URLs on the provider's own API host; pre-signed storage URLs get none. */
+  /**
+   * Extra request headers. Never credentials: result URLs are pre-signed, and a provider's answer chooses
+   * where they point.
+   */
   headers?: Record<string, string>;
+  /** The dispatcher for URLs on trusted origins (the egress policy has its own for the others). */
   dispatcher?: Dispatcher;
+  /** Which hosts may be fetched (default: https on public addresses only, no origin trusted). */
+  egress?: AssetEgress;
 }
 
-/** Downloads a file, refusing it as soon as it exceeds `maxBytes` and when it takes longer than the timeout. */
+/** Drops an answer's body unread (undici reports a destroyed body as an error: nobody needs to hear it). */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.once('error', () => undefined);
+  body.destroy();
+}
+
+/** The policy of downloads that name none: nothing trusted, https on public addresses only. */
+let defaultEgress: AssetEgress | undefined;
+
+/**
+ * Downloads a file a provider pointed at: refused before any byte is sent when the egress policy does
+ * not allow its URL (ProviderCallError kind `refused`), refused on a redirect (never followed), refused
+ * as soon as it exceeds `maxBytes`, and when it takes longer than the timeout.
+ */
 export async function download(url: string, opts: DownloadOptions): Promise<Uint8Array> {
   const endpoint = endpointOf('GET', url);
+  const route = (opts.egress ?? (defaultEgress ??= new AssetEgress())).route(url);
+  if (!route.allowed) throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'refused', providerMessage: route.reason });
   const timeout = opts.timeoutMs ?? 60_000;
   const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
   let res: Dispatcher.ResponseData;
   try {
-    // undici's request() does not follow redirects, so credentials never leak to another host.
-    res = await request(url, { method: 'GET', headers: opts.headers, signal, dispatcher: opts.dispatcher });
+    // undici's request() does not follow redirects: a 3xx is refused below.
+    res = await request(url, { method: 'GET', headers: opts.headers, signal, dispatcher: route.dispatcher ?? opts.dispatcher });
   } catch (err) {
     if (opts.signal?.aborted) throw err;
+    const refusal = egressRefusalIn(err);
+    if (refusal) throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'refused', providerMessage: refusal.message, cause: err });
     throw new ProviderCallError({ provider: opts.provider, endpoint, kind: (err as Error)?.name === 'TimeoutError' ? 'timeout' : 'network', cause: err });
+  }
+  if (res.statusCode >= 300 && res.statusCode < 400) {
+    await res.body.dump().catch(() => undefined);
+    throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'refused', status: res.statusCode, providerMessage: `the file host answered a redirect (${res.statusCode}), which the gateway does not follow` });
   }
   if (res.statusCode < 200 || res.statusCode >= 300) {
     await res.body.dump().catch(() => undefined);
@@ -199,7 +235,7 @@ export async function download(url: string, opts: DownloadOptions): Promise<Uint
   }
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    res.body.destroy();
+    discard(res.body);
     throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'too_large', status: res.statusCode, providerMessage: `file larger than ${opts.maxBytes} bytes` });
   }
   const chunks: Buffer[] = [];
@@ -208,7 +244,7 @@ export async function download(url: string, opts: DownloadOptions): Promise<Uint
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
       if (size > opts.maxBytes) {
-        res.body.destroy();
+        discard(res.body);
         throw new ProviderCallError({ provider: opts.provider, endpoint, kind: 'too_large', status: res.statusCode, providerMessage: `file larger than ${opts.maxBytes} bytes` });
       }
       chunks.push(chunk as Buffer);

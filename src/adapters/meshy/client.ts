@@ -1,8 +1,10 @@
 /** The Meshy HTTP client: rigging and animation tasks, their SSE streams and their files, with retries where a retry is safe. */
 import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../../spec/clock.js';
-import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../kit/http.js';
+import type { AssetEgress } from '../kit/egress.js';
+import { callJson, download, withRetries, type RetryOptions } from '../kit/http.js';
 import { ProviderCallError } from '../kit/errors.js';
+import type { Secrets } from '../kit/redact.js';
 import { isQueueFull } from './errors.js';
 
 type TaskStatus = 'PENDING' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
@@ -36,6 +38,10 @@ export interface MeshyClientOptions {
   /** Time for retry deadlines and Retry-After waits (default: the system clock). */
   clock?: Clock;
   dispatcher?: Dispatcher;
+  /** Redacted from what Meshy's error answers say (the API key). */
+  secrets?: Secrets;
+  /** Which hosts result files may be fetched from (default: https on public addresses only). */
+  egress?: AssetEgress;
 }
 
 export interface CallScope {
@@ -93,7 +99,7 @@ export class MeshyClient {
     // A task is paid for once Meshy accepts it: a creation in flight is never abandoned (its id would be
     // lost and a restart would pay again). The job's signal only stops further attempts.
     const answer = await withRetries(
-      () => callJson<{ result?: unknown }>({ provider: PROVIDER, method: 'POST', url, headers: this.headers(), body, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher }),
+      () => callJson<{ result?: unknown }>({ provider: PROVIDER, method: 'POST', url, headers: this.headers(), body, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher, secrets: this.opts.secrets }),
       this.retryOptions({ deadline: scope.deadline }, (err) => !scope.signal?.aborted && MeshyClient.safeToResubmit(err)),
     );
     const id = answer.body?.result;
@@ -117,7 +123,7 @@ export class MeshyClient {
   async getTask(kind: TaskKind, id: string, scope: CallScope = {}): Promise<MeshyTask> {
     const url = `${this.base}/openapi/v1/${kind}/${encodeURIComponent(id)}`;
     const answer = await withRetries(
-      () => callJson({ provider: PROVIDER, method: 'GET', url, headers: this.headers(), signal: scope.signal, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher }),
+      () => callJson({ provider: PROVIDER, method: 'GET', url, headers: this.headers(), signal: scope.signal, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher, secrets: this.opts.secrets }),
       this.retryOptions(scope),
     );
     return asTask(answer.body, `GET /openapi/v1/${kind}/:id`);
@@ -127,7 +133,7 @@ export class MeshyClient {
   async deleteTask(kind: TaskKind, id: string, scope: CallScope = {}): Promise<void> {
     const url = `${this.base}/openapi/v1/${kind}/${encodeURIComponent(id)}`;
     await withRetries(
-      () => callJson({ provider: PROVIDER, method: 'DELETE', url, headers: this.headers(), signal: scope.signal, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher }),
+      () => callJson({ provider: PROVIDER, method: 'DELETE', url, headers: this.headers(), signal: scope.signal, timeoutMs: this.opts.timeoutMs, dispatcher: this.opts.dispatcher, secrets: this.opts.secrets }),
       { ...this.retryOptions(scope), retries: 2 },
     );
   }
@@ -162,13 +168,13 @@ export class MeshyClient {
   }
 
   /**
-   * Downloads a result file. Signed storage URLs get no credentials; only a URL on the API's own origin
-   * gets the API key. Transient failures are retried; an expired link (403/404/410) is not.
+   * Downloads a result file. Its URL is pre-signed, so it gets no credentials, wherever it points (even
+   * the API's own origin); the egress policy decides whether it is fetched at all. Transient failures are
+   * retried; an expired link (403/404/410) and a refused host are not.
    */
   downloadFile(url: string, maxBytes: number, scope: CallScope = {}): Promise<Uint8Array> {
-    const headers = sameOrigin(url, this.base) ? this.headers() : undefined;
     return withRetries(
-      () => download(url, { provider: PROVIDER, maxBytes, signal: scope.signal, headers, dispatcher: this.opts.dispatcher, timeoutMs: 120_000 }),
+      () => download(url, { provider: PROVIDER, maxBytes, signal: scope.signal, dispatcher: this.opts.dispatcher, egress: this.opts.egress, timeoutMs: 120_000 }),
       this.retryOptions(scope),
     );
   }

@@ -4,25 +4,26 @@
  * and retarget. Read top to bottom: model, start (selection), advance (rig → submit → follow → deliver), cancel.
  */
 import { readMeshyConfig, type MeshyConfig } from './config.js';
-import { decodeAnimationFile } from '../../motion/decode.js';
-import { IDENTITY, qset } from '../../motion/quat.js';
 import type { Adapter, AdapterStore, JobContext, Logger, ProviderDefinition, Readiness, Step } from '../../spec/adapter.js';
 import { systemClock, type Clock } from '../../spec/clock.js';
 import { GatewayError } from '../../spec/errors.js';
-import type { Clip, Motion, SampleMotion, Skeleton, Understanding } from '../../spec/motion.js';
+import type { ComputeTask } from '../../spec/compute.js';
 import type { GenerationPlan } from '../../spec/plan.js';
 import type { ModelCapabilities } from '../../spec/wire.js';
+import type { LookupFunction } from 'node:net';
+import { AssetEgress } from '../kit/egress.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { defineModel } from '../kit/model.js';
+import { Secrets } from '../kit/redact.js';
 import { MeshyClient, resultOf, type CallScope, type MeshyClientOptions, type MeshyTask } from './client.js';
 import { asMeshyError, isQueueFull, isRigRefused, meshyError, ruleFor, type MeshyFailure } from './errors.js';
-import { closeLoop, fitClip, isCyclic } from './fit.js';
 import { loadLibrary, RIG_BASIC_ACTIONS, type ActionLibrary } from './library.js';
 import { planJob, readCheckpoint, type MeshyCheckpoint, type TaskEntry } from './mapping.js';
 import { MESHY_CONTACT_JOINTS, MESHY_RIG } from './rig.js';
-import { RigKeeper, RIG_SLOT } from './rigging.js';
+import { RigKeeper, RigRefused, RIG_SLOT } from './rigging.js';
 import { slotsFor, type TaskSlots } from './slots.js';
 import { TaskStreams } from './stream.js';
+import { MESHY_WORK, type MeshyMotionInput } from './work.js';
 
 const MESHY_PROVIDER = 'meshy';
 
@@ -46,6 +47,10 @@ export interface MeshyDeps {
   clock?: Clock;
   library?: ActionLibrary;
   log?: Logger;
+  /** PROVIDER_ASSET_ORIGINS: origins result files may come from besides the API's (see docs/provider-security.md). */
+  assetOrigins?: readonly string[];
+  /** Resolves the hosts of result files (tests inject one; default the system resolver). */
+  lookup?: LookupFunction;
 }
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -80,6 +85,9 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
   private readonly maxResubmits: number;
   private readonly maxQueueFullWaits: number;
   private readonly maxRateLimitWaits: number;
+  /** The API key: redacted from every error and log line of the adapter. */
+  private readonly secrets: Secrets;
+  private readonly egress: AssetEgress;
   private log: Logger;
   /** When a queued task's position was last read (stream events do not carry it). */
   private readonly queueReads = new Map<string, number>();
@@ -100,15 +108,17 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
     this.maxResubmits = deps.maxResubmits ?? 2;
     this.maxQueueFullWaits = deps.maxQueueFullWaits ?? 60;
     this.maxRateLimitWaits = deps.maxRateLimitWaits ?? 5;
-    this.client = new MeshyClient({ baseUrl: config.baseUrl, apiKey: config.apiKey, retry: deps.retry, timeoutMs: deps.timeoutMs, clock: this.clock });
+    this.secrets = new Secrets([config.apiKey]);
+    this.egress = new AssetEgress({ apiBaseUrl: config.baseUrl, assetOrigins: deps.assetOrigins, lookup: deps.lookup });
+    this.client = new MeshyClient({ baseUrl: config.baseUrl, apiKey: config.apiKey, retry: deps.retry, timeoutMs: deps.timeoutMs, clock: this.clock, secrets: this.secrets, egress: this.egress });
     this.slots = slotsFor(`${config.baseUrl}|${config.apiKey}`, config.maxConcurrentTasks);
-    // The helpers log through the adapter's current logger (init() may replace it).
-    const log: Logger = {
+    // The helpers log through the adapter's current logger (init() may replace it), redacted.
+    const log = this.secrets.logger({
       debug: (o, m) => this.log.debug(o, m),
       info: (o, m) => this.log.info(o, m),
       warn: (o, m) => this.log.warn(o, m),
       error: (o, m) => this.log.error(o, m),
-    };
+    });
     this.rigs = new RigKeeper(config, this.client, this.slots, log, this.poll, this.clock);
     this.streams = new TaskStreams(this.client, log, { idleMs: deps.streamIdleMs ?? 60_000, clock: this.clock });
   }
@@ -121,9 +131,14 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
     if (this.log === silent) this.log = ctx.log;
   }
 
+  /** The tier's cap on queued tasks: more jobs would only wait for task slots inside the adapter. */
+  maxInFlight(): number {
+    return this.config.maxConcurrentTasks;
+  }
+
   readiness(): Readiness {
     if (this.authRefusedAt !== undefined && this.clock.now() - this.authRefusedAt < 60_000) return { ready: false, reason: 'Meshy refused the configured API key' };
-    if (this.rigs.failure) return { ready: false, reason: `the configured character cannot be rigged: ${this.rigs.failure.message}` };
+    if (this.rigs.failure) return { ready: false, reason: this.secrets.text(`the configured character cannot be rigged: ${this.rigs.failure.message}`) };
     return { ready: true };
   }
 
@@ -132,7 +147,17 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
     return planJob(plan, this.library);
   }
 
-  async advance(plan: GenerationPlan, checkpoint: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>): Promise<Step<MeshyCheckpoint>> {
+  /** Everything that leaves the adapter (errors, log lines) leaves it with the API key redacted. */
+  async advance(plan: GenerationPlan, checkpoint: MeshyCheckpoint, jobCtx: JobContext<MeshyCheckpoint>): Promise<Step<MeshyCheckpoint>> {
+    const ctx: JobContext<MeshyCheckpoint> = { ...jobCtx, log: this.secrets.logger(jobCtx.log) };
+    try {
+      return await this.advanceJob(plan, checkpoint, ctx);
+    } catch (err) {
+      throw this.secrets.error(err);
+    }
+  }
+
+  private async advanceJob(plan: GenerationPlan, checkpoint: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>): Promise<Step<MeshyCheckpoint>> {
     const cp = readCheckpoint(checkpoint);
     cp.started_at ??= this.clock.now();
     const providerDeadline = cp.started_at + this.config.jobTimeoutS * 1000;
@@ -147,7 +172,9 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
       if (step.kind === 'done') this.forgetJob(ctx.jobId, cp);
       return step;
     } catch (err) {
-      if (err instanceof GatewayError && (err.id === 'MG-PRV-401' || err.details?.provider_status === 401)) this.authRefusedAt = this.clock.now();
+      // Only Meshy's own refusal of the key (401/403) takes the model out of service for a while.
+      const status = err instanceof GatewayError ? err.details?.provider_status : undefined;
+      if (err instanceof GatewayError && err.id === 'MG-PRV-401' && (status === 401 || status === 403)) this.authRefusedAt = this.clock.now();
       if (!ctx.signal.aborted) {
         // The job fails: its other tasks would be paid for nothing and hold queue slots.
         await this.deleteRunning(cp, ctx, scope.signal);
@@ -205,11 +232,7 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
           refusedWaitMs = err.retryAfterMs ?? Math.min(30_000, this.poll * 2 ** Math.min(cp.rate_limited + 2, 8));
           break;
         }
-        if (isRigRefused(err) && !cp.rerigged) {
-          this.rigs.invalidate(ctx.store, rigId!);
-          cp.rerigged = true;
-          return { kind: 'pending', checkpoint: cp, progress: 0, waitMs: 0 };
-        }
+        if (isRigRefused(err) && !cp.rerigged) return this.rigAgain(cp, ctx, rigId!);
         throw asMeshyError(err, 'animate');
       }
     }
@@ -259,9 +282,29 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
 
     // 4. Everything animated: fetch, decode, fit.
     if (cp.tasks.every((t) => t.status === 'SUCCEEDED')) {
-      return { kind: 'done', motion: await this.deliver(plan, cp, finals, scope) };
+      try {
+        return { kind: 'compute', task: await this.deliver(plan, cp, finals, scope) };
+      } catch (err) {
+        if (!(err instanceof RigRefused)) throw err;
+        if (cp.rerigged) throw asMeshyError(err.refusal, 'poll', err.taskId);
+        return this.rigAgain(cp, ctx, err.taskId);
+      }
     }
     return { kind: 'pending', checkpoint: cp, ...this.outlook(cp, slotPosition, refusedWaitMs) };
+  }
+
+  /**
+   * Meshy refused the stored rig (it expired): forget it and rig again, once per job. The clips bundled
+   * with the old rig are taken again from the new one; animation tasks already made stay valid.
+   */
+  private rigAgain(cp: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>, rigId: string): Step<MeshyCheckpoint> {
+    this.rigs.invalidate(ctx.store, rigId);
+    cp.rerigged = true;
+    for (const t of cp.tasks) {
+      if (t.source === 'rig_basic') Object.assign(t, { status: 'QUEUED', progress: 0, rig_task_id: undefined });
+    }
+    ctx.saveCheckpoint(cp);
+    return { kind: 'pending', checkpoint: cp, progress: 0, waitMs: 0 };
   }
 
   /** Progress, queue position and the wait before the next step, from what the tasks report. */
@@ -310,34 +353,19 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
     }
   }
 
-  /** Downloads every clip (signed links go stale: fetched together, as soon as all are done) and fits them to the segments. */
-  private async deliver(plan: GenerationPlan, cp: MeshyCheckpoint, finals: Map<number, MeshyTask>, scope: CallScope): Promise<Motion> {
-    const clips = new Map<number, Clip>();
-    let skeleton: Skeleton | undefined;
-    for (const t of cp.tasks) {
-      const bytes = await this.fetchClipFile(t, finals.get(t.action_id), scope);
-      const decoded = await decodeAnimationFile(bytes, { fps: plan.fps, maxBytes: this.config.downloadMaxBytes }).catch((err: unknown) => {
-        throw err instanceof GatewayError ? withProvider(err, t.task_id) : err;
-      });
-      const name = this.library.byId.get(t.action_id)?.name ?? '';
-      const chosen = decoded.clips.find((c) => c.name.split('|').includes(name)) ?? decoded.clips[0];
-      if (!chosen || chosen.clip.numFrames < 1) {
-        throw meshyError({ stage: 'download', kind: 'parse', taskId: t.task_id, message: 'the animation file has no animation' });
-      }
-      skeleton ??= decoded.skeleton;
-      clips.set(t.action_id, conformTo(skeleton, decoded.skeleton, chosen.clip));
+  /**
+   * Downloads every clip (signed links go stale: fetched together, as soon as all are done); decoding and
+   * fitting them to the segments is the worker threads' part.
+   */
+  private async deliver(plan: GenerationPlan, cp: MeshyCheckpoint, finals: Map<number, MeshyTask>, scope: CallScope): Promise<ComputeTask<MeshyMotionInput>> {
+    const files: MeshyMotionInput['files'] = [];
+    for (const t of cp.tasks) files.push({ actionId: t.action_id, taskId: t.task_id, bytes: await this.fetchClipFile(t, finals.get(t.action_id), scope) });
+    const actions: MeshyMotionInput['actions'] = {};
+    for (const id of new Set([...cp.tasks.map((t) => t.action_id), ...cp.picks.flat().map((p) => p.action_id)])) {
+      const action = this.library.byId.get(id);
+      if (action) actions[id] = action;
     }
-    const samples = cp.picks.map((picks): SampleMotion => {
-      const understood: Understanding[] = [];
-      const segments = picks.map((pick, i) => {
-        const action = this.library.byId.get(pick.action_id)!;
-        const { clip, fit } = fitClip(clips.get(pick.action_id)!, plan.segments[i].frames, isCyclic(action));
-        understood.push({ segment: i, ...pick, category: action.category, subcategory: action.subcategory, fit: fit.mode, rate: fit.rate, clip_seconds: fit.clip_seconds });
-        return plan.loop ? closeLoop(clip) : clip;
-      });
-      return { segments, understood };
-    });
-    return { skeleton: skeleton!, samples };
+    return { module: MESHY_WORK, fn: 'meshyMotion', input: { plan, files, actions, picks: cp.picks, maxBytes: this.config.downloadMaxBytes } };
   }
 
   /** The GLB of one task; a stale signed link is refreshed once from the task. */
@@ -399,40 +427,17 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
     } catch {
       return;
     }
-    await this.deleteRunning(cp, ctx, ctx.signal);
+    await this.deleteRunning(cp, { ...ctx, log: this.secrets.logger(ctx.log) }, ctx.signal);
     this.forgetJob(ctx.jobId, cp);
   }
 
   async close(): Promise<void> {
+    await this.egress.close();
     this.streams.stopAll();
     for (const job of this.jobs) this.slots.forget(`${job}:`);
     this.jobs.clear();
     this.slots.release(RIG_SLOT);
   }
-}
-
-/** Adds the provider's origin to an error raised while reading its file. */
-function withProvider(err: GatewayError, taskId?: string): GatewayError {
-  return new GatewayError(err.id, err.message, { details: { ...err.details, provider: 'meshy', ...(taskId ? { provider_job_id: taskId } : {}) }, cause: err });
-}
-
-/**
- * A clip on `target` from a clip on `source` (two files of the same rig may list joints differently):
- * joints are matched by name; joints the source lacks hold their rest pose.
- */
-function conformTo(target: Skeleton, source: Skeleton, clip: Clip): Clip {
-  if (target === source || (target.names.length === source.names.length && target.names.every((n, i) => n === source.names[i]))) return clip;
-  const J = target.names.length;
-  const from = target.names.map((n) => source.names.indexOf(n));
-  const rotations = new Float64Array(clip.numFrames * J * 4);
-  for (let f = 0; f < clip.numFrames; f++) {
-    for (let j = 0; j < J; j++) {
-      const s = from[j];
-      if (s < 0) qset(rotations, f * J + j, IDENTITY);
-      else rotations.set(clip.rotations.subarray((f * clip.jointCount + s) * 4, (f * clip.jointCount + s) * 4 + 4), (f * J + j) * 4);
-    }
-  }
-  return { fps: clip.fps, numFrames: clip.numFrames, jointCount: J, rotations, rootPositions: clip.rootPositions.slice() };
 }
 
 /** The Meshy adapter for a configuration (the registry creates it only when Meshy is configured). */
@@ -445,5 +450,6 @@ export const meshyProvider: ProviderDefinition<MeshyConfig> = {
   provider: MESHY_PROVIDER,
   envPrefix: 'MESHY_',
   readConfig: readMeshyConfig,
-  create: (config) => createMeshyAdapter(config),
+  create: (config, gateway) => createMeshyAdapter(config, { assetOrigins: gateway?.assetOrigins }),
+  secrets: (config) => [config.apiKey],
 };

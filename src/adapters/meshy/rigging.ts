@@ -1,7 +1,8 @@
 /**
  * The one rigged character every animation is made on: rigged once (or taken from the configuration),
  * its task id kept in the adapter's durable store so restarts reuse it, rigged again when Meshy stops
- * accepting it. Concurrent jobs share one rigging task.
+ * accepting it (rig tasks expire, about three days after creation) on whichever path finds out.
+ * Concurrent jobs share one rigging task. Only a failure about the character itself is remembered.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import type { AdapterStore, Logger } from '../../spec/adapter.js';
 import type { Clock } from '../../spec/clock.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { resultOf, type CallScope, type MeshyClient, type MeshyTask } from './client.js';
-import { asMeshyError, isQueueFull, meshyError } from './errors.js';
+import { asMeshyError, failureOfCall, isQueueFull, isRigRefused, meshyError, ruleFor, type MeshyFailure } from './errors.js';
 import type { TaskSlots } from './slots.js';
 
 /** The rig as stored (key `rig`). */
@@ -25,6 +26,20 @@ interface StoredRig {
 type RigStatus =
   | { ready: true; taskId: string }
   | { ready: false; progress: number; queuePosition?: number; waitMs: number };
+
+/**
+ * Meshy no longer accepts the stored rig task (expired or deleted on its side). The adapter invalidates
+ * the rig and rigs again once, whichever call found out.
+ */
+export class RigRefused extends Error {
+  constructor(
+    readonly taskId: string,
+    readonly refusal: ProviderCallError,
+  ) {
+    super(`meshy no longer accepts the rig task ${taskId}`, { cause: refusal });
+    this.name = 'RigRefused';
+  }
+}
 
 export const RIG_SLOT = 'rig';
 const RIG_KEY = 'rig';
@@ -53,8 +68,12 @@ export class RigKeeper {
     return this.failed?.error;
   }
 
-  private remember(err: unknown): void {
-    if (err instanceof GatewayError && (err.id === 'MG-PRV-422' || err.id === 'MG-PRV-400')) this.failed = { error: err, at: this.clock.now() };
+  /** The error of a rigging failure, remembered only when it is about the character (another try would fail alike). */
+  private rigFailure(failure: MeshyFailure): GatewayError {
+    const err = meshyError(failure);
+    if (ruleFor(failure).aboutCharacter) this.failed = { error: err, at: this.clock.now() };
+    else this.log.warn({ stage: failure.stage, provider_status: failure.status, error_code: err.id }, 'meshy refused a rigging call for a reason other than the character; not remembered');
+    return err;
   }
 
   private get source(): string {
@@ -100,15 +119,20 @@ export class RigKeeper {
     const rec = this.read(store);
     if (rec?.task_id === taskId) store.delete(RIG_KEY);
     if (taskId === this.config.rigTaskId) store.set(REJECTED_KEY, taskId);
+    if (this.lastPoll?.task.id === taskId) this.lastPoll = undefined;
     this.log.warn({ rig_task_id: taskId }, 'meshy no longer accepts the rig task; rigging the character again');
   }
 
-  /** The signed URL of one of the two animations bundled with the rig (fresh from Meshy). */
+  /**
+   * The signed URL of one of the two animations bundled with the rig (fresh from Meshy). Throws RigRefused
+   * when Meshy no longer knows the rig.
+   */
   async basicAnimationUrl(taskId: string, which: 'walking' | 'running', scope: CallScope): Promise<string> {
     let task: MeshyTask;
     try {
       task = await this.client.getTask('rigging', taskId, scope);
     } catch (err) {
+      if (isRigRefused(err)) throw new RigRefused(taskId, err as ProviderCallError);
       throw asMeshyError(err, 'poll', taskId);
     }
     const basic = resultOf(task).basic_animations as Record<string, unknown> | undefined;
@@ -133,9 +157,7 @@ export class RigKeeper {
       } catch (err) {
         this.slots.release(RIG_SLOT);
         if (isQueueFull(err)) return;
-        const gerr = asMeshyError(err, 'rig');
-        this.remember(gerr);
-        throw gerr;
+        throw err instanceof ProviderCallError ? this.rigFailure(failureOfCall(err, 'rig')) : err;
       } finally {
         this.submitting = undefined;
       }
@@ -177,7 +199,7 @@ export class RigKeeper {
     if (task.status === 'FAILED' || task.status === 'CANCELED') {
       store.delete(RIG_KEY);
       this.slots.release(RIG_SLOT);
-      const err = meshyError({
+      throw this.rigFailure({
         stage: 'rig',
         taskStatus: task.status,
         type: task.task_error?.type,
@@ -185,8 +207,6 @@ export class RigKeeper {
         message: task.task_error?.message,
         taskId: rec.task_id,
       });
-      this.remember(err);
-      throw err;
     }
     const preceding = task.status === 'PENDING' ? task.preceding_tasks : undefined;
     return {

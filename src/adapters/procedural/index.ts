@@ -4,12 +4,13 @@
  */
 import type { Adapter, ProviderDefinition, Step } from '../../spec/adapter.js';
 import { GatewayError } from '../../spec/errors.js';
-import type { SampleMotion } from '../../spec/motion.js';
 import type { GenerationPlan } from '../../spec/plan.js';
 import type { ModelCapabilities } from '../../spec/wire.js';
 import { defineModel, type ModelLimits } from '../kit/model.js';
-import { generateSegment } from './generate.js';
-import { CONTACT_JOINTS, PROCEDURAL_SKELETON, proceduralSkeletonWire } from './rig.js';
+import { CONTACT_JOINTS, proceduralSkeletonWire } from './rig.js';
+import { PROCEDURAL_WORK } from './work.js';
+
+export { generatePlan } from './work.js';
 
 const PROCEDURAL_PROVIDER = 'procedural';
 export const PROCEDURAL_MODEL_ID = 'procedural';
@@ -24,20 +25,6 @@ export interface ProceduralAdapterOptions {
 
 /** Nothing runs between calls, so the checkpoint holds nothing. */
 type ProceduralCheckpoint = Record<string, never>;
-
-/** Generates every sample of a plan at once (a 10 s, 8-sample request takes a few tens of milliseconds). */
-export function generatePlan(plan: GenerationPlan): SampleMotion[] {
-  const samples: SampleMotion[] = [];
-  for (let i = 0; i < plan.numSamples; i++) {
-    const parts = plan.segments.map((seg) => generateSegment(seg, plan.fps, i));
-    samples.push({
-      segments: parts.map((p) => p.generated.clip),
-      chunkBoundaries: plan.segments.map(() => []),
-      understood: parts.map((p) => p.understood),
-    });
-  }
-  return samples;
-}
 
 class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
   readonly provider = PROCEDURAL_PROVIDER;
@@ -77,8 +64,9 @@ class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
     return {};
   }
 
+  /** Done at once: the motion is generated on a worker thread, in the same hop as the pipeline. */
   async advance(plan: GenerationPlan): Promise<Step<ProceduralCheckpoint>> {
-    return { kind: 'done', motion: { skeleton: PROCEDURAL_SKELETON, samples: generatePlan(plan) } };
+    return { kind: 'compute', task: { module: PROCEDURAL_WORK, fn: 'proceduralMotion', input: plan } };
   }
 
   async cancel(): Promise<void> {

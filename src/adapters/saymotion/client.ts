@@ -5,8 +5,10 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../spec/clock.js';
-import { callJson, download, sameOrigin, withRetries, type RetryOptions } from '../kit/http.js';
+import type { AssetEgress } from '../kit/egress.js';
+import { callJson, download, withRetries, type RetryOptions } from '../kit/http.js';
 import { ProviderCallError } from '../kit/errors.js';
+import type { Secrets } from '../kit/redact.js';
 import { isSessionRefusal, PROVIDER } from './errors.js';
 import { SayMotionSession, COOKIE_NAME, type SessionCookie } from './session.js';
 
@@ -28,6 +30,10 @@ export interface SayMotionClientOptions {
   dispatcher?: Dispatcher;
   /** Time for retry waits and the session's expiry. */
   clock: Clock;
+  /** The client secret and live cookies: redacted from error answers (cookies are added as they come). */
+  secrets?: Secrets;
+  /** Which hosts result files may be fetched from (default: https on public addresses only). */
+  egress?: AssetEgress;
 }
 
 export interface CallOptions {
@@ -98,6 +104,7 @@ export class SayMotionClient {
       retry: this.retryOptions(),
       dispatcher: opts.dispatcher,
       clock: opts.clock,
+      secrets: opts.secrets,
     });
   }
 
@@ -143,6 +150,7 @@ export class SayMotionClient {
           signal: opts.signal,
           timeoutMs: this.opts.timeoutMs,
           dispatcher: this.opts.dispatcher,
+          secrets: this.opts.secrets,
         });
         return read(answer.body);
       }, opts);
@@ -229,8 +237,9 @@ export class SayMotionClient {
   }
 
   /**
-   * Downloads a result file, capped in size and time. The session cookie goes only to the API's own
-   * origin; pre-signed storage URLs get no credentials at all.
+   * Downloads a result file, capped in size and time. File URLs are pre-signed (the official SDK fetches
+   * them without the cookie): they get no credentials at all, wherever they point, and the egress policy
+   * decides whether they are fetched.
    */
   async file(url: string, opts: FileOptions): Promise<Uint8Array> {
     let parsed: URL;
@@ -240,10 +249,9 @@ export class SayMotionClient {
       throw shapeError('GET file', 'a file URL is not a URL');
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw shapeError('GET file', 'a file URL is not http(s)');
-    const fetchOnce = (headers?: Record<string, string>) =>
-      download(url, { provider: PROVIDER, maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs, signal: opts.signal, headers, dispatcher: this.opts.dispatcher });
-    const own = sameOrigin(url, this.opts.baseUrl);
-    return withRetries(() => (own ? this.withSession((c) => fetchOnce({ cookie: `${COOKIE_NAME}=${c.value}` }), opts) : fetchOnce()), {
+    const fetchOnce = () =>
+      download(url, { provider: PROVIDER, maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs, signal: opts.signal, dispatcher: this.opts.dispatcher, egress: this.opts.egress });
+    return withRetries(fetchOnce, {
       ...this.retryOptions(opts.retries),
       signal: opts.signal,
       deadline: opts.deadline,

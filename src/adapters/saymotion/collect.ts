@@ -3,18 +3,17 @@
  * decoded onto the DeepMotion rig, and each sample's clips put together (a text segment's chunks
  * stitched, an unconditioned segment holding its neighbour's pose).
  */
-import { restClip } from '../../motion/clip.js';
+import type { ComputeTask } from '../../spec/compute.js';
 import { GatewayError } from '../../spec/errors.js';
-import type { Clip, Motion, SampleMotion, Skeleton } from '../../spec/motion.js';
 import type { GenerationPlan } from '../../spec/plan.js';
 import { ProviderCallError } from '../kit/errors.js';
-import { sameOrigin } from '../kit/http.js';
 import type { SayMotionCheckpoint, SayMotionContext } from './checkpoint.js';
 import type { DownloadLink, SayMotionClient } from './client.js';
 import { PROVIDER, sayMotionError } from './errors.js';
 import { glbUrl } from './mapping.js';
-import { alignToCanonical, decodeResult, resampleChunk, stitchChunks, type DecodedResult } from './motion.js';
+import type { DecodedResult } from './motion.js';
 import { DEEPMOTION_SKELETON } from './rig.js';
+import { SAYMOTION_WORK, type AssembleInput } from './work.js';
 
 /** Parallel file downloads of one job. */
 const DOWNLOAD_CONCURRENCY = 4;
@@ -34,21 +33,14 @@ export interface CollectorOptions {
 export class ResultCollector {
   constructor(private readonly opts: CollectorOptions) {}
 
-  /** The job's motion: every sample from its variant (the last variant repeated if there are fewer). */
-  async motion(plan: GenerationPlan, state: SayMotionCheckpoint, ctx: SayMotionContext): Promise<Motion> {
-    // A constraints-only request (or one of unconditioned segments only) never called the provider.
-    if (state.units.length === 0) {
-      const rest = restClip(DEEPMOTION_SKELETON, 1, plan.fps);
-      const samples = Array.from({ length: plan.numSamples }, () => ({ segments: plan.segments.map((s) => repeatFrame(rest, 0, s.frames, plan.fps)) }));
-      return { skeleton: DEEPMOTION_SKELETON, samples };
-    }
-    const { skeleton, results } = await this.collect(state, ctx);
-    const samples = Array.from({ length: plan.numSamples }, (_, i) => sampleOf(plan, state, skeleton, results[Math.min(i, results.length - 1)]));
-    return { skeleton, samples };
+  /** The task that puts the job's motion together from its downloaded, decoded files (on a worker thread). */
+  async motion(plan: GenerationPlan, state: SayMotionCheckpoint, ctx: SayMotionContext): Promise<ComputeTask<AssembleInput>> {
+    const results = state.units.length === 0 ? [] : await this.collect(state, ctx);
+    return { module: SAYMOTION_WORK, fn: 'assembleMotion', input: { plan, state, results } };
   }
 
   /** Every variant of every unit, downloaded once, as clips on one rig. */
-  private async collect(state: SayMotionCheckpoint, ctx: SayMotionContext): Promise<{ skeleton: Skeleton; results: DecodedResult[][] }> {
+  private async collect(state: SayMotionCheckpoint, ctx: SayMotionContext): Promise<DecodedResult[][]> {
     const { client, errorOf } = this.opts;
     const rids = state.units.map((u) => u.rid!);
     const results: DecodedResult[][] = [];
@@ -61,7 +53,7 @@ export class ResultCollector {
       }
       const byRid = new Map(links.map((l) => [l.rid, l]));
       const decoded = await mapLimited(rids, DOWNLOAD_CONCURRENCY, (rid) => this.fetchResult(rid, variant, byRid.get(rid), ctx));
-      results.push(decoded.map((d) => alignToCanonical(d, DEEPMOTION_SKELETON)));
+      results.push(decoded);
     }
     const skeleton = results[0]?.[0]?.skeleton ?? DEEPMOTION_SKELETON;
     for (const d of results.flat()) {
@@ -69,7 +61,7 @@ export class ResultCollector {
         throw sayMotionError({ failure: 'parse', rid: rids.join(','), message: 'the result files animate different rigs' });
       }
     }
-    return { skeleton, results };
+    return results;
   }
 
   /** Downloads and decodes one variant of one unit; a truncated file or a refused URL gets one fresh link. */
@@ -84,13 +76,13 @@ export class ResultCollector {
       try {
         bytes = await client.file(url, { maxBytes, timeoutMs: downloadTimeoutMs, signal: ctx.signal, deadline: ctx.deadline });
       } catch (err) {
-        // Storage refusing a pre-signed URL (expired, deleted) says nothing about our credentials.
-        if (err instanceof ProviderCallError && err.kind === 'http' && [401, 403, 404, 410].includes(err.status ?? 0) && !sameOrigin(url, client.baseUrl)) {
+        // A file host refusing a pre-signed URL (expired, deleted) says nothing about our credentials: none are sent.
+        if (err instanceof ProviderCallError && err.kind === 'http' && [401, 403, 404, 410].includes(err.status ?? 0)) {
           throw sayMotionError({ failure: 'file_unavailable', status: err.status, rid }, err);
         }
         throw errorOf(err, rid);
       }
-      return decodeResult(bytes, fps, maxBytes, rid);
+      return ctx.compute.run<DecodedResult>({ module: SAYMOTION_WORK, fn: 'decodeAligned', input: { bytes, fps, maxBytes, rid } });
     };
     try {
       return await once(link);
@@ -108,59 +100,6 @@ export class ResultCollector {
       }
     }
   }
-}
-
-/** One sample's clips: text segments stitched from their chunks, unconditioned ones holding the neighbouring pose. */
-function sampleOf(plan: GenerationPlan, state: SayMotionCheckpoint, skeleton: Skeleton, decoded: DecodedResult[]): SampleMotion {
-  const clips: Array<Clip | undefined> = [];
-  const boundaries: number[][] = [];
-  for (const seg of plan.segments) {
-    const idx = state.units.map((u, i) => (u.segment === seg.index ? i : -1)).filter((i) => i >= 0);
-    if (seg.type !== 'text' || idx.length === 0) {
-      clips.push(undefined);
-      boundaries.push([]);
-      continue;
-    }
-    const chunks = idx.map((i) => resampleChunk(decoded[i].clip, plan.fps, state.units[i].frames));
-    const stitched = stitchChunks(skeleton, chunks);
-    clips.push(stitched.clip);
-    boundaries.push(stitched.boundaries);
-  }
-  const segments = plan.segments.map((seg, i) => clips[i] ?? heldPose(skeleton, clips, i, seg.frames, plan.fps));
-  const understood = plan.segments
-    .filter((seg) => seg.type === 'text')
-    .map((seg) => ({ segment: seg.index, provider_job_ids: state.units.filter((u) => u.segment === seg.index).map((u) => u.rid) }));
-  return { segments, chunkBoundaries: boundaries, understood };
-}
-
-/**
- * An unconditioned segment's clip: the pose the previous text segment ends in (or the next one starts
- * with) held still; the gateway's composition bridges it. The rest pose only when there is no text at all.
- */
-function heldPose(skeleton: Skeleton, clips: ReadonlyArray<Clip | undefined>, i: number, frames: number, fps: number): Clip {
-  for (let k = i - 1; k >= 0; k--) {
-    const c = clips[k];
-    if (c && c.numFrames > 0) return repeatFrame(c, c.numFrames - 1, frames, fps);
-  }
-  for (let k = i + 1; k < clips.length; k++) {
-    const c = clips[k];
-    if (c && c.numFrames > 0) return repeatFrame(c, 0, frames, fps);
-  }
-  return restClip(skeleton, frames, fps);
-}
-
-/** A clip holding frame `frame` of `clip` for `frames` frames. */
-function repeatFrame(clip: Clip, frame: number, frames: number, fps: number): Clip {
-  const J = clip.jointCount;
-  const rotations = new Float64Array(frames * J * 4);
-  const rootPositions = new Float64Array(frames * 3);
-  const rot = clip.rotations.subarray(frame * J * 4, (frame + 1) * J * 4);
-  const root = clip.rootPositions.subarray(frame * 3, frame * 3 + 3);
-  for (let f = 0; f < frames; f++) {
-    rotations.set(rot, f * J * 4);
-    rootPositions.set(root, f * 3);
-  }
-  return { fps, numFrames: frames, jointCount: J, rotations, rootPositions };
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, results in order. */

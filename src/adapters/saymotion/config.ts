@@ -12,6 +12,12 @@ export interface SayMotionConfig {
   pollIntervalMs: number;
   jobTimeoutS: number;
   downloadMaxBytes: number;
+  /**
+   * Jobs in flight at DeepMotion at once (SAYMOTION_MAX_IN_FLIGHT, default 32). A job waiting on
+   * DeepMotion costs the gateway one poll per tick for all of them, no CPU; the account's own limits
+   * are not published, so this is the operator's to set.
+   */
+  maxInFlight?: number;
 }
 
 /** Configured when SAYMOTION_BASE_URL is set; the credentials and character then become required. */
@@ -33,5 +39,6 @@ export function readSayMotionConfig(env: Env): SayMotionConfig | undefined {
     pollIntervalMs: envInt(env, 'SAYMOTION_POLL_INTERVAL_MS', 2_000, 10, 60_000),
     jobTimeoutS: envInt(env, 'SAYMOTION_JOB_TIMEOUT_S', 900, 1),
     downloadMaxBytes: envInt(env, 'SAYMOTION_DOWNLOAD_MAX_BYTES', 64 * 1_048_576, 1_024),
+    maxInFlight: envInt(env, 'SAYMOTION_MAX_IN_FLIGHT', 32, 1, 10_000),
   };
 }

@@ -14,6 +14,7 @@ type AdapterFailure =
   | 'timeout'
   | 'parse'
   | 'too_large'
+  | 'refused'
   | 'job_failed'
   | 'job_revoked'
   | 'job_timeout'
@@ -92,6 +93,7 @@ export const ERROR_TABLE: readonly ErrorRow[] = [
   { match: { failure: 'timeout' }, id: 'MG-PRV-504', meaning: 'the provider did not answer in time' },
   { match: { failure: 'parse' }, id: 'MG-PRV-502', meaning: 'the answer could not be read' },
   { match: { failure: 'too_large' }, id: 'MG-PRV-502', meaning: 'the result file is larger than the gateway accepts' },
+  { match: { failure: 'refused' }, id: 'MG-PRV-403', meaning: 'a result file URL points at a host the gateway does not fetch from' },
   { match: { failure: 'job_failed' }, id: 'MG-PRV-500', meaning: 'the job failed' },
   { match: { failure: 'job_revoked' }, id: 'MG-PRV-500', meaning: 'the job was cancelled at the provider' },
   { match: { failure: 'job_timeout' }, id: 'MG-PRV-504', meaning: 'the job did not finish within the configured time' },

@@ -4,12 +4,15 @@
  * DeepMotion rig; every step is resumable from the checkpoint, whose rids are saved before anything else.
  * This file wires the steps: submit.ts, observe.ts, collect.ts.
  */
+import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Adapter, AdapterStore, Logger, ProviderDefinition, Readiness, Step } from '../../spec/adapter.js';
 import { systemClock, type Clock } from '../../spec/clock.js';
 import { GatewayError } from '../../spec/errors.js';
 import type { GenerationPlan } from '../../spec/plan.js';
 import type { ModelCapabilities } from '../../spec/wire.js';
+import { AssetEgress } from '../kit/egress.js';
+import { Secrets } from '../kit/redact.js';
 import { SayMotionAccount } from './account.js';
 import { readCheckpoint, snapshot, type SayMotionCheckpoint, type SayMotionContext } from './checkpoint.js';
 import { SayMotionClient, type RetryTuning } from './client.js';
@@ -43,6 +46,15 @@ export interface SayMotionDeps {
   dispatcher?: Dispatcher;
   /** Time for every wait and expiry of the adapter, its session and its poller (default the system clock). */
   clock?: Clock;
+  /** PROVIDER_ASSET_ORIGINS: origins result files may come from besides the API's (see docs/provider-security.md). */
+  assetOrigins?: readonly string[];
+  /** Resolves the hosts of result files (tests inject one; default the system resolver). */
+  lookup?: LookupFunction;
+}
+
+/** The configured secrets of SayMotion: the client secret, and the Basic credential made of it. */
+function configuredSecrets(config: SayMotionConfig): string[] {
+  return [config.clientSecret, Buffer.from(`${config.clientId}:${config.clientSecret}`).toString('base64')];
 }
 
 export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
@@ -55,6 +67,9 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
   private readonly submitter: Submitter;
   private readonly observer: StatusObserver;
   private readonly collector: ResultCollector;
+  /** The client secret and every session cookie: redacted from all that leaves the adapter. */
+  private readonly secrets: Secrets;
+  private readonly egress: AssetEgress;
 
   constructor(
     private readonly config: SayMotionConfig,
@@ -68,6 +83,8 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
       maxRetryAfterMs: deps.retry?.maxRetryAfterMs ?? 30_000,
     };
     const fps = deps.fps ?? 30;
+    this.secrets = new Secrets(configuredSecrets(config));
+    this.egress = new AssetEgress({ apiBaseUrl: config.baseUrl, assetOrigins: deps.assetOrigins, lookup: deps.lookup });
     this.client = new SayMotionClient({
       baseUrl: config.baseUrl.replace(/\/+$/, ''),
       clientId: config.clientId,
@@ -76,6 +93,8 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
       retry,
       dispatcher: deps.dispatcher,
       clock,
+      secrets: this.secrets,
+      egress: this.egress,
     });
     this.poller = new StatusPoller((rids) => this.client.status(rids, { retries: 2 }), {
       intervalMs: config.pollIntervalMs,
@@ -85,7 +104,8 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
       clock,
     });
     this.account = new SayMotionAccount(this.client, clock, config.maxVariants, fps);
-    const errorOf = (err: unknown, rid?: string) => this.account.errorOf(err, rid);
+    // Every failure is mapped here, and redacted before it becomes the job's error.
+    const errorOf = (err: unknown, rid?: string) => this.secrets.error(this.account.errorOf(err, rid)) as GatewayError;
     this.submitter = new Submitter({ client: this.client, clock, retry, errorOf });
     this.observer = new StatusObserver({
       client: this.client,
@@ -111,10 +131,14 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
 
   /** Reads the account's variant limit, waiting for it a little (the configured limit serves meanwhile). */
   async init(ctx: { store: AdapterStore; log: Logger }): Promise<void> {
-    this.account.log = ctx.log;
+    this.account.log = this.secrets.logger(ctx.log);
     const waited = new AbortController();
     await Promise.race([this.account.check(), this.clock.sleep(this.deps.initWaitMs ?? 5_000, waited.signal)]);
     waited.abort();
+  }
+
+  maxInFlight(): number {
+    return this.config.maxInFlight ?? 32;
   }
 
   readiness(): Readiness {
@@ -129,8 +153,18 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
     return { v: 1, numVariant: plan.numSamples, units: planUnits(plan, this.config.characterId, plan.numSamples) };
   }
 
+  /** Runs one step; its errors and log lines leave the adapter with every secret redacted. */
+  async advance(plan: GenerationPlan, checkpoint: SayMotionCheckpoint, jobCtx: SayMotionContext): Promise<Step<SayMotionCheckpoint>> {
+    const ctx: SayMotionContext = { ...jobCtx, log: this.secrets.logger(jobCtx.log) };
+    try {
+      return await this.step(plan, checkpoint, ctx);
+    } catch (err) {
+      throw this.secrets.error(err);
+    }
+  }
+
   /** Submits what is not submitted yet, then reads how the running units are doing, then collects the results. */
-  async advance(plan: GenerationPlan, checkpoint: SayMotionCheckpoint, ctx: SayMotionContext): Promise<Step<SayMotionCheckpoint>> {
+  private async step(plan: GenerationPlan, checkpoint: SayMotionCheckpoint, ctx: SayMotionContext): Promise<Step<SayMotionCheckpoint>> {
     this.account.log ??= ctx.log;
     const state = readCheckpoint(checkpoint);
     for (const unit of state.units) {
@@ -152,11 +186,12 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
         };
       }
     }
-    return { kind: 'done', motion: await this.collector.motion(plan, state, ctx) };
+    return { kind: 'compute', task: await this.collector.motion(plan, state, ctx) };
   }
 
   /** Cancels every provider job of the request, also one caught mid-POST (found through the job list). */
-  async cancel(_plan: GenerationPlan, checkpoint: SayMotionCheckpoint, ctx: SayMotionContext): Promise<void> {
+  async cancel(_plan: GenerationPlan, checkpoint: SayMotionCheckpoint, jobCtx: SayMotionContext): Promise<void> {
+    const ctx: SayMotionContext = { ...jobCtx, log: this.secrets.logger(jobCtx.log) };
     const state = readCheckpoint(checkpoint);
     for (const u of state.units) {
       if (u.state === 'submitting' && !u.rid) {
@@ -167,11 +202,16 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
         }
       }
     }
-    await this.observer.cancelRunning(state.units, ctx);
+    try {
+      await this.observer.cancelRunning(state.units, ctx);
+    } catch (err) {
+      throw this.secrets.error(err);
+    }
   }
 
   async close(): Promise<void> {
     this.poller.close();
+    await this.egress.close();
   }
 }
 
@@ -184,5 +224,6 @@ export const sayMotionProvider: ProviderDefinition<SayMotionConfig> = {
   provider: PROVIDER,
   envPrefix: 'SAYMOTION_',
   readConfig: readSayMotionConfig,
-  create: (config) => createSayMotionAdapter(config),
+  create: (config, gateway) => createSayMotionAdapter(config, { assetOrigins: gateway?.assetOrigins }),
+  secrets: configuredSecrets,
 };

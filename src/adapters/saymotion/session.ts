@@ -7,6 +7,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../../spec/clock.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { retryAfterMs, withRetries, type RetryOptions } from '../kit/http.js';
+import type { Secrets } from '../kit/redact.js';
 import { PROVIDER } from './errors.js';
 
 export const COOKIE_NAME = 'dmsess';
@@ -66,6 +67,8 @@ export interface SessionOptions {
   dispatcher?: Dispatcher;
   /** Time for the cookie's lifetime (and the login's retry waits, through `retry.clock`). */
   clock: Clock;
+  /** Every cookie value obtained is added here: redacted from errors and logs from then on. */
+  secrets?: Secrets;
 }
 
 export class SayMotionSession {
@@ -133,6 +136,7 @@ export class SayMotionSession {
       },
       this.opts.retry,
     );
+    this.opts.secrets?.addLive(cookie.value);
     this.current = cookie;
     return cookie;
   }

@@ -15,7 +15,8 @@ import type { IdempotencyRow, JobRow } from '../../jobs/store.js';
 import type { GatewayContext } from '../context.js';
 import { isJsonContentType, readBody } from '../http.js';
 import { acceptsJson, negotiateMotion, type MotionMediaType } from '../negotiate.js';
-import { acceptedBody, jobError, jobPath, motionBytes, sendJob } from '../respond.js';
+import { acceptedBody, jobError, jobPath, sendJob } from '../respond.js';
+import { batchItemOf, batchManifest, readBatchManifest, sendBatch } from '../batch-answer.js';
 
 interface Prefer {
   respondAsync: boolean;
@@ -75,19 +76,21 @@ async function answerForJob(
       gw.idempotency.complete(idem.scope, idem.key, jobError(row).status, { 'X-Job-ID': row.id }, Buffer.from(JSON.stringify(jobError(row).toEnvelope())));
     }
   }
-  sendJob(res, row, media, gw.runner, { 'X-Job-ID': row.id, ...headers });
+  await sendJob(res, row, media, gw, { 'X-Job-ID': row.id, ...headers });
 }
 
-function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, media: MotionMediaType | null): void {
+async function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, media: MotionMediaType | null): Promise<void> {
   const headers: Record<string, string> = { ...(JSON.parse(row.headers ?? '{}') as Record<string, string>), 'Idempotent-Replayed': 'true' };
   const jobId = headers['X-Job-ID'];
   if (row.status === 200 && row.body === null) {
     const job = jobId ? gw.store.getJob(jobId) : undefined;
     if (!job || job.state !== 'succeeded') throw new GatewayError('MG-JOB-001', 'The first answer to this Idempotency-Key is no longer available.');
     if (!media) throw new GatewayError('MG-REQ-006');
-    sendJob(res, job, media, gw.runner, headers);
-    return;
+    return sendJob(res, job, media, gw, headers);
   }
+  // A batch keeps a manifest of its items (batch-answer.ts): the answer is streamed again from the jobs.
+  const batchItems = row.status === 200 && row.body ? readBatchManifest(row.body) : undefined;
+  if (batchItems) return sendBatch(res, gw.store, batchItems, headers);
   res.status(row.status!);
   if (row.status === 202) {
     const job = jobId ? gw.store.getJob(jobId) : undefined;
@@ -123,19 +126,10 @@ async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res
   }
   const deadline = Date.now() + gw.config.syncWaitMs;
   await Promise.all(items.map((i) => (i.job ? gw.runner.waitFor(i.job.id, Math.max(0, deadline - Date.now())) : undefined)));
-  const results = items.map((i) => {
-    if (i.error) return i.error.toEnvelope();
-    const row = gw.store.getJob(i.job!.id)!;
-    if (row.state === 'succeeded') return { gltf: JSON.parse(Buffer.from(motionBytes(row, 'model/gltf+json')).toString('utf8')) as object };
-    if (row.state === 'failed' || row.state === 'cancelled') return jobError(row).toEnvelope();
-    return new GatewayError('MG-JOB-004', 'This batch item is still running; poll its job.', {
-      details: { job_id: row.id, location: jobPath(row.id) },
-    }).toEnvelope();
-  });
-  const payload = Buffer.from(JSON.stringify({ results }));
-  if (idem) gw.idempotency.complete(idem.scope, idem.key, 200, {}, payload);
-  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.end(payload);
+  // Streamed (batch-answer.ts): the answer is never one string; replay keeps the items, not the bytes.
+  const answers = items.map((i) => (i.error ? { envelope: i.error.toEnvelope() } : batchItemOf(gw.store.getJob(i.job!.id)!)));
+  if (idem) gw.idempotency.complete(idem.scope, idem.key, 200, {}, batchManifest(answers));
+  await sendBatch(res, gw.store, answers);
 }
 
 export function postGenerate(gw: GatewayContext) {

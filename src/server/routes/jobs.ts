@@ -1,4 +1,4 @@
-/** The async job endpoints: poll (MMCP), cancel (MMCP), and the status view for progress bars (our addition). */
+/** The async job endpoints: poll (MMCP; results streamed from the store), cancel (MMCP), and the status view for progress bars (our addition). */
 import type { Request, Response } from 'express';
 import { GatewayError } from '../../spec/errors.js';
 import type { JobStatus } from '../../spec/wire.js';
@@ -18,11 +18,11 @@ function ownJob(gw: GatewayContext, req: Request, res: Response): JobRow {
 }
 
 export function getJob(gw: GatewayContext) {
-  return (req: Request, res: Response): void => {
+  return async (req: Request, res: Response): Promise<void> => {
     const row = ownJob(gw, req, res);
     const media = negotiateMotion(req.headers.accept);
     if (!media) throw new GatewayError('MG-REQ-006');
-    sendJob(res, row, media, gw.runner, { 'X-Job-ID': row.id });
+    await sendJob(res, row, media, gw, { 'X-Job-ID': row.id });
   };
 }
 

@@ -84,6 +84,14 @@ const SCENARIOS: Record<string, Scenario> = {
     meshy: { characterUrl: 'http://127.0.0.1:9/models/character.fbx' },
     status: 400, code: 'invalid_request', errorCode: 'MG-PRV-422', details: { stage: 'rig', provider_status: 400, provider_message: 'Invalid model file extension: .fbx' }, tasks: 0,
   },
+  'http 400 rigging key': {
+    arrange: (rig) => rig.sim.fail({ method: 'POST', path: '/openapi/v1/rigging', status: 400, message: 'Invalid API key format' }),
+    status: 503, code: 'model_unavailable', errorCode: 'MG-PRV-401', details: { stage: 'rig', provider_status: 400 }, tasks: 0,
+  },
+  'http 400 rigging other': {
+    arrange: (rig) => rig.sim.fail({ method: 'POST', path: '/openapi/v1/rigging', status: 400, message: 'Invalid JSON body' }),
+    status: 503, code: 'model_unavailable', errorCode: 'MG-PRV-503', details: { stage: 'rig', provider_status: 400, provider_message: 'Invalid JSON body' }, tasks: 0,
+  },
   'http 400': {
     warm: true,
     arrange: (rig) => rig.sim.fail({ ...POST_ANIM, status: 400, message: 'Invalid action_id' }),
@@ -168,6 +176,11 @@ const SCENARIOS: Record<string, Scenario> = {
     warm: true,
     arrange: (rig) => rig.sim.fail({ ...POST_ANIM, status: 202, body: '<html>Accepted</html>' }),
     status: 500, code: 'internal_error', errorCode: 'MG-PRV-502', details: { stage: 'animate' }, tasks: 0,
+  },
+  'file host refused': {
+    // The storage origin is loopback over http and not allow-listed: nothing is fetched from it.
+    deps: { assetOrigins: [] },
+    status: 503, code: 'model_unavailable', errorCode: 'MG-PRV-403', details: { stage: 'download' }, tasks: 1,
   },
   'file too large': {
     meshy: { downloadMaxBytes: 4_096 },
@@ -280,11 +293,12 @@ describe('misbehaviours that end well', () => {
     }
   });
 
-  it('sends the API key to assets served from the API origin, and never to storage', async () => {
+  it('sends no API key to pre-signed assets, even on the API origin, and never to storage', async () => {
     const { rig, answer } = await play({ sim: { assetsOnApiOrigin: true }, status: 200, code: '', errorCode: '' });
     expect(answer.status, JSON.stringify(answer.error)).toBe(200);
     expect(rig.sim.assetOrigin).toBe(rig.sim.url);
-    expect(rig.sim.stats.assetAuthOnApi).toBe(1);
+    expect(rig.sim.count('GET /assets')).toBe(1);
+    expect(rig.sim.stats.assetAuthLeaks).toBe(0);
     const other = await play({ status: 200, code: '', errorCode: '' });
     expect(other.answer.status).toBe(200);
     expect(other.rig.sim.stats.assetAuthLeaks).toBe(0);

@@ -13,6 +13,7 @@ import type { Config } from '../../../src/config.js';
 import type { Clock } from '../../../src/spec/clock.js';
 import { scaledClock } from '../../helpers/clock.js';
 import { startGateway, type Running } from '../../helpers/gateway.js';
+import type { GatewayOptions } from '../../../src/server/app.js';
 import { startMeshySimulator, type MeshySimulator, type SimOptions } from '../../fakes/meshy/server.js';
 
 /**
@@ -70,7 +71,7 @@ export interface Rig {
 }
 
 export async function startRig(
-  opts: { sim?: SimOptions; meshy?: Partial<MeshyConfig>; deps?: MeshyDeps; gateway?: Partial<Config>; simulator?: MeshySimulator } = {},
+  opts: { sim?: SimOptions; meshy?: Partial<MeshyConfig>; deps?: MeshyDeps; gateway?: Partial<Config>; simulator?: MeshySimulator; logger?: GatewayOptions['logger'] } = {},
 ): Promise<Rig> {
   const sim = opts.simulator ?? (await startSimulator(opts.sim));
   const clock = sim.clock;
@@ -78,7 +79,12 @@ export async function startRig(
   const boot = (meshy: Partial<MeshyConfig> = {}, deps: MeshyDeps = {}, gateway: Partial<Config> = {}) =>
     startGateway(
       { dbPath: db, syncWaitMs: 20_000, maxConcurrentJobs: 64, ...opts.gateway, ...gateway },
-      { adapters: [createMeshyAdapter(meshyConfig(sim, { ...opts.meshy, ...meshy }), { ...FAST, clock, ...opts.deps, ...deps })], clock },
+      {
+        // The simulator's storage is another loopback origin: allow-listed as PROVIDER_ASSET_ORIGINS would.
+        adapters: [createMeshyAdapter(meshyConfig(sim, { ...opts.meshy, ...meshy }), { ...FAST, clock, assetOrigins: [sim.assetOrigin], ...opts.deps, ...deps })],
+        clock,
+        ...(opts.logger ? { logger: opts.logger } : {}),
+      },
     );
   const rig: Rig = {
     sim,

@@ -1,7 +1,9 @@
 /** The procedural adapter as the job runner sees it: capabilities, one-step generation, understood entries, a full-size request. */
 import { describe, expect, it } from 'vitest';
 import type { GenerationPlan, PlannedSegment } from '../../../src/spec/plan.js';
-import type { JobContext } from '../../../src/spec/adapter.js';
+import type { JobContext, Step } from '../../../src/spec/adapter.js';
+import type { Motion } from '../../../src/spec/motion.js';
+import { createWorkers } from '../../../src/jobs/pool.js';
 import { GatewayError } from '../../../src/spec/errors.js';
 import { createProceduralAdapter, generatePlan, PROCEDURAL_MODEL_ID } from '../../../src/adapters/procedural/index.js';
 import { PROCEDURAL_SKELETON } from '../../../src/adapters/procedural/rig.js';
@@ -40,7 +42,15 @@ const ctx = {
   saveCheckpoint() {},
   store: { get: () => undefined, set() {}, delete() {} },
   log: { debug() {}, info() {}, warn() {}, error() {} },
+  compute: createWorkers({ threads: 0 }),
 } satisfies JobContext;
+
+/** The motion a finished step hands over: the procedural model computes it on the gateway's workers. */
+async function motionOf(step: Step): Promise<Motion> {
+  if (step.kind === 'done') return step.motion;
+  if (step.kind !== 'compute') throw new Error('not done');
+  return ctx.compute.run<Motion>(step.task);
+}
 
 describe('procedural adapter', () => {
   it('advertises one model with the full capability set', () => {
@@ -86,11 +96,11 @@ describe('procedural adapter', () => {
     ], 3);
     expect(await adapter.start(p)).toEqual({});
     const step = await adapter.advance(p, {}, ctx);
-    expect(step.kind).toBe('done');
-    if (step.kind !== 'done') return;
-    expect(step.motion.skeleton).toBe(PROCEDURAL_SKELETON);
-    expect(step.motion.samples).toHaveLength(3);
-    for (const s of step.motion.samples) {
+    expect(step.kind).toBe('compute');
+    const motion = await motionOf(step);
+    expect(motion.skeleton).toEqual(PROCEDURAL_SKELETON);
+    expect(motion.samples).toHaveLength(3);
+    for (const s of motion.samples) {
       expect(s.segments.map((c) => c.numFrames)).toEqual([60, 15, 45]);
       expect(s.segments.every((c) => c.fps === 30 && c.jointCount === 22)).toBe(true);
       expect(s.chunkBoundaries).toEqual([[], [], []]);
@@ -98,8 +108,8 @@ describe('procedural adapter', () => {
       expect(s.understood?.[2].params).toMatchObject({ hand: 'left' });
     }
     // Samples vary.
-    const a = step.motion.samples[0].segments[0].rootPositions;
-    const b = step.motion.samples[1].segments[0].rootPositions;
+    const a = motion.samples[0].segments[0].rootPositions;
+    const b = motion.samples[1].segments[0].rootPositions;
     expect(a).not.toEqual(b);
     await adapter.cancel(p, {}, ctx);
   });
@@ -116,17 +126,15 @@ describe('procedural adapter', () => {
 
   it('answers an unknown prompt with an idle and says it did not recognise it, without echoing it', async () => {
     const prompt = 'Zorbulate the frobnicator with quantum gusto';
-    const step = await adapter.advance(plan([{ type: 'text', prompt, frames: 30, seed: 1 }]), {}, ctx);
-    if (step.kind !== 'done') throw new Error('not done');
-    const u = step.motion.samples[0].understood![0];
+    const motion = await motionOf(await adapter.advance(plan([{ type: 'text', prompt, frames: 30, seed: 1 }]), {}, ctx));
+    const u = motion.samples[0].understood![0];
     expect(u).toMatchObject({ segment: 0, motion: 'idle', recognized: false, matched: [], confidence: 0 });
     expect(JSON.stringify(u)).not.toMatch(/zorbulate|frobnicator|quantum/i);
   });
 
   it('resamples to the plan fps', async () => {
-    const step = await adapter.advance(plan([{ type: 'text', prompt: 'run', frames: 48, seed: 2 }], 1, 24), {}, ctx);
-    if (step.kind !== 'done') throw new Error('not done');
-    expect(step.motion.samples[0].segments[0]).toMatchObject({ fps: 24, numFrames: 48 });
+    const motion = await motionOf(await adapter.advance(plan([{ type: 'text', prompt: 'run', frames: 48, seed: 2 }], 1, 24), {}, ctx));
+    expect(motion.samples[0].segments[0]).toMatchObject({ fps: 24, numFrames: 48 });
   });
 
   it('refuses segment types it does not support before any work', async () => {

@@ -73,6 +73,8 @@ describe('every failure the adapter observes', () => {
     timeout: (s) => void s.sim.fail('status', { kind: 'hang' }, { times: Infinity }),
     parse: (s) => void s.sim.fail('status', { kind: 'malformed' }, { times: Infinity }),
     too_large: () => undefined,
+    // The storage host is loopback over http and not allow-listed (deps below): nothing is fetched from it.
+    refused: () => undefined,
     job_failed: (s) => void s.sim.script({ runMs: 20, fail: { message: 'The motion could not be generated', format: 'text' } }),
     job_revoked: () => undefined,
     job_timeout: (s) => void s.sim.script({ stuck: true }),
@@ -94,7 +96,7 @@ describe('every failure the adapter observes', () => {
         },
         config: { jobTimeoutS: failure === 'job_timeout' ? 1 : 60, ...(failure === 'too_large' ? { downloadMaxBytes: 2_048 } : {}) },
         // A hung call costs its timeout in real time, three attempts per tick, three ticks.
-        deps: { callTimeoutMs: failure === 'timeout' ? 50 : 300 },
+        deps: { callTimeoutMs: failure === 'timeout' ? 50 : 300, ...(failure === 'refused' ? { assetOrigins: [] } : {}) },
       });
       try {
         const skel = await canonicalSkeleton(s.gw.url, 'saymotion');
@@ -107,6 +109,7 @@ describe('every failure the adapter observes', () => {
           else s.sim.forget(rid);
         }
         expectEnvelope(await pending, row);
+        if (failure === 'refused') expect(s.sim.calls.filter((c) => c.host === 'storage')).toHaveLength(0);
       } finally {
         await s.close();
       }

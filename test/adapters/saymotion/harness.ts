@@ -10,6 +10,7 @@ import type { SayMotionConfig } from '../../../src/adapters/saymotion/config.js'
 import { createSayMotionAdapter, type SayMotionAdapter, type SayMotionDeps } from '../../../src/adapters/saymotion/index.js';
 import { scaledClock } from '../../helpers/clock.js';
 import { startGateway, type Running } from '../../helpers/gateway.js';
+import type { GatewayOptions } from '../../../src/server/app.js';
 import type { SimulatorOptions } from '../../fakes/saymotion/options.js';
 import { startSayMotionSimulator, type SayMotionSimulator } from '../../fakes/saymotion/server.js';
 
@@ -68,13 +69,16 @@ export async function setup(
     gateway?: Partial<Config>;
     /** How much faster than real time the setup's clock runs (default SPEED; ignored with `simulator`). */
     speed?: number;
+    /** The gateway's logger (tests capture its lines). */
+    logger?: GatewayOptions['logger'];
   } = {},
 ): Promise<Setup> {
   const sim = opts.simulator ?? (await simulatorOn(opts.sim, opts.speed));
   const clock = sim.clock;
   const cfg = sayMotionConfig(sim, opts.config);
-  const adapter = createSayMotionAdapter(cfg, { ...FAST_DEPS, clock, ...opts.deps });
-  const gw = await startGateway({ syncWaitMs: 15_000, ...opts.gateway }, { adapters: [adapter], clock });
+  // The simulator's storage is another loopback origin: allow-listed as PROVIDER_ASSET_ORIGINS would.
+  const adapter = createSayMotionAdapter(cfg, { ...FAST_DEPS, clock, assetOrigins: [sim.storageUrl], ...opts.deps });
+  const gw = await startGateway({ syncWaitMs: 15_000, ...opts.gateway }, { adapters: [adapter], clock, ...(opts.logger ? { logger: opts.logger } : {}) });
   return {
     sim,
     gw,

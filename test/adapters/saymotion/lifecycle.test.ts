@@ -33,7 +33,7 @@ async function simulator(opts: SimulatorOptions): Promise<SayMotionSimulator> {
 
 /** A gateway process on a database file: a "restart" is a new gateway (and a new adapter) on the same file. */
 async function gatewayOn(sim: SayMotionSimulator, dbPath: string): Promise<Running> {
-  const adapter = createSayMotionAdapter(sayMotionConfig(sim), { ...FAST_DEPS, clock: sim.clock });
+  const adapter = createSayMotionAdapter(sayMotionConfig(sim), { ...FAST_DEPS, clock: sim.clock, assetOrigins: [sim.storageUrl] });
   const g = await startGateway({ dbPath, syncWaitMs: 15_000, shutdownGraceMs: 2_000 }, { adapters: [adapter], clock: sim.clock });
   cleanup.push(() => g.close());
   return g;

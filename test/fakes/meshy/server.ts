@@ -98,6 +98,8 @@ interface Behaviour {
   assets: AssetMode;
   /** Real milliseconds between creating a task and answering its id (an answer slow to come back). */
   answerDelayMs: number;
+  /** Origin written into asset URLs (default: the origin serving them). */
+  assetUrlOrigin?: string;
 }
 
 export interface SimOptions extends Partial<Omit<Behaviour, 'timing'>> {
@@ -107,6 +109,11 @@ export interface SimOptions extends Partial<Omit<Behaviour, 'timing'>> {
   credits?: number;
   /** Serve assets from the API origin instead of a separate storage origin. */
   assetsOnApiOrigin?: boolean;
+  /**
+   * The origin written into asset URLs instead of the one serving them (a provider answer pointing
+   * elsewhere: another loopback port, a private address, a named host). Settable later as `behave.assetUrlOrigin`.
+   */
+  assetUrlOrigin?: string;
   /** The simulated service's time (default: the system clock). */
   clock?: Clock;
 }
@@ -116,10 +123,8 @@ interface SimStats {
   peakActive: number;
   queueFull429: number;
   rateLimited429: number;
-  /** Asset requests that carried an Authorization header (credentials sent to storage). */
+  /** Asset requests that carried an Authorization header, on either origin (pre-signed URLs need none). */
   assetAuthLeaks: number;
-  /** Asset requests on the API origin that carried the API key (legitimate there). */
-  assetAuthOnApi: number;
   streamsOpened: number;
   /** `event: error` sent (unknown or vanished tasks). */
   errorEvents: number;
@@ -237,12 +242,13 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
     stream: opts.stream ?? 'ok',
     assets: opts.assets ?? 'ok',
     answerDelayMs: opts.answerDelayMs ?? 0,
+    assetUrlOrigin: opts.assetUrlOrigin,
   };
   const tasks = new Map<string, SimTask>();
   const order: string[] = [];
   const calls: Record<string, number> = {};
   const created: MeshySimulator['created'] = [];
-  const stats: SimStats = { peakActive: 0, queueFull429: 0, rateLimited429: 0, assetAuthLeaks: 0, assetAuthOnApi: 0, streamsOpened: 0, errorEvents: 0 };
+  const stats: SimStats = { peakActive: 0, queueFull429: 0, rateLimited429: 0, assetAuthLeaks: 0, streamsOpened: 0, errorEvents: 0 };
   const httpFaults: HttpFault[] = [];
   const taskFaults: TaskFault[] = [];
   const subscribers = new Map<string, Set<(t: SimTask) => void>>();
@@ -270,7 +276,7 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
   const sign = (path: string, expires: number) => createHmac('sha256', secret).update(`${path}|${expires}`).digest('hex').slice(0, 32);
   const assetUrl = (t: SimTask, file: string) => {
     const path = `/assets/${t.id}/${file}`;
-    return `${assetOrigin}${path}?Expires=${t.expires_at}&Signature=${sign(path, t.expires_at)}`;
+    return `${behave.assetUrlOrigin ?? assetOrigin}${path}?Expires=${t.expires_at}&Signature=${sign(path, t.expires_at)}`;
   };
 
   function resultOf(t: SimTask): Record<string, unknown> {
@@ -567,10 +573,10 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
 
   async function asset(req: IncomingMessage, res: ServerResponse, url: URL, onStorage: boolean): Promise<void> {
     count('GET /assets');
-    // Storage refuses a request that carries credentials besides its signature (as S3 does).
-    if (!onStorage && req.headers.authorization) stats.assetAuthOnApi++;
+    // A pre-signed URL needs no credentials: any that come are a leak. Storage refuses a request that
+    // carries credentials besides its signature (as S3 does); the API origin serves it anyway.
+    if (req.headers.authorization) stats.assetAuthLeaks++;
     if (onStorage && req.headers.authorization) {
-      stats.assetAuthLeaks++;
       res.writeHead(400, { 'content-type': 'application/xml' });
       res.end('<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>');
       return;

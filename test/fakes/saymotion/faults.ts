@@ -16,8 +16,11 @@ export type Route =
   | 'unknown';
 
 export type Fault =
-  /** An HTTP error answer instead of the real one (no side effect). */
-  | { status: number; body?: unknown; retryAfter?: string }
+  /**
+   * An HTTP error answer instead of the real one (no side effect). `echoCredentials`: its message quotes
+   * the client secret and the session cookie value the call carried (a provider that echoes them).
+   */
+  | { status: number; body?: unknown; retryAfter?: string; echoCredentials?: boolean }
   /** 200 with JSON cut in the middle (after the real work is done). */
   | { kind: 'malformed' }
   /** The real answer, sent late (ms on the simulator's clock). */

@@ -23,8 +23,13 @@ export interface SimulatorOptions {
   job?: JobScript;
   /** Where code 101 shows when credits run out (default an HTTP 402 on /process). */
   noCredit?: { at: 'process' | 'status' | 'download'; httpStatus?: number; format?: CodeFormat };
-  /** Files on a separate pre-signed storage host (default) or on the API host behind the session cookie. */
+  /** Pre-signed files on a separate storage host (default) or on the API host (no cookie needed on either). */
   fileHost?: 'storage' | 'api';
+  /**
+   * The origin written into file URLs instead of the host serving them (download links pointing
+   * elsewhere: another loopback port, a private address, a named host).
+   */
+  fileUrlOrigin?: string;
   /** Lifetime of pre-signed file URLs (default 600 s). */
   signedUrlTtlS?: number;
   /** Frame rate of the GLB files (default 30). */
@@ -68,6 +73,7 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     job: opts.job ?? { queueMs: 0, runMs: 150 },
     noCredit: opts.noCredit ?? { at: 'process', httpStatus: 402 },
     fileHost: opts.fileHost ?? 'storage',
+    fileUrlOrigin: opts.fileUrlOrigin ?? '',
     signedUrlTtlS: opts.signedUrlTtlS ?? 600,
     fileFps: opts.fileFps ?? 30,
     rigStyle: opts.rigStyle ?? 'cm+zup',

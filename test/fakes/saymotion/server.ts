@@ -39,6 +39,8 @@ export class SayMotionSimulator {
   readonly calls: CallRecord[] = [];
   /** Scripts for the next jobs created, first in first out (then options.job). */
   readonly nextJobs: JobScript[] = [];
+  /** Every session cookie value handed out, in order (to check none of them leaks). */
+  readonly sessionsIssued: string[] = [];
   private readonly faults = new FaultPlan();
   private readonly sessions = new Map<string, number>();
   private readonly files: ResultFiles;
@@ -151,7 +153,10 @@ export class SayMotionSimulator {
     let answer: Answer;
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
-      answer = typeof fault.body === 'string' ? { status: fault.status, headers: { 'content-type': 'text/plain', ...headers }, body: fault.body } : json(fault.status, fault.body ?? { message: `simulated ${fault.status}` }, headers);
+      if (fault.echoCredentials) {
+        const message = `session ${cookieOf(req, 'dmsess') ?? '(none)'} of client ${this.clientId} (secret ${this.clientSecret}) is not allowed here`;
+        answer = json(fault.status, { message }, headers);
+      } else answer = typeof fault.body === 'string' ? { status: fault.status, headers: { 'content-type': 'text/plain', ...headers }, body: fault.body } : json(fault.status, fault.body ?? { message: `simulated ${fault.status}` }, headers);
     } else {
       try {
         answer = await this.handle(route, req, url, body, host);
@@ -187,6 +192,8 @@ export class SayMotionSimulator {
   private async handle(route: Route, req: IncomingMessage, url: URL, body: Buffer, host: 'api' | 'storage'): Promise<Answer> {
     if (host === 'storage') return this.files.fromStorage(url);
     if (route === 'auth') return this.auth(req);
+    // Files on the API host are pre-signed: they need no session.
+    if (route === 'file' || route === 'interFile') return this.files.fromApi(url);
     if (route === 'unknown') return json(404, { message: 'Not Found' });
     if (!this.sessionOk(req)) return json(this.options.sessionRejectStatus, { message: 'Session expired or invalid' });
     switch (route) {
@@ -205,7 +212,7 @@ export class SayMotionSimulator {
       case 'listModels':
         return this.listModels();
       default:
-        return this.files.fromApi(url);
+        return json(404, { message: 'Not Found' });
     }
   }
 
@@ -218,6 +225,7 @@ export class SayMotionSimulator {
     const token = randomBytes(24).toString('hex');
     const ttl = this.options.sessionTtlS * 1000;
     this.sessions.set(token, this.clock.now() + ttl);
+    this.sessionsIssued.push(token);
     const attrs = [`dmsess=${token}`, 'Domain=127.0.0.1', 'Path=/'];
     const e = this.options.cookieExpiry;
     if (e === 'expires' || e === 'both') attrs.push(`Expires=${new Date(this.clock.now() + ttl).toUTCString()}`);

@@ -1,6 +1,6 @@
 /**
- * The simulator's result files as they are fetched: their URLs (pre-signed on the storage host, or on the
- * API host behind the session cookie), their bytes (built once) and the answers serving them.
+ * The simulator's result files as they are fetched: their URLs (pre-signed, on the storage host or on the
+ * API host; no cookie needed on either), their bytes (built once) and the answers serving them.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { restClip } from '../../../src/motion/clip.js';
@@ -13,6 +13,8 @@ import { DM_RIG, synthesize } from './motion.js';
 /** The simulator options the files follow. */
 export interface FileOptions {
   fileHost: 'storage' | 'api';
+  /** Origin written into file URLs instead of the host serving them ('' = the serving host). */
+  fileUrlOrigin: string;
   signedUrlTtlS: number;
   fileFps: number;
   rigStyle: RigStyle;
@@ -37,31 +39,35 @@ export class ResultFiles {
     private readonly origins: () => { api: string; storage: string },
   ) {}
 
-  /** The URL of one file of a job's variant. */
+  /** The pre-signed URL of one file of a job's variant. */
   url(job: SimJob, variant: number, name: string): string {
     const { api, storage } = this.origins();
-    if (this.options.fileHost === 'api') return `${api}/job/v1/files/${job.rid}/${variant}/${name}`;
-    const path = `/dm-output/${job.rid}/${variant}/${name}`;
+    const onApi = this.options.fileHost === 'api';
+    const path = `${onApi ? '/job/v1/files' : '/dm-output'}/${job.rid}/${variant}/${name}`;
     const expires = Math.floor(this.clock.now() / 1000) + this.options.signedUrlTtlS;
     const sig = createHmac('sha256', this.signingKey).update(`${path}\n${expires}`).digest('hex');
-    return `${storage}${path}?X-Amz-Expires=${expires}&X-Amz-Signature=${sig}`;
+    return `${this.options.fileUrlOrigin || (onApi ? api : storage)}${path}?X-Amz-Expires=${expires}&X-Amz-Signature=${sig}`;
   }
 
   /** A GET on the storage host: the file, if the signature holds and has not expired. */
-  async fromStorage(url: URL): Promise<Answer> {
+  fromStorage(url: URL): Promise<Answer> | Answer {
     const m = /^\/dm-output\/([^/]+)\/(\d+)\/([^/]+)$/.exec(url.pathname);
-    const expires = Number(url.searchParams.get('X-Amz-Expires'));
-    const sig = url.searchParams.get('X-Amz-Signature') ?? '';
-    const good = createHmac('sha256', this.signingKey).update(`${url.pathname}\n${expires}`).digest('hex');
-    if (!m || sig !== good) return xmlError('SignatureDoesNotMatch');
-    if (this.clock.now() / 1000 > expires) return xmlError('AccessDenied', 'Request has expired');
-    return this.answer(m[1], Number(m[2]), m[3]);
+    return m ? this.signed(url, m) : xmlError('SignatureDoesNotMatch');
   }
 
-  /** A GET of a file on the API host (the caller's session was checked already). */
+  /** A GET of a file on the API host: pre-signed as on storage (no session needed). */
   fromApi(url: URL): Promise<Answer> | Answer {
     const m = /^\/job\/v1\/files\/([^/]+)\/(\d+)\/([^/]+)$/.exec(url.pathname);
     if (!m) return json(404, { message: 'Not Found' });
+    return this.signed(url, m);
+  }
+
+  private async signed(url: URL, m: RegExpExecArray): Promise<Answer> {
+    const expires = Number(url.searchParams.get('X-Amz-Expires'));
+    const sig = url.searchParams.get('X-Amz-Signature') ?? '';
+    const good = createHmac('sha256', this.signingKey).update(`${url.pathname}\n${expires}`).digest('hex');
+    if (sig !== good) return xmlError('SignatureDoesNotMatch');
+    if (this.clock.now() / 1000 > expires) return xmlError('AccessDenied', 'Request has expired');
     return this.answer(m[1], Number(m[2]), m[3]);
   }
 

@@ -1,0 +1,83 @@
+/**
+ * JSON glTF written as a stream from a stored GLB: the same text as `glbToJson` (src/motion/gltf.ts),
+ * produced piece by piece — the small JSON around the data URI as strings, the binary chunk read and
+ * base64-encoded in pieces — so no answer is ever one giant string or buffer. Only the GLB's JSON chunk
+ * (kilobytes to a few MB) is held whole.
+ */
+import { randomUUID } from 'node:crypto';
+import type { GLTF } from '@gltf-transform/core';
+import { readPieces, type StoredResult } from '../jobs/stored-result.js';
+
+const DATA_URI_PREFIX = 'data:application/octet-stream;base64,';
+const GLB_MAGIC = 0x46546c67; // "glTF"
+const CHUNK_JSON = 0x4e4f534a; // "JSON"
+const CHUNK_BIN = 0x004e4942; // "BIN\0"
+/** A multiple of 3, so the base64 of consecutive pieces concatenates to the base64 of the whole. */
+const BASE64_PIECE_BYTES = 3 * 64 * 1024;
+
+/** A JSON glTF answer ready to be written: its exact length, and its text in pieces. */
+export interface JsonGltf {
+  byteLength: number;
+  pieces(): AsyncGenerator<Buffer | string>;
+}
+
+/** The base64 of a byte stream, in pieces; bytes short of a multiple of 3 wait for the next piece. */
+async function* base64Pieces(bytes: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const piece of bytes) {
+    const joined = carry.length ? Buffer.concat([carry, piece]) : piece;
+    const whole = joined.length - (joined.length % 3);
+    if (whole) yield joined.toString('base64', 0, whole);
+    carry = joined.subarray(whole);
+  }
+  if (carry.length) yield carry.toString('base64');
+}
+
+/** Reads the GLB header and JSON chunk, checked as parseGlb checks them; locates the binary chunk. */
+async function readGlbLayout(result: StoredResult): Promise<{ json: GLTF.IGLTF; binStart: number; binLength: number }> {
+  const header = await result.read(0, 20);
+  if (header.byteLength < 20) throw new Error('stream-gltf: too short for a GLB');
+  if (header.readUInt32LE(0) !== GLB_MAGIC || header.readUInt32LE(4) !== 2) throw new Error('stream-gltf: not a glTF 2.0 GLB');
+  const length = Math.min(header.readUInt32LE(8), result.byteLength);
+  const jsonLength = header.readUInt32LE(12);
+  if (header.readUInt32LE(16) !== CHUNK_JSON || 20 + jsonLength > length) throw new Error('stream-gltf: bad JSON chunk');
+  const json = JSON.parse(new TextDecoder().decode(await result.read(20, jsonLength))) as GLTF.IGLTF;
+  const binHeaderAt = 20 + jsonLength;
+  if (binHeaderAt + 8 > length) return { json, binStart: binHeaderAt, binLength: 0 };
+  const binHeader = await result.read(binHeaderAt, 8);
+  if (binHeader.readUInt32LE(4) !== CHUNK_BIN) return { json, binStart: binHeaderAt, binLength: 0 };
+  const binLength = binHeader.readUInt32LE(0);
+  if (binHeaderAt + 8 + binLength > length) throw new Error('stream-gltf: bad BIN chunk');
+  return { json, binStart: binHeaderAt + 8, binLength };
+}
+
+/** Prepares the JSON glTF of a stored GLB: buffer 0 becomes a base64 data URI of the binary chunk. */
+export async function jsonGltfOf(result: StoredResult): Promise<JsonGltf> {
+  const { json, binStart, binLength } = await readGlbLayout(result);
+  const buffer = json.buffers?.[0];
+  if (!buffer) {
+    const whole = Buffer.from(JSON.stringify(json), 'utf8');
+    return { byteLength: whole.byteLength, pieces: async function* () { yield whole; } };
+  }
+  // As in glbToJson: a one-off marker holds the data URI's place in the JSON text.
+  const marker = `${DATA_URI_PREFIX}${randomUUID()}`;
+  buffer.uri = marker;
+  const text = JSON.stringify(json);
+  const at = text.indexOf(marker);
+  const head = Buffer.from(text.slice(0, at) + DATA_URI_PREFIX, 'utf8');
+  const tail = Buffer.from(text.slice(at + marker.length), 'utf8');
+  const dataLength = Math.min(buffer.byteLength, binLength);
+  return {
+    byteLength: head.byteLength + 4 * Math.ceil(dataLength / 3) + tail.byteLength,
+    async *pieces() {
+      yield head;
+      yield* base64Pieces(readPieces(result, binStart, binStart + dataLength, BASE64_PIECE_BYTES));
+      yield tail;
+    },
+  };
+}
+
+/** The GLB itself, in pieces read from the store. */
+export function glbPieces(result: StoredResult): AsyncGenerator<Buffer> {
+  return readPieces(result, 0, result.byteLength, BASE64_PIECE_BYTES);
+}
