@@ -374,4 +374,9 @@ export class JobRunner {
   stats(): { active: number; queued: number } {
     return { active: this.active.size, queued: this.queue.length };
   }
+
+  /** The worker threads' load: motion work running, and waiting for a thread. */
+  workerStats(): { threads: number; running: number; queued: number } {
+    return this.workers.stats();
+  }
 }

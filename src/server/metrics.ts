@@ -23,6 +23,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly workerTasks = new Gauge({
+    name: 'gateway_worker_tasks',
+    help: 'Motion work on the worker threads: running, or queued for a thread.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly workerThreads = new Gauge({
+    name: 'gateway_worker_threads',
+    help: 'Worker threads alive for motion work.',
+    registers: [this.registry],
+  });
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }

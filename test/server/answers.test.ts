@@ -80,6 +80,8 @@ describe('capabilities and descriptive endpoints', () => {
     await postGenerate(g.url, req());
     const after = await (await fetch(`${g.url}/metrics`)).text();
     expect(after).toMatch(/gateway_jobs_finished_total\{model="procedural",state="succeeded"\} [1-9]/);
+    expect(after).toMatch(/gateway_worker_threads [1-9]/);
+    expect(after).toMatch(/gateway_worker_tasks\{kind="queued"\} 0/);
   });
 });
 

@@ -75,6 +75,10 @@ export function getMetrics(gw: GatewayContext) {
     const counts = gw.runner.stats();
     gw.metrics.jobsInFlight.set({ kind: 'running' }, counts.active);
     gw.metrics.jobsInFlight.set({ kind: 'queued' }, counts.queued);
+    const work = gw.runner.workerStats();
+    gw.metrics.workerTasks.set({ kind: 'running' }, work.running);
+    gw.metrics.workerTasks.set({ kind: 'queued' }, work.queued);
+    gw.metrics.workerThreads.set(work.threads);
     res.status(200).type(gw.metrics.registry.contentType).send(await gw.metrics.registry.metrics());
   };
 }
