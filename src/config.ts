@@ -4,7 +4,7 @@
  */
 import type { Env, ProviderDefinition } from './spec/adapter.js';
 import { ConfigError } from './spec/errors.js';
-import { envInt, envSlice, envString } from './adapters/kit/env.js';
+import { envInt, envNumber, envSlice, envString } from './adapters/kit/env.js';
 import { loadExternalProvider } from './adapters/external.js';
 import { availableParallelism } from 'node:os';
 import { PROVIDERS } from './adapters/registry.js';
@@ -20,6 +20,8 @@ export interface Config {
   port: number;
   /** SQLite database path, or ':memory:'. */
   dbPath: string;
+  /** DB_SYNC: `normal` (commits survive process crashes, no fsync on the event loop) or `full` (also power loss). */
+  dbSync: 'normal' | 'full';
   logLevel: string;
   /** How long POST /generate waits for a result before answering 202. */
   syncWaitMs: number;
@@ -46,6 +48,14 @@ export interface Config {
   apiKeys: string[];
   shutdownGraceMs: number;
   maxBatchSize: number;
+  /** MAX_FPS: the highest timing.fps accepted (docs/limits.md). */
+  maxFps: number;
+  /** MAX_OUTPUT_BYTES: the largest estimated answer (GLB bytes) of one request. */
+  maxOutputBytes: number;
+  /** MAX_BATCH_OUTPUT_BYTES: the largest estimated total of a batch's answers (GLB bytes). */
+  maxBatchOutputBytes: number;
+  /** MAX_WORK: the most joint-frames (num_samples × frames × (skeleton + model joints)) of one request. */
+  maxWork: number;
   /** How long seeded answers are cached for reproducibility. */
   resultCacheTtlS: number;
   /** Module specifiers of adapters that live outside this repository (ADAPTERS). */
@@ -94,6 +104,11 @@ function secretsOf(apiKeys: readonly string[], providers: readonly ConfiguredPro
 }
 
 /** Reads the configuration; throws ConfigError with a message naming the bad variable. */
+function dbSyncOf(v: string): 'normal' | 'full' {
+  if (v === 'normal' || v === 'full') return v;
+  throw new ConfigError(`DB_SYNC must be "normal" or "full", got "${v.slice(0, 20)}"`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = envString(env, 'LOG_LEVEL', 'info')!;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -109,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: envString(env, 'HOST', '0.0.0.0')!,
     port: envInt(env, 'PORT', 8080, 0, 65535),
     dbPath: envString(env, 'DB_PATH', './data/gateway.db')!,
+    dbSync: dbSyncOf(envString(env, 'DB_SYNC', 'normal')!),
     logLevel,
     syncWaitMs: envInt(env, 'SYNC_WAIT_MS', 20_000, 0, 600_000),
     jobRetentionS: envInt(env, 'JOB_RETENTION_S', 86_400, 300),
@@ -124,6 +140,10 @@ export function loadConfig(env: Env = process.env): Config {
     apiKeys,
     shutdownGraceMs: envInt(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     maxBatchSize: envInt(env, 'MAX_BATCH_SIZE', 16, 1, 256),
+    maxFps: envNumber(env, 'MAX_FPS', 120, 1, 1_000),
+    maxOutputBytes: envInt(env, 'MAX_OUTPUT_BYTES', 64 * 1_048_576, 1_048_576, 4_096 * 1_048_576),
+    maxBatchOutputBytes: envInt(env, 'MAX_BATCH_OUTPUT_BYTES', 256 * 1_048_576, 1_048_576, 16_384 * 1_048_576),
+    maxWork: envInt(env, 'MAX_WORK', 8_000_000, 1_000, 1_000_000_000_000),
     resultCacheTtlS: envInt(env, 'RESULT_CACHE_TTL_S', 86_400, 0),
     externalAdapters: (envString(env, 'ADAPTERS') ?? '')
       .split(',')

@@ -22,9 +22,13 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means the operator will not wait for the drain (SHUTDOWN_GRACE_MS).
+      log.warn({ signal }, 'second signal: exiting without finishing the drain');
+      process.exit(1);
+    }
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down');
     gateway.close().then(
       () => process.exit(0),
       (err) => {

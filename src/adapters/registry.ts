@@ -4,17 +4,15 @@
  * deployment's gateway-wide limits applied to every model it advertises.
  */
 import type { Adapter, ProviderDefinition, Readiness } from '../spec/adapter.js';
-import type { Limits, ModelCapabilities } from '../spec/wire.js';
+import type { ModelCapabilities } from '../spec/wire.js';
 import type { ModelCatalog } from '../protocol/validate.js';
-import { withGatewayLimits } from './kit/model.js';
+import { withGatewayLimits, type GatewayLimits } from './kit/model.js';
 import { meshyProvider } from './meshy/index.js';
 import { proceduralProvider } from './procedural/index.js';
 import { sayMotionProvider } from './saymotion/index.js';
 
 /** Every in-tree provider, in the order their models are listed. */
 export const PROVIDERS: readonly ProviderDefinition<unknown>[] = [proceduralProvider, sayMotionProvider, meshyProvider] as ProviderDefinition<unknown>[];
-
-export type GatewayLimits = Pick<Limits, 'max_request_bytes' | 'max_batch_size'>;
 
 export class AdapterRegistry implements ModelCatalog {
   constructor(

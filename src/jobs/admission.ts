@@ -1,13 +1,17 @@
 /**
- * Admission: what a request must pass before a job exists. The MMCP validation order (protocol), then
- * the checks only a running gateway can make: that the request skeleton can receive the model's motion
- * and that the model's provider is ready. Nothing here calls a provider.
+ * Admission: what a request must pass before a job exists. The MMCP validation order (protocol, with the
+ * gateway's fps bound and output and work budgets at its end), then the checks only a running gateway
+ * can make: that the request skeleton can receive the model's motion and that the model's provider is
+ * ready. Nothing here calls a provider. A batch is first weighed as a whole (checkBatchAdmission).
  */
 import type { Adapter } from '../spec/adapter.js';
 import { GatewayError } from '../spec/errors.js';
-import type { GenerateRequest, ModelCapabilities } from '../spec/wire.js';
+import type { BatchRequest, GenerateRequest, ModelCapabilities } from '../spec/wire.js';
 import { checkRetargetable } from '../motion/pipeline.js';
-import { totalFramesOf, validateGenerateRequest } from '../protocol/validate.js';
+import { checkBatchBudget } from '../protocol/budgets.js';
+import { estimateCost, type RequestCost } from '../protocol/cost.js';
+import { validators } from '../protocol/schemas.js';
+import { validateGenerateRequest } from '../protocol/validate.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 
 /** A request that passed admission, with the adapter that will serve it. */
@@ -15,12 +19,12 @@ export interface Admission {
   request: GenerateRequest;
   model: ModelCapabilities;
   adapter: Adapter;
-  /** Sample-seconds of output: what the idempotency decline rule weighs. */
-  cost: number;
+  /** The estimated answer size and work; the idempotency decline rule weighs its `sampleSeconds`. */
+  cost: RequestCost;
 }
 
 export function prepareAdmission(body: unknown, registry: AdapterRegistry): Admission {
-  const { request, model } = validateGenerateRequest(body, registry);
+  const { request, model, cost } = validateGenerateRequest(body, registry);
   if (model.supports_retargeting) checkRetargetable(model, request.skeleton.joints);
   const adapter = registry.adapterFor(model.id)!;
   const ready = adapter.readiness();
@@ -30,6 +34,21 @@ export function prepareAdmission(body: unknown, registry: AdapterRegistry): Admi
       details: { model: model.id, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
     });
   }
-  const seconds = totalFramesOf(request) / (request.timing?.fps ?? model.fps);
-  return { request, model, adapter, cost: (request.options?.num_samples ?? 1) * seconds };
+  return { request, model, adapter, cost };
+}
+
+/**
+ * The batch-wide output budget, before any item is admitted: the sum of what every item asks for (an
+ * item that is not even schema-valid, or names no model of this gateway, asks for nothing; the other
+ * checks of each item come after, one by one).
+ */
+export function checkBatchAdmission(batch: BatchRequest, registry: AdapterRegistry, maxBatchOutputBytes: number): void {
+  const costs = batch.requests.map((item) => {
+    const merged = { protocol_version: batch.protocol_version, ...(item as object) };
+    if (!validators.generateRequest(merged)) return undefined;
+    const request = merged as GenerateRequest;
+    const model = registry.model(request.model);
+    return model ? estimateCost(request, model) : undefined;
+  });
+  checkBatchBudget(costs, maxBatchOutputBytes);
 }

@@ -331,7 +331,8 @@ export class JobRunner {
   /** Resolves when the job reaches a final state or `ms` pass (or `signal` aborts). */
   waitFor(id: string, ms: number, signal?: AbortSignal): Promise<void> {
     const row = this.store.getJob(id);
-    if (!row || (row.state !== 'queued' && row.state !== 'running') || ms <= 0) return Promise.resolve();
+    // While stopping nothing waits: stop() has woken (or is about to wake) every waiter, and a waiter added after it would hold its request past the grace.
+    if (!row || (row.state !== 'queued' && row.state !== 'running') || ms <= 0 || this.draining) return Promise.resolve();
     return new Promise((resolve) => {
       const set = this.waiters.get(id) ?? new Set();
       this.waiters.set(id, set);

@@ -49,6 +49,12 @@ export interface StoreOptions {
   inlineResultMaxBytes?: number;
   /** An unreferenced file younger than this (file time) may be a write in progress and is kept. */
   orphanGraceMs?: number;
+  /**
+   * `normal` (default): in WAL mode every commit survives a crash of the process (kill -9, OOM) without an
+   * fsync on the event loop; a power cut may lose the last commits. `full`: every commit is fsync'd
+   * (survives power loss; each commit then blocks the event loop for the disk's sync time).
+   */
+  synchronous?: 'normal' | 'full';
 }
 
 /**
@@ -167,8 +173,8 @@ export class Store {
     this.orphanGraceMs = opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
     this.db = new Database(path);
     if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
-    // A job answered with 202 must survive a crash: sync every commit.
-    this.db.pragma('synchronous = FULL');
+    // A job answered with 202 must survive a crash of the process; `full` also survives power loss.
+    this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     migrate(this.db);

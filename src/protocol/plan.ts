@@ -3,7 +3,7 @@ import { createHash, randomInt } from 'node:crypto';
 import type { GenerationPlan, PlannedSegment } from '../spec/plan.js';
 import type { ModelCapabilities as ModelCapabilities } from '../spec/wire.js';
 import type { GenerateRequest } from '../spec/wire.js';
-import { segmentFrames } from './validate.js';
+import { segmentFrames } from './frames.js';
 
 /** A fresh seed for requests that do not give one (stored with the job, so a resumed job is the same job). */
 export function drawSeed(): number {

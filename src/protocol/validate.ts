@@ -1,11 +1,15 @@
 /**
  * The MMCP validation order for one request: schema and shape (422), then version, model, skeleton,
- * segments, references and loop, constraints, limits (400) — the first failure answers.
+ * segments, references and loop, constraints, limits (400) — the first failure answers. The gateway's
+ * timing.fps bound and its output and work budgets (budgets.ts, docs/limits.md) are part of the limits.
  */
 import { GatewayError } from '../spec/errors.js';
 import { SUPPORTED_MAJORS } from '../spec/version.js';
 import { describeErrors, validators, type SchemaIssue } from './schemas.js';
 import type { Constraint, GenerateRequest, Joint, ModelCapabilities, Segment } from '../spec/wire.js';
+import { checkFps, checkRequestBudgets } from './budgets.js';
+import { estimateCost, type RequestCost } from './cost.js';
+import { totalFramesOf } from './frames.js';
 
 /** Where validation finds the models (the adapter registry implements it). */
 export interface ModelCatalog {
@@ -157,24 +161,10 @@ function isCanonicalSkeleton(joints: readonly Joint[], canonical: readonly Joint
   });
 }
 
-export function totalFramesOf(req: GenerateRequest): number {
-  const segments = req.segments ?? [];
-  return segments.length ? segments.reduce((n, s) => n + segmentFrames(s), 0) : req.duration_frames!;
-}
-
-/** Frames a segment covers (pose segments one; video references from their span when no count is given). */
-export function segmentFrames(s: Segment): number {
-  if (s.type === 'pose') return 1;
-  if (s.type === 'video_reference' && s.duration_frames === undefined) {
-    return Math.max(1, Math.round(((s.end_s ?? 0) - (s.start_s ?? 0)) * (s.fps ?? 30)));
-  }
-  return (s as { duration_frames: number }).duration_frames;
-}
-
 const codePoints = (s: string) => [...s].length;
 
-/** Steps 6-9 against the chosen model. */
-function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): void {
+/** Steps 6-9 against the chosen model; returns the cost of what passed (step 9 weighs it against the budgets). */
+function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): RequestCost {
   const segments = req.segments ?? [];
   const constraints = req.constraints ?? [];
   const jointNames = req.skeleton.joints.map((j) => j.name);
@@ -281,16 +271,21 @@ function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): void
     }
   }
   const fps = req.timing?.fps ?? model.fps;
+  checkFps(fps, limits);
   const seconds = total / fps;
   if (seconds > limits.max_duration_seconds + 1e-9) {
     throw new GatewayError('MG-PRO-012', `The request lasts ${seconds.toFixed(2)} s; at most ${limits.max_duration_seconds} s are accepted.`, {
       details: { option: 'max_duration_seconds', limit: 'max_duration_seconds', max: limits.max_duration_seconds, value: Number(seconds.toFixed(3)), total_frames: total, fps },
     });
   }
+  // The gateway's budgets come last: they weigh the request as a whole.
+  const cost = estimateCost(req, model);
+  checkRequestBudgets(cost, limits);
+  return cost;
 }
 
-/** The whole validation order for one request body; returns the request and its model. */
-export function validateGenerateRequest(body: unknown, catalog: ModelCatalog): { request: GenerateRequest; model: ModelCapabilities } {
+/** The whole validation order for one request body; returns the request, its model and its estimated cost. */
+export function validateGenerateRequest(body: unknown, catalog: ModelCatalog): { request: GenerateRequest; model: ModelCapabilities; cost: RequestCost } {
   const request = checkShape(body);
   checkVersion(request.protocol_version);
   const model = catalog.model(request.model);
@@ -305,6 +300,6 @@ export function validateGenerateRequest(body: unknown, catalog: ModelCatalog): {
       details: { model: model.id },
     });
   }
-  checkAgainstModel(request, model);
-  return { request, model };
+  const cost = checkAgainstModel(request, model);
+  return { request, model, cost };
 }

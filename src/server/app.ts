@@ -12,7 +12,9 @@ import { JobRunner } from '../jobs/runner.js';
 import { Store } from '../jobs/store.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../spec/adapter.js';
+import { answerClientErrors, requireHost } from './client-error.js';
 import type { GatewayContext } from './context.js';
+import { HttpDrain } from './drain.js';
 import { methodNotAllowed } from './http.js';
 import { Metrics } from './metrics.js';
 import { authenticate, errorHandler, notFound, requestContext } from './middleware.js';
@@ -39,15 +41,25 @@ export interface Gateway extends GatewayContext {
   server: Server;
   /** Listens (port 0 = ephemeral) and starts the runner, which resumes unfinished jobs. */
   listen(port?: number, host?: string): Promise<string>;
-  /** Graceful stop: refuse new connections, let running steps reach a checkpoint, close the store. */
+  /**
+   * Graceful stop within SHUTDOWN_GRACE_MS: refuse new connections (and new requests on kept-alive ones, 503),
+   * let running steps reach a checkpoint and in-flight requests finish, then close what is left and the store.
+   */
   close(): Promise<void>;
 }
 
 export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
   const log = opts.logger ?? createLogger(config.logLevel, { secrets: config.secrets });
-  const store = new Store(config.dbPath);
+  const store = new Store(config.dbPath, { synchronous: config.dbSync });
   const adapters = opts.adapters ?? config.providers.map((p) => p.definition.create(p.config, { assetOrigins: config.assetOrigins }));
-  const registry = new AdapterRegistry(adapters, { max_request_bytes: config.maxRequestBytes, max_batch_size: config.maxBatchSize });
+  const registry = new AdapterRegistry(adapters, {
+    max_request_bytes: config.maxRequestBytes,
+    max_batch_size: config.maxBatchSize,
+    x_max_fps: config.maxFps,
+    x_max_output_bytes: config.maxOutputBytes,
+    x_max_batch_output_bytes: config.maxBatchOutputBytes,
+    x_max_work: config.maxWork,
+  });
   const metrics = new Metrics(opts.defaultMetrics ?? false);
   const workers = opts.workers ?? createWorkers({ threads: config.workerThreads });
   const runner = new JobRunner({
@@ -84,7 +96,10 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
   app.use(notFound());
   app.use(errorHandler(gw));
 
-  const server = createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
+  const server = createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000, requireHostHeader: false });
+  const drain = new HttpDrain(server, gw.clock, log);
+  server.on('request', drain.listener(requireHost(app)));
+  answerClientErrors(server, log);
   let closing: Promise<void> | undefined;
 
   return {
@@ -104,10 +119,12 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
     },
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
-        server.closeIdleConnections();
-        await runner.stop(config.shutdownGraceMs);
-        server.closeAllConnections();
+        // One grace for everything; the store stays open until the last answer has been written.
+        const deadline = gw.clock.now() + config.shutdownGraceMs;
+        const stopped = drain.begin();
+        await runner.stop(config.shutdownGraceMs); // running steps reach a checkpoint; sync waiters wake and answer 202
+        await drain.settle(deadline - gw.clock.now());
+        await drain.closeRemaining();
         await stopped;
         await registry.close();
         if (!opts.workers) await workers.close();

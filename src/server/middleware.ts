@@ -1,17 +1,23 @@
 /** Request-wide middleware: request ids, access logs and metrics, gateway authentication, the final error handler. */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../spec/errors.js';
 import type { GatewayContext } from './context.js';
-import { sendError } from './http.js';
+import { ACCEPTED_CONTENT_ENCODINGS, sendError } from './http.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
+
+/** A sane client X-Request-ID, or a new one (also for answers given outside express: the drain's 503). */
+export function requestIdFor(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
 
 /** Echoes a sane client X-Request-ID, or mints one; logs and measures the request when it ends. */
 export function requestContext(gw: GatewayContext) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    const id = requestIdFor(req);
     res.locals.requestId = id;
     res.setHeader('X-Request-ID', id);
     const started = process.hrtime.bigint();
@@ -63,6 +69,10 @@ export function errorHandler(gw: GatewayContext) {
       if (status === 413) return sendError(res, new GatewayError('MG-REQ-004'));
       gw.log.error({ err, request_id: res.locals.requestId, path: req.path }, 'unhandled error');
     } else if (err.status === 413) {
+      res.setHeader('Connection', 'close');
+    } else if (err.id === 'MG-REQ-016') {
+      // RFC 7694: say which codings are accepted; the unread (encoded) body is not worth reading to keep the connection.
+      res.setHeader('Accept-Encoding', ACCEPTED_CONTENT_ENCODINGS.join(', '));
       res.setHeader('Connection', 'close');
     }
     sendError(res, err);

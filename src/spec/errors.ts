@@ -43,6 +43,10 @@ export const CATALOGUE = {
   'MG-REQ-013': e(422, 'schema_validation', 'The request has an invalid header value.', 'Fix the header named in error.details.header.'),
   'MG-REQ-014': e(400, 'invalid_request', 'The request URL is malformed.', 'Percent-encode the URL correctly.'),
   'MG-REQ-015': e(422, 'schema_validation', 'The body is not a batch: a batch needs a requests list.', 'Send {"protocol_version": "1.2", "requests": [...]} or a single GenerateRequest.'),
+  'MG-REQ-016': e(415, 'unsupported_media_type', 'The request body must not be content-encoded.', 'Send the body uncompressed: no Content-Encoding header, or Content-Encoding: identity.'),
+  'MG-REQ-017': e(400, 'invalid_request', 'The request is not valid HTTP/1.1.', 'Check the request line and headers (visible ASCII names, no bare CR or LF, one Content-Length).'),
+  'MG-REQ-018': e(431, 'invalid_request', 'The request headers are too large.', 'Send fewer or shorter headers (cookies and tokens included).'),
+  'MG-REQ-019': e(408, 'timeout', 'The request was not received in time.', 'Send the request line, headers and body without pausing; retry on a new connection.', true),
 
   // Protocol semantics, in the spec's validation order.
   'MG-PRO-001': e(400, 'version_unsupported', 'This protocol major version is not supported.', 'Send protocol_version "1.x" (see error.details.supported_majors).'),
@@ -60,6 +64,7 @@ export const CATALOGUE = {
   'MG-PRO-013': e(400, 'invalid_options', 'The batch has more requests than this server accepts.', 'Send at most error.details.max_batch_size requests per batch.'),
   'MG-PRO-014': e(400, 'invalid_request', 'The prompt could not be matched to a motion this model can produce.', 'Rephrase the prompt; error.details.alternatives lists close matches.'),
   'MG-PRO-015': e(400, 'invalid_request', 'The request is not valid for this model.', 'Fix the field named in error.details.'),
+  'MG-PRO-016': e(400, 'invalid_options', 'The request asks for more output or work than this server accepts.', 'Lower what error.details.lower lists until error.details.estimate is within error.details.max (budgets in GET /capabilities, see docs/limits.md).'),
 
   // Gateway authentication.
   'MG-AUT-001': e(401, 'unauthorized', 'An API key is required.', 'Send Authorization: Bearer <your gateway API key>.'),

@@ -310,6 +310,22 @@ max_batch_size: number
 max_reference_frames?: number
 max_video_bytes?: number
 max_video_seconds?: number
+/**
+ * This gateway's addition: the highest timing.fps accepted (a higher one is 400 invalid_options). See docs/limits.md.
+ */
+x_max_fps?: number
+/**
+ * This gateway's addition: the largest answer, as GLB bytes, one request may ask for (joints × frames × samples; a JSON glTF answer is about a third larger). Estimated at admission; over it is 400 invalid_options. See docs/limits.md.
+ */
+x_max_output_bytes?: number
+/**
+ * This gateway's addition: the largest total of the items' answers (GLB bytes) one batch may ask for. See docs/limits.md.
+ */
+x_max_batch_output_bytes?: number
+/**
+ * This gateway's addition: the most joint-frames one request may ask the motion pipeline to compute (num_samples × frames × (skeleton joints + the model's joints)). See docs/limits.md.
+ */
+x_max_work?: number
 }
 /**
  * Every non-2xx answer: the MMCP view (error) and the support view (detail) of one error.

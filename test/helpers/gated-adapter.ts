@@ -48,14 +48,12 @@ export function createGatedAdapter(opts: GatedOptions = {}): GatedAdapter {
     async close() {},
     advanced(n: number) {
       return new Promise<void>((resolve) => {
-        const check = () => {
-          if (calls.advance >= n) {
-            resolve();
-            return true;
-          }
-          return false;
+        // Re-registered until the count is reached: one advance() call wakes every listener once.
+        const check = (): void => {
+          if (calls.advance >= n) resolve();
+          else listeners.push(check);
         };
-        if (!check()) listeners.push(() => void check());
+        check();
       });
     },
     async start(plan: GenerationPlan): Promise<Checkpoint> {

@@ -67,7 +67,7 @@ describe('JobRunner', () => {
   it('prepares a request: validation errors come out as catalogue errors, the cost is samples × seconds', () => {
     const { runner } = rig();
     expect(() => runner.prepare({ ...body(), model: 'nope' })).toThrow(GatewayError);
-    expect(runner.prepare(body({ options: { num_samples: 3 } })).cost).toBeCloseTo(3 * 1, 6);
+    expect(runner.prepare(body({ options: { num_samples: 3 } })).cost.sampleSeconds).toBeCloseTo(3 * 1, 6);
   });
 
   it('admits a job, calls start() once, and steps it on the clock until the provider is done', async () => {

@@ -1,13 +1,22 @@
 /**
  * defineModel(): a model's entry of GET /capabilities from what is particular to it. The defaults are
  * what the gateway's motion toolkit gives every model whatever its provider (retargeting, loops,
- * trajectories, the three constraint types); gateway-wide limits (request bytes, batch size) are set by
- * the registry from the configuration, so no adapter states them.
+ * trajectories, the three constraint types); gateway-wide limits (request bytes, batch size, the fps bound
+ * and the output and work budgets of docs/limits.md) are set by the registry from the configuration, so
+ * no adapter states them.
  */
 import type { Limits, ModelCapabilities } from '../../spec/wire.js';
 
+type GatewayLimitName = 'max_request_bytes' | 'max_batch_size' | 'x_max_fps' | 'x_max_output_bytes' | 'x_max_batch_output_bytes' | 'x_max_work';
+
+/**
+ * The limits a deployment sets for every model: MMCP's request bytes and batch size, and this gateway's
+ * fps bound and budgets (x_-prefixed; absent ones are not enforced).
+ */
+export type GatewayLimits = Pick<Limits, 'max_request_bytes' | 'max_batch_size'> & Partial<Pick<Limits, GatewayLimitName>>;
+
 /** The limits a model states itself (the gateway-wide ones are filled in by the registry). */
-export type ModelLimits = Omit<Limits, 'max_request_bytes' | 'max_batch_size'>;
+export type ModelLimits = Omit<Limits, GatewayLimitName>;
 
 export type ModelDefinition = Pick<ModelCapabilities, 'id' | 'provider' | 'description' | 'fps' | 'canonical_skeleton' | 'predicted_contact_joints'> &
   Partial<Omit<ModelCapabilities, 'limits'>> & { limits?: Partial<ModelLimits> };
@@ -19,7 +28,7 @@ const DEFAULT_MODEL_LIMITS: ModelLimits = {
   max_prompt_length: 1000,
 };
 
-/** Placeholders until the registry applies the configured gateway-wide limits. */
+/** Placeholders until the registry applies the configured gateway-wide limits (the x_ budgets have none). */
 const GATEWAY_LIMIT_DEFAULTS = { max_request_bytes: 1_048_576, max_batch_size: 16 };
 
 export function defineModel(def: ModelDefinition): ModelCapabilities {
@@ -44,6 +53,6 @@ export function defineModel(def: ModelDefinition): ModelCapabilities {
 }
 
 /** A model with the gateway-wide limits of this deployment. */
-export function withGatewayLimits(model: ModelCapabilities, gateway: Pick<Limits, 'max_request_bytes' | 'max_batch_size'>): ModelCapabilities {
+export function withGatewayLimits(model: ModelCapabilities, gateway: GatewayLimits): ModelCapabilities {
   return { ...model, limits: { ...model.limits, ...gateway } };
 }

@@ -10,6 +10,7 @@ import { fingerprint } from '../../protocol/canonical.js';
 import { describeErrors, validators } from '../../protocol/schemas.js';
 import { checkVersion } from '../../protocol/validate.js';
 import type { BatchRequest } from '../../spec/wire.js';
+import { checkBatchAdmission } from '../../jobs/admission.js';
 import { isValidIdempotencyKey } from '../../jobs/idempotency.js';
 import type { IdempotencyRow, JobRow } from '../../jobs/store.js';
 import type { GatewayContext } from '../context.js';
@@ -113,6 +114,8 @@ async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res
       details: { max_batch_size: gw.config.maxBatchSize, option: 'max_batch_size' },
     });
   }
+  // The whole batch's answers against their budget, before any item becomes a job.
+  checkBatchAdmission(batch, gw.registry, gw.config.maxBatchOutputBytes);
   const items: Array<{ job?: JobRow; error?: GatewayError }> = [];
   for (const item of batch.requests) {
     try {
@@ -171,7 +174,7 @@ export function postGenerate(gw: GatewayContext) {
       }
       const a = gw.runner.prepare(body);
       const extra: Record<string, string> = {};
-      if (idem && a.cost > gw.config.idempotencyMaxCost) {
+      if (idem && a.cost.sampleSeconds > gw.config.idempotencyMaxCost) {
         gw.idempotency.abandon(idem.scope, idem.key);
         idem = undefined;
         extra['Idempotency-Status'] = 'declined';
