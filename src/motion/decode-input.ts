@@ -217,8 +217,19 @@ export class AccessorReader {
   }
 }
 
+/** Whether this machine stores numbers little-endian, as glTF does (typed arrays then read the file's floats as they are). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Reads `count` elements of `comps` components (little-endian) into `out`, normalizing when asked. */
 function readComponents(bytes: Uint8Array, stride: number, count: number, comps: number, type: number, normalized: boolean, out: Float64Array): void {
+  if (type === 5126 && LITTLE_ENDIAN_HOST && bytes.byteOffset % 4 === 0 && stride % 4 === 0) {
+    // Aligned floats (every animation accessor the providers write): read them through a Float32Array.
+    const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+    const step = stride >> 2;
+    if (step === comps) out.set(floats.subarray(0, count * comps));
+    else for (let i = 0; i < count; i++) for (let c = 0; c < comps; c++) out[i * comps + c] = floats[i * step + c];
+    return;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = COMPONENT_BYTES[type];
   for (let i = 0; i < count; i++) {

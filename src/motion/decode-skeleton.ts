@@ -3,7 +3,7 @@
  * or animated nodes (armature nodes above it folded into the root), and poses of the node tree on it.
  */
 import { fail, finite, list, obj, ref, type Json } from './decode-input.js';
-import { qmul, qnormalize, type Quat, type Vec3 } from './quat.js';
+import { qmulAt, qnormalize, qnormalizeAt, type Quat, type Vec3 } from './quat.js';
 
 const MAX_NODES = 200_000;
 const MAX_JOINTS = 4096;
@@ -243,31 +243,97 @@ export function jointNames(nodes: SceneNode[], plan: SkeletonPlan, notes: string
 // Poses of the node tree on the skeleton.
 
 /**
- * World rotations of every joint (pure rotations, scales left out) and the root's world position for
- * one pose; `rot`/`trans` give a node's animated local values, falling back to its rest values.
+ * Poses of the node tree on the skeleton without allocating: every chain node has a slot (joint 0's
+ * chain first, then joint 1's…), and a pose is the nodes' local rotations (slots×4) and translations
+ * (slots×3, only the root chain's are read) in packed arrays. The arithmetic is that of composing the
+ * nodes' T·R·S affines and rotation products one by one, in chain order.
  */
-export function evaluatePose(
-  nodes: SceneNode[],
-  plan: SkeletonPlan,
-  rot: (node: number) => ArrayLike<number>,
-  trans: (node: number) => ArrayLike<number>,
-  outWorld: Float64Array,
-): Vec3 {
-  let m = AFFINE_IDENTITY;
-  let w: Quat = [0, 0, 0, 1];
-  for (const n of plan.chains[0]) {
-    const r = rot(n);
-    m = affineMul(m, affineFromTrs(trans(n), r, nodes[n].s));
-    w = qmul(w, r);
+export class PoseEvaluator {
+  /** Joint j's chain is slots chainStart[j] … chainStart[j + 1] − 1. */
+  private readonly chainStart: Int32Array;
+  private readonly parents: Int32Array;
+  private readonly scales: Float64Array;
+  private readonly restR: Float64Array;
+  private readonly restT: Float64Array;
+  private readonly m = new Float64Array(12);
+  private readonly b = new Float64Array(12);
+  private readonly tmp = new Float64Array(12);
+  private readonly w = new Float64Array(4);
+
+  constructor(nodes: SceneNode[], plan: SkeletonPlan) {
+    const J = plan.nodes.length;
+    this.parents = plan.parents;
+    this.chainStart = new Int32Array(J + 1);
+    for (let j = 0; j < J; j++) this.chainStart[j + 1] = this.chainStart[j] + plan.chains[j].length;
+    const slots = this.chainStart[J];
+    this.scales = new Float64Array(slots * 3);
+    this.restR = new Float64Array(slots * 4);
+    this.restT = new Float64Array(slots * 3);
+    plan.chains.forEach((chain, j) => chain.forEach((n, i) => {
+      const slot = this.chainStart[j] + i;
+      this.scales.set(nodes[n].s, slot * 3);
+      this.restR.set(nodes[n].r, slot * 4);
+      this.restT.set(nodes[n].t, slot * 3);
+    }));
   }
-  outWorld.set(qnormalize(w), 0);
-  for (let j = 1; j < plan.nodes.length; j++) {
-    const p = plan.parents[j];
-    let q: Quat = [outWorld[p * 4], outWorld[p * 4 + 1], outWorld[p * 4 + 2], outWorld[p * 4 + 3]];
-    for (const n of plan.chains[j]) q = qmul(q, rot(n));
-    outWorld.set(qnormalize(q), j * 4);
+
+  /** Slot of every chain node, by node index. */
+  slotsByNode(plan: SkeletonPlan): Map<number, number> {
+    const out = new Map<number, number>();
+    plan.chains.forEach((chain, j) => chain.forEach((n, i) => out.set(n, this.chainStart[j] + i)));
+    return out;
   }
-  return [m[9], m[10], m[11]];
+
+  /** Fresh copies of the nodes' rest rotations (slots×4) and translations (slots×3). */
+  restLocals(): { r: Float64Array; t: Float64Array } {
+    return { r: this.restR.slice(), t: this.restT.slice() };
+  }
+
+  /**
+   * World rotations of every joint into `outWorld` (pure rotations, scales left out) and the root's
+   * world position into `outRoot` at `rootAt`, for the pose of local rotations `r` and translations `t`.
+   */
+  evaluate(r: Float64Array, t: Float64Array, outWorld: Float64Array, outRoot: Float64Array, rootAt: number): void {
+    const { m, b, tmp, w, chainStart, scales } = this;
+    m.set(AFFINE_IDENTITY);
+    w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 1;
+    for (let slot = chainStart[0]; slot < chainStart[1]; slot++) {
+      affineFromTrsAt(b, t, slot * 3, r, slot * 4, scales, slot * 3);
+      affineMulAt(tmp, m, b);
+      m.set(tmp);
+      qmulAt(w, 0, w, 0, r, slot * 4);
+    }
+    qnormalizeAt(outWorld, 0, w, 0);
+    const J = this.parents.length;
+    for (let j = 1; j < J; j++) {
+      const p = this.parents[j] * 4;
+      const o = j * 4;
+      outWorld[o] = outWorld[p]; outWorld[o + 1] = outWorld[p + 1]; outWorld[o + 2] = outWorld[p + 2]; outWorld[o + 3] = outWorld[p + 3];
+      for (let slot = chainStart[j]; slot < chainStart[j + 1]; slot++) qmulAt(outWorld, o, outWorld, o, r, slot * 4);
+      qnormalizeAt(outWorld, o, outWorld, o);
+    }
+    outRoot[rootAt] = m[9];
+    outRoot[rootAt + 1] = m[10];
+    outRoot[rootAt + 2] = m[11];
+  }
+}
+
+/** affineFromTrs written into `out`. */
+function affineFromTrsAt(out: Float64Array, t: Float64Array, to: number, r: Float64Array, ro: number, s: Float64Array, so: number): void {
+  const x = r[ro], y = r[ro + 1], z = r[ro + 2], w = r[ro + 3];
+  const s0 = s[so], s1 = s[so + 1], s2 = s[so + 2];
+  out[0] = (1 - 2 * (y * y + z * z)) * s0; out[1] = 2 * (x * y - z * w) * s1; out[2] = 2 * (x * z + y * w) * s2;
+  out[3] = 2 * (x * y + z * w) * s0; out[4] = (1 - 2 * (x * x + z * z)) * s1; out[5] = 2 * (y * z - x * w) * s2;
+  out[6] = 2 * (x * z - y * w) * s0; out[7] = 2 * (y * z + x * w) * s1; out[8] = (1 - 2 * (x * x + y * y)) * s2;
+  out[9] = t[to]; out[10] = t[to + 1]; out[11] = t[to + 2];
+}
+
+/** affineMul written into `out` (which must alias neither input). */
+function affineMulAt(out: Float64Array, a: Float64Array, b: Float64Array): void {
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) out[r * 3 + c] = a[r * 3] * b[c] + a[r * 3 + 1] * b[3 + c] + a[r * 3 + 2] * b[6 + c];
+    out[9 + r] = a[r * 3] * b[9] + a[r * 3 + 1] * b[10] + a[r * 3 + 2] * b[11] + a[9 + r];
+  }
 }
 
 /** World rest positions of every joint, scales and armature axes included (J×3). */

@@ -3,10 +3,10 @@ import { GatewayError } from '../spec/errors.js';
 import type { Clip, Skeleton } from '../spec/motion.js';
 import { AccessorReader, fail, int, list, obj, readContainer, ref, type Container, type Json } from './decode-input.js';
 import {
-  candidateJoints, evaluatePose, jointNames, planSkeleton, readNodes, restWorldPositions, warnIfScaled, type SceneNode,
+  candidateJoints, jointNames, planSkeleton, PoseEvaluator, readNodes, restWorldPositions, warnIfScaled, type SceneNode,
   type SkeletonPlan,
 } from './decode-skeleton.js';
-import { qinv, qmul, qnormalize, qslerp } from './quat.js';
+import { qinv, qmulAt, qmulInvAt, qnormalizeAt, qslerpNormalizedAt } from './quat.js';
 
 export interface DecodeOptions {
   /** Frame rate of the returned clips. */
@@ -86,31 +86,31 @@ function keyAt(times: Float64Array, t: number): number {
 }
 
 /**
- * Evaluates a sampler at `t` into `out`: LINEAR (slerp for rotations), STEP, or CUBICSPLINE (Hermite
- * with tangents scaled by the key interval; rotations normalized after). Holds the end keys outside
- * the keyed range.
+ * Evaluates a sampler at `t` into `out` at offset `o`: LINEAR (slerp for rotations), STEP, or
+ * CUBICSPLINE (Hermite with tangents scaled by the key interval; rotations normalized after). Holds
+ * the end keys outside the keyed range. Allocates nothing.
  */
-function sampleAt(s: Sampler, t: number, isRotation: boolean, out: number[]): void {
-  const n = s.times.length;
+function sampleAt(s: Sampler, t: number, isRotation: boolean, out: Float64Array, o: number): void {
+  const { times, values } = s;
+  const n = times.length;
   const c = s.comps;
   const stride = s.interp === Interp.Cubic ? 3 * c : c;
   const valueOffset = s.interp === Interp.Cubic ? c : 0;
-  const k = keyAt(s.times, t);
+  const k = keyAt(times, t);
   if (k < 0 || k >= n - 1 || s.interp === Interp.Step) {
     const at = Math.max(0, k) * stride + valueOffset;
-    for (let i = 0; i < c; i++) out[i] = s.values[at + i];
+    for (let i = 0; i < c; i++) out[o + i] = values[at + i];
   } else {
-    const dt = s.times[k + 1] - s.times[k];
-    const u = dt > 0 ? Math.min(1, Math.max(0, (t - s.times[k]) / dt)) : 1;
+    const dt = times[k + 1] - times[k];
+    const u = dt > 0 ? Math.min(1, Math.max(0, (t - times[k]) / dt)) : 1;
     const a = k * stride;
     const b = (k + 1) * stride;
     if (s.interp === Interp.Linear) {
       if (isRotation) {
-        const q = qslerp(s.values.subarray(a, a + 4), s.values.subarray(b, b + 4), u);
-        for (let i = 0; i < 4; i++) out[i] = q[i];
-      } else {
-        for (let i = 0; i < c; i++) out[i] = s.values[a + i] + (s.values[b + i] - s.values[a + i]) * u;
+        qslerpNormalizedAt(out, o, values, a, values, b, u);
+        return;
       }
+      for (let i = 0; i < c; i++) out[o + i] = values[a + i] + (values[b + i] - values[a + i]) * u;
     } else {
       const u2 = u * u;
       const u3 = u2 * u;
@@ -119,14 +119,11 @@ function sampleAt(s: Sampler, t: number, isRotation: boolean, out: number[]): vo
       const h01 = -2 * u3 + 3 * u2;
       const h11 = (u3 - u2) * dt;
       for (let i = 0; i < c; i++) {
-        out[i] = h00 * s.values[a + c + i] + h10 * s.values[a + 2 * c + i] + h01 * s.values[b + c + i] + h11 * s.values[b + i];
+        out[o + i] = h00 * values[a + c + i] + h10 * values[a + 2 * c + i] + h01 * values[b + c + i] + h11 * values[b + i];
       }
     }
   }
-  if (isRotation) {
-    const q = qnormalize(out);
-    for (let i = 0; i < 4; i++) out[i] = q[i];
-  }
+  if (isRotation) qnormalizeAt(out, o, out, o);
 }
 
 /** Builds a checked sampler from its JSON (times finite and non-decreasing, enough output keys). */
@@ -234,47 +231,41 @@ function frameCount(duration: number, fps: number): number {
  * Samples one animation into a clip in the protocol convention: Q_j(t) = W_j(t)·Wrest_j⁻¹ is the
  * joint's world rotation measured from a world-aligned rest and q_j = Q_parent⁻¹·Q_j its local one
  * (= Wrest[parent]·r_j·Wrest[j]⁻¹ for a joint directly under its parent); keys kept in one hemisphere.
+ * The per-frame loop allocates nothing: samplers write into the pose's packed local arrays and every
+ * product lands in the clip's own arrays.
  */
-function sampleClip(nodes: SceneNode[], plan: SkeletonPlan, restInv: Float64Array, anim: AnimationChannels, fps: number, numFrames: number): Clip {
+function sampleClip(pose: PoseEvaluator, plan: SkeletonPlan, restInv: Float64Array, anim: AnimationChannels, fps: number, numFrames: number): Clip {
   const J = plan.nodes.length;
   const rotations = new Float64Array(numFrames * J * 4);
   const rootPositions = new Float64Array(numFrames * 3);
   const world = new Float64Array(J * 4);
   const worldFromRest = new Float64Array(J * 4);
-  const rotCache = new Map<number, number[]>();
-  const transCache = new Map<number, number[]>();
-  let t = 0;
-  const rot = (n: number): ArrayLike<number> => {
-    const s = anim.rotation.get(n);
-    if (!s) return nodes[n].r;
-    const out = rotCache.get(n) ?? [0, 0, 0, 1];
-    rotCache.set(n, out);
-    sampleAt(s, t, true, out);
-    return out;
-  };
-  const trans = (n: number): ArrayLike<number> => {
-    const s = anim.translation.get(n);
-    if (!s) return nodes[n].t;
-    const out = transCache.get(n) ?? [0, 0, 0];
-    transCache.set(n, out);
-    sampleAt(s, t, false, out);
-    return out;
-  };
+  const { r: localR, t: localT } = pose.restLocals();
+  const slotOf = pose.slotsByNode(plan);
+  const rotationChannels = [...anim.rotation].map(([n, s]) => ({ at: (slotOf.get(n) as number) * 4, s }));
+  const translationChannels = [...anim.translation].map(([n, s]) => ({ at: (slotOf.get(n) as number) * 3, s }));
   for (let f = 0; f < numFrames; f++) {
-    t = f / fps;
-    const root = evaluatePose(nodes, plan, rot, trans, world);
-    rootPositions.set(root, f * 3);
+    const t = f / fps;
+    for (const ch of rotationChannels) sampleAt(ch.s, t, true, localR, ch.at);
+    for (const ch of translationChannels) sampleAt(ch.s, t, false, localT, ch.at);
+    pose.evaluate(localR, localT, world, rootPositions, f * 3);
     for (let j = 0; j < J; j++) {
-      worldFromRest.set(qmul(world.subarray(j * 4, j * 4 + 4), restInv.subarray(j * 4, j * 4 + 4)), j * 4);
+      const o = j * 4;
+      qmulAt(worldFromRest, o, world, o, restInv, o);
       const p = plan.parents[j];
-      let q = p < 0 ? qnormalize(worldFromRest.subarray(0, 4)) : qnormalize(qmul(qinv(worldFromRest.subarray(p * 4, p * 4 + 4)), worldFromRest.subarray(j * 4, j * 4 + 4)));
       const at = (f * J + j) * 4;
+      if (p < 0) qnormalizeAt(rotations, at, worldFromRest, 0);
+      else {
+        qmulInvAt(rotations, at, worldFromRest, p * 4, worldFromRest, o);
+        qnormalizeAt(rotations, at, rotations, at);
+      }
       if (f > 0) {
         const prev = at - J * 4;
-        const dot = q[0] * rotations[prev] + q[1] * rotations[prev + 1] + q[2] * rotations[prev + 2] + q[3] * rotations[prev + 3];
-        if (dot < 0) q = [-q[0], -q[1], -q[2], -q[3]];
+        const dot = rotations[at] * rotations[prev] + rotations[at + 1] * rotations[prev + 1] + rotations[at + 2] * rotations[prev + 2] + rotations[at + 3] * rotations[prev + 3];
+        if (dot < 0) {
+          rotations[at] = -rotations[at]; rotations[at + 1] = -rotations[at + 1]; rotations[at + 2] = -rotations[at + 2]; rotations[at + 3] = -rotations[at + 3];
+        }
       }
-      rotations.set(q, at);
     }
   }
   for (let i = 0; i < rotations.length; i++) if (!Number.isFinite(rotations[i])) fail('its animation evaluates to non-finite rotations');
@@ -293,8 +284,10 @@ function decodeDocument(container: Container, opts: Required<DecodeOptions>): De
   const plan = planSkeleton(nodes, candidateJoints(json, nodes, animatedNodes(json, nodes.length), notes), notes);
   const J = plan.nodes.length;
 
+  const pose = new PoseEvaluator(nodes, plan);
   const restWorld = new Float64Array(J * 4);
-  evaluatePose(nodes, plan, (n) => nodes[n].r, (n) => nodes[n].t, restWorld);
+  const rest = pose.restLocals();
+  pose.evaluate(rest.r, rest.t, restWorld, new Float64Array(3), 0);
   const restInv = new Float64Array(J * 4);
   for (let j = 0; j < J; j++) restInv.set(qinv(restWorld.subarray(j * 4, j * 4 + 4)), j * 4);
   const restPos = restWorldPositions(nodes, plan);
@@ -322,7 +315,7 @@ function decodeDocument(container: Container, opts: Required<DecodeOptions>): De
     const numFrames = frameCount(anim.duration, opts.fps);
     samples += numFrames * J;
     if (samples > MAX_TOTAL_SAMPLES) fail('its animations are larger than the gateway accepts');
-    clips.push({ name: anim.name, clip: sampleClip(nodes, plan, restInv, anim, opts.fps, numFrames) });
+    clips.push({ name: anim.name, clip: sampleClip(pose, plan, restInv, anim, opts.fps, numFrames) });
   });
   return { skeleton, clips, notes };
 }

@@ -196,3 +196,83 @@ export function qrotateAt(out: Float64Array, o: number, q: ArrayLike<number>, qo
   out[o + 1] = v1 + w * ty + (z * tx - x * tz);
   out[o + 2] = v2 + w * tz + (x * ty - y * tx);
 }
+
+/**
+ * Math.hypot of four numbers by V8's own algorithm (largest magnitude first as the scale, then a Kahan
+ * sum of the scaled squares), bit for bit, but inlinable and without the builtin's per-call array.
+ */
+function hypot4(x: number, y: number, z: number, w: number): number {
+  const ax = Math.abs(x), ay = Math.abs(y), az = Math.abs(z), aw = Math.abs(w);
+  let max = 0;
+  if (ax > max) max = ax;
+  if (ay > max) max = ay;
+  if (az > max) max = az;
+  if (aw > max) max = aw;
+  if (max === Infinity) return Infinity;
+  if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z) || Number.isNaN(w)) return NaN;
+  if (max === 0) return 0;
+  let sum = 0, compensation = 0, n: number, summand: number, next: number;
+  n = ax / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
+  n = ay / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
+  n = az / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
+  n = aw / max; summand = n * n - compensation; next = sum + summand; sum = next;
+  return Math.sqrt(sum) * max;
+}
+
+/** out[o] = q[qo] normalized (as qnormalize, identity when near zero); `out` may alias `q`. */
+export function qnormalizeAt(out: Float64Array, o: number, q: ArrayLike<number>, qo: number): void {
+  const x = q[qo], y = q[qo + 1], z = q[qo + 2], w = q[qo + 3];
+  const n = hypot4(x, y, z, w);
+  if (n < 1e-12) {
+    out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
+    return;
+  }
+  out[o] = x / n; out[o + 1] = y / n; out[o + 2] = z / n; out[o + 3] = w / n;
+}
+
+/** out[o] = a[ao]⁻¹·b[bo] (as qmul(qinv(a), b)) for a unit `a`; `out` may alias either input. */
+export function qmulInvAt(out: Float64Array, o: number, a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number): void {
+  const ax = -a[ao], ay = -a[ao + 1], az = -a[ao + 2], aw = a[ao + 3];
+  const bx = b[bo], by = b[bo + 1], bz = b[bo + 2], bw = b[bo + 3];
+  out[o] = aw * bx + ax * bw + ay * bz - az * by;
+  out[o + 1] = aw * by - ax * bz + ay * bw + az * bx;
+  out[o + 2] = aw * bz + ax * by - ay * bx + az * bw;
+  out[o + 3] = aw * bw - ax * bx - ay * by - az * bz;
+}
+
+/**
+ * out[o] = qnormalize(qslerp(a[ao], b[bo], t)) in one pass: qslerpAt's arithmetic followed by
+ * qnormalizeAt's, bit for bit (the decoder's per-key rotation sampling); `out` may alias either input.
+ */
+export function qslerpNormalizedAt(out: Float64Array, o: number, a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, t: number): void {
+  const ax = a[ao], ay = a[ao + 1], az = a[ao + 2], aw = a[ao + 3];
+  let bx = b[bo], by = b[bo + 1], bz = b[bo + 2], bw = b[bo + 3];
+  let cos = ax * bx + ay * by + az * bz + aw * bw;
+  if (cos < 0) {
+    cos = -cos;
+    bx = -bx; by = -by; bz = -bz; bw = -bw;
+  }
+  let s0: number, s1: number;
+  if (cos > 0.9995) {
+    s0 = 1 - t;
+    s1 = t;
+  } else {
+    const theta = Math.acos(Math.min(1, cos));
+    const sin = Math.sin(theta);
+    s0 = Math.sin((1 - t) * theta) / sin;
+    s1 = Math.sin(t * theta) / sin;
+  }
+  const x = s0 * ax + s1 * bx, y = s0 * ay + s1 * by, z = s0 * az + s1 * bz, w = s0 * aw + s1 * bw;
+  const n = hypot4(x, y, z, w);
+  if (n < 1e-12) {
+    out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
+    return;
+  }
+  const ux = x / n, uy = y / n, uz = z / n, uw = w / n;
+  const m = hypot4(ux, uy, uz, uw);
+  if (m < 1e-12) {
+    out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
+    return;
+  }
+  out[o] = ux / m; out[o + 1] = uy / m; out[o + 2] = uz / m; out[o + 3] = uw / m;
+}

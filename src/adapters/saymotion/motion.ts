@@ -58,8 +58,13 @@ export function alignToCanonical(decoded: DecodedResult, canonical: Skeleton): D
     restRotations.set(s.restRotations.subarray(i * 4, i * 4 + 4), j * 4);
   });
   const rotations = new Float64Array(clip.numFrames * J * 4);
+  const src = clip.rotations;
   for (let f = 0; f < clip.numFrames; f++) {
-    order.forEach((i, j) => rotations.set(clip.rotations.subarray((f * clip.jointCount + i) * 4, (f * clip.jointCount + i) * 4 + 4), (f * J + j) * 4));
+    for (let j = 0; j < J; j++) {
+      const from = (f * clip.jointCount + order[j]) * 4;
+      const to = (f * J + j) * 4;
+      rotations[to] = src[from]; rotations[to + 1] = src[from + 1]; rotations[to + 2] = src[from + 2]; rotations[to + 3] = src[from + 3];
+    }
   }
   return {
     skeleton: { names: canonical.names, parents: canonical.parents, offsets, restRotations },
