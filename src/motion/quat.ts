@@ -177,7 +177,7 @@ export function qslerpAt(out: Float64Array | Quat, o: number, a: ArrayLike<numbe
     s1 = Math.sin(t * theta) / sin;
   }
   const x = s0 * ax + s1 * bx, y = s0 * ay + s1 * by, z = s0 * az + s1 * bz, w = s0 * aw + s1 * bw;
-  const n = Math.hypot(x, y, z, w);
+  const n = hypot4(x, y, z, w);
   if (n < 1e-12) {
     out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
     return;
@@ -245,34 +245,6 @@ export function qmulInvAt(out: Float64Array, o: number, a: ArrayLike<number>, ao
  * qnormalizeAt's, bit for bit (the decoder's per-key rotation sampling); `out` may alias either input.
  */
 export function qslerpNormalizedAt(out: Float64Array, o: number, a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, t: number): void {
-  const ax = a[ao], ay = a[ao + 1], az = a[ao + 2], aw = a[ao + 3];
-  let bx = b[bo], by = b[bo + 1], bz = b[bo + 2], bw = b[bo + 3];
-  let cos = ax * bx + ay * by + az * bz + aw * bw;
-  if (cos < 0) {
-    cos = -cos;
-    bx = -bx; by = -by; bz = -bz; bw = -bw;
-  }
-  let s0: number, s1: number;
-  if (cos > 0.9995) {
-    s0 = 1 - t;
-    s1 = t;
-  } else {
-    const theta = Math.acos(Math.min(1, cos));
-    const sin = Math.sin(theta);
-    s0 = Math.sin((1 - t) * theta) / sin;
-    s1 = Math.sin(t * theta) / sin;
-  }
-  const x = s0 * ax + s1 * bx, y = s0 * ay + s1 * by, z = s0 * az + s1 * bz, w = s0 * aw + s1 * bw;
-  const n = hypot4(x, y, z, w);
-  if (n < 1e-12) {
-    out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
-    return;
-  }
-  const ux = x / n, uy = y / n, uz = z / n, uw = w / n;
-  const m = hypot4(ux, uy, uz, uw);
-  if (m < 1e-12) {
-    out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
-    return;
-  }
-  out[o] = ux / m; out[o + 1] = uy / m; out[o + 2] = uz / m; out[o + 3] = uw / m;
+  qslerpAt(out, o, a, ao, b, bo, t);
+  qnormalizeAt(out, o, out, o);
 }
