@@ -123,22 +123,30 @@ export function parseGlb(glb: Uint8Array): { json: GLTF.IGLTF; bin: Uint8Array }
 }
 
 /**
+ * The JSON glTF text around buffer 0's base64 `data:` URI, as UTF-8: everything before the base64 and
+ * everything after it. The megabytes of base64 never pass through JSON.stringify or a UTF-8 encoder: a
+ * one-off marker holds their place in the JSON text. Undefined when the document has no buffer.
+ */
+export function jsonAroundDataUri(json: GLTF.IGLTF): { head: Buffer; tail: Buffer } | undefined {
+  const buffer = json.buffers?.[0];
+  if (!buffer) return undefined;
+  const marker = `${DATA_URI_PREFIX}${randomUUID()}`;
+  buffer.uri = marker;
+  const text = JSON.stringify(json);
+  const at = text.indexOf(marker);
+  return { head: Buffer.from(text.slice(0, at) + DATA_URI_PREFIX, 'utf8'), tail: Buffer.from(text.slice(at + marker.length), 'utf8') };
+}
+
+/**
  * Converts a GLB into the equivalent JSON glTF (UTF-8 bytes): the same document with the binary chunk
  * embedded as a base64 `data:` URI in buffer 0. Everything else is carried over unchanged.
  */
 export function glbToJson(glb: Uint8Array): Uint8Array {
   const { json, bin } = parseGlb(glb);
-  const buffer = json.buffers?.[0];
-  if (!buffer) return new TextEncoder().encode(JSON.stringify(json));
-  // The megabytes of base64 are written straight into the output instead of passing through
-  // JSON.stringify and a UTF-8 encoder; a one-off marker holds their place in the JSON text.
-  const marker = `${DATA_URI_PREFIX}${randomUUID()}`;
-  buffer.uri = marker;
-  const text = JSON.stringify(json);
-  const at = text.indexOf(marker);
-  const head = Buffer.from(text.slice(0, at) + DATA_URI_PREFIX, 'utf8');
-  const tail = Buffer.from(text.slice(at + marker.length), 'utf8');
-  const data = Buffer.from(bin.buffer, bin.byteOffset, Math.min(buffer.byteLength, bin.byteLength));
+  const around = jsonAroundDataUri(json);
+  if (!around) return new TextEncoder().encode(JSON.stringify(json));
+  const { head, tail } = around;
+  const data = Buffer.from(bin.buffer, bin.byteOffset, Math.min(json.buffers![0].byteLength, bin.byteLength));
   const base64Length = 4 * Math.ceil(data.byteLength / 3);
   const out = Buffer.allocUnsafeSlow(head.byteLength + base64Length + tail.byteLength);
   head.copy(out, 0);

@@ -4,11 +4,10 @@
  * base64-encoded in pieces — so no answer is ever one giant string or buffer. Only the GLB's JSON chunk
  * (kilobytes to a few MB) is held whole.
  */
-import { randomUUID } from 'node:crypto';
 import type { GLTF } from '@gltf-transform/core';
 import { readPieces, type StoredResult } from '../jobs/stored-result.js';
+import { jsonAroundDataUri } from '../motion/gltf.js';
 
-const DATA_URI_PREFIX = 'data:application/octet-stream;base64,';
 const GLB_MAGIC = 0x46546c67; // "glTF"
 const CHUNK_JSON = 0x4e4f534a; // "JSON"
 const CHUNK_BIN = 0x004e4942; // "BIN\0"
@@ -54,19 +53,13 @@ async function readGlbLayout(result: StoredResult): Promise<{ json: GLTF.IGLTF; 
 /** Prepares the JSON glTF of a stored GLB: buffer 0 becomes a base64 data URI of the binary chunk. */
 export async function jsonGltfOf(result: StoredResult): Promise<JsonGltf> {
   const { json, binStart, binLength } = await readGlbLayout(result);
-  const buffer = json.buffers?.[0];
-  if (!buffer) {
+  const around = jsonAroundDataUri(json);
+  if (!around) {
     const whole = Buffer.from(JSON.stringify(json), 'utf8');
     return { byteLength: whole.byteLength, pieces: async function* () { yield whole; } };
   }
-  // As in glbToJson: a one-off marker holds the data URI's place in the JSON text.
-  const marker = `${DATA_URI_PREFIX}${randomUUID()}`;
-  buffer.uri = marker;
-  const text = JSON.stringify(json);
-  const at = text.indexOf(marker);
-  const head = Buffer.from(text.slice(0, at) + DATA_URI_PREFIX, 'utf8');
-  const tail = Buffer.from(text.slice(at + marker.length), 'utf8');
-  const dataLength = Math.min(buffer.byteLength, binLength);
+  const { head, tail } = around;
+  const dataLength = Math.min(json.buffers![0].byteLength, binLength);
   return {
     byteLength: head.byteLength + 4 * Math.ceil(dataLength / 3) + tail.byteLength,
     async *pieces() {
