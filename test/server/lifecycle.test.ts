@@ -75,7 +75,8 @@ describe('async lifecycle', () => {
 
   it('answers 202 after the sync wait runs out, and 200 when the job finishes within it', async () => {
     const gated = createGatedAdapter();
-    const g = await start(gated, { syncWaitMs: 50 });
+    // Long enough for an open gate's job on a loaded machine (a cold worker thread compiles its modules).
+    const g = await start(gated, { syncWaitMs: 1_500 });
     const slow = await postGenerate(g.url, request());
     expect(slow.status).toBe(202);
     expect(slow.headers.get('location')).toBeTruthy();

@@ -7,6 +7,9 @@ import type { Clock } from '../../spec/clock.js';
 import type { StatusEntry } from './client.js';
 import { readStatus } from './mapping.js';
 
+/** Queue places at the front of the provider's queue polled at the plain interval. */
+const QUEUE_NEAR = 3;
+
 export interface PollerOptions {
   /** Interval while a job runs. */
   intervalMs: number;
@@ -203,7 +206,9 @@ export class StatusPoller {
   }
 
   /**
-   * How soon a rid wants its next look: deep in the queue, rarely (one interval more per two places ahead);
+   * How soon a rid wants its next look: deep in the queue, rarely (one interval more per two places beyond
+   * the first QUEUE_NEAR: a job a few places from the front starts within an interval or two, and a late
+   * look there costs its whole wait);
    * while the provider retries, half as often; close to done, twice as often; otherwise every interval.
    */
   private intervalFor(w: Watch): number {
@@ -211,7 +216,7 @@ export class StatusPoller {
     if (!w.entry) return intervalMs;
     const r = readStatus(w.entry);
     if (r.kind !== 'running') return intervalMs;
-    if (r.positionInQueue) return Math.min(maxIntervalMs, intervalMs * (1 + r.positionInQueue / 2));
+    if (r.positionInQueue && r.positionInQueue > QUEUE_NEAR) return Math.min(maxIntervalMs, intervalMs * (1 + (r.positionInQueue - QUEUE_NEAR) / 2));
     if (r.retrying) return Math.min(maxIntervalMs, intervalMs * 2);
     if ((r.progress ?? 0) >= 0.8) return Math.max(10, intervalMs / 2);
     return intervalMs;

@@ -14,8 +14,13 @@ export const COOKIE_NAME = 'dmsess';
 export const LOGIN_ENDPOINT = 'GET /account/v1/auth';
 /** Lifetime assumed when the cookie carries neither Expires nor Max-Age (the real lifetime is undocumented). */
 export const DEFAULT_SESSION_MS = 30 * 60_000;
-/** Renew this long before expiry, at most (short sessions renew at 10 % of their lifetime before it). */
+/** Renew this long before expiry, at most (long sessions renew at 10 % of their lifetime before it). */
 const RENEW_MARGIN_MS = 60_000;
+/**
+ * A tenth of a short session is shorter than a slow round trip: the margin is at least this, or a quarter
+ * of the lifetime when that is shorter (a session of a few seconds still gets most of its life used).
+ */
+const MIN_RENEW_MARGIN_MS = 1_000;
 
 export interface SessionCookie {
   value: string;
@@ -53,7 +58,8 @@ export function parseSessionCookie(setCookie: string | string[] | undefined, now
     if (maxAge !== undefined) expiresAt = now + maxAge * 1000;
     expiresAt ??= now + DEFAULT_SESSION_MS;
     const lifetime = Math.max(0, expiresAt - now);
-    return { value, expiresAt, renewAt: expiresAt - Math.min(RENEW_MARGIN_MS, lifetime / 10) };
+    const margin = Math.min(RENEW_MARGIN_MS, Math.max(lifetime / 10, Math.min(lifetime / 4, MIN_RENEW_MARGIN_MS)));
+    return { value, expiresAt, renewAt: expiresAt - margin };
   }
   return undefined;
 }

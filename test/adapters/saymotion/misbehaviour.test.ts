@@ -48,8 +48,9 @@ describe('sessions', () => {
   });
 
   it('renews a short session before it expires, so the provider never refuses a call', async () => {
-    // Renewal keeps a tenth of the session's life in hand, and a call needs a loopback round trip of it:
-    // at a fifth of the harness' speed that tenth is still 50 real milliseconds.
+    // Renewal keeps a quarter of a one-second session's life in hand (a tenth of long ones), and a call
+    // needs a loopback round trip of it: at twice real time that is 125 real milliseconds, enough on a
+    // loaded machine.
     await Promise.all(
       (['expires', 'max-age'] as const).map(async (cookieExpiry) => {
         const t = await start({ sim: { sessionTtlS: 1, cookieExpiry, job: { runMs: 2_200 } }, speed: 2 });

@@ -21,7 +21,10 @@ describe('session cookie', () => {
     expect(c.renewAt).toBe(now + 3_600_000 - 60_000);
     const m = parseSessionCookie(`dmsess=xyz; Max-Age=10; Expires=${new Date(now + 3_600_000).toUTCString()}`, now)!;
     expect(m.expiresAt).toBe(now + 10_000);
-    expect(m.renewAt).toBe(now + 9_000); // short sessions renew at 10 % of their lifetime before expiry
+    expect(m.renewAt).toBe(now + 9_000); // a 10 s session renews a second before expiry
+    // A one-second session renews with a quarter of its life in hand: a tenth (100 ms) is one slow round trip.
+    expect(parseSessionCookie('dmsess=s; Max-Age=1', now)!.renewAt).toBe(now + 750);
+    expect(parseSessionCookie('dmsess=s; Max-Age=100', now)!.renewAt).toBe(now + 90_000);
   });
   it('assumes a lifetime when none is given, and ignores cookies that are not the session', () => {
     expect(parseSessionCookie('dmsess=v', now)!.expiresAt).toBe(now + DEFAULT_SESSION_MS);
@@ -151,11 +154,23 @@ describe('the batched poller', () => {
     await advance(1);
     expect(calls).toEqual([['a', 'b', 'c']]);
     expect(poller.view('b').entry?.positionInQueue).toBe(10);
-    // Time stands still after the tick, so the next one is due in the interval the cadence chose: 6 intervals deep in the queue.
-    expect(poller.msUntilNextAnswer()).toBeGreaterThanOrEqual(600);
-    await advance(599);
+    // Time stands still after the tick, so the next one is due in the interval the cadence chose: 10th in
+    // the queue is 7 places beyond the 3 polled at the plain cadence, so 1 + 7/2 = 4.5 intervals.
+    expect(poller.msUntilNextAnswer()).toBeGreaterThanOrEqual(450);
+    await advance(449);
     expect(calls).toHaveLength(1);
     await advance(1);
+    expect(calls).toHaveLength(2);
+    poller.close();
+  });
+
+  it('keeps the plain cadence for a job a few places from the front of the queue', async () => {
+    const { poller, calls, advance } = fakePoller((rid) => ({ rid, status: 'PROGRESS', details: { step: 0, total: 1 }, positionInQueue: 3 }));
+    poller.watch('a');
+    await advance(100);
+    expect(calls).toHaveLength(1);
+    expect(poller.msUntilNextAnswer()).toBeLessThan(200);
+    await advance(100);
     expect(calls).toHaveLength(2);
     poller.close();
   });

@@ -87,10 +87,11 @@ export class ResultFiles {
       const seconds = job.duration * (job.script.durationScale ?? 1);
       const clip = () => synthesize(job.prompt, seconds, variant, fps);
       const { rigStyle, tposeTake } = this.options;
-      if (name.startsWith('inter_')) p = sharedGlb(`inter|${fps}|${rigStyle}`, () => motionGlb(restClip(DM_RIG, 2, fps), { rigStyle, tposeTake: false }));
-      else if (name.endsWith('.glb')) p = sharedGlb(`${job.prompt}|${seconds}|${variant}|${fps}|${rigStyle}|${tposeTake}`, () => motionGlb(clip(), { rigStyle, tposeTake }));
-      else if (name.endsWith('.bvh')) p = Promise.resolve(new Uint8Array(Buffer.from(motionBvh(clip()))));
-      else p = Promise.resolve(motionFbxZip(clip(), name.replace(/\.fbx$/, '')));
+      const shown = `${job.prompt}|${seconds}|${variant}|${fps}`;
+      if (name.startsWith('inter_')) p = sharedFile(`inter|${fps}|${rigStyle}`, () => motionGlb(restClip(DM_RIG, 2, fps), { rigStyle, tposeTake: false }));
+      else if (name.endsWith('.glb')) p = sharedFile(`glb|${shown}|${rigStyle}|${tposeTake}`, () => motionGlb(clip(), { rigStyle, tposeTake }));
+      else if (name.endsWith('.bvh')) p = sharedFile(`bvh|${shown}`, async () => new Uint8Array(Buffer.from(motionBvh(clip()))));
+      else p = sharedFile(`fbx|${shown}|${name}`, async () => motionFbxZip(clip(), name.replace(/\.fbx$/, '')));
       this.cache.set(key, p);
     }
     return p;
@@ -98,19 +99,20 @@ export class ResultFiles {
 }
 
 /**
- * GLBs depend only on what they show, and writing one is the costliest thing the simulator does: the same
- * motion is built once per process, whichever simulator serves it (tests play the same walk hundreds of
- * times). A few dozen entries at most, the oldest dropped first.
+ * Files depend only on what they show (and their name), and writing them is the costliest thing the
+ * simulator does: the same motion is built once per process, whichever simulator serves it (tests play
+ * the same walk hundreds of times, benchmarks warm every file before timing either side). A few hundred
+ * entries at most, the oldest dropped first.
  */
-const GLB_CACHE = new Map<string, Promise<Uint8Array>>();
-const GLB_CACHE_SIZE = 32;
+const FILE_CACHE = new Map<string, Promise<Uint8Array>>();
+const FILE_CACHE_SIZE = 256;
 
-function sharedGlb(key: string, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
-  let p = GLB_CACHE.get(key);
+function sharedFile(key: string, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  let p = FILE_CACHE.get(key);
   if (!p) {
     p = build();
-    GLB_CACHE.set(key, p);
-    if (GLB_CACHE.size > GLB_CACHE_SIZE) GLB_CACHE.delete(GLB_CACHE.keys().next().value!);
+    FILE_CACHE.set(key, p);
+    if (FILE_CACHE.size > FILE_CACHE_SIZE) FILE_CACHE.delete(FILE_CACHE.keys().next().value!);
   }
   return p;
 }
