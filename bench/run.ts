@@ -5,6 +5,7 @@ import { asyncSuite } from './async.js';
 import { gatewaySuite } from './gateway.js';
 import { memorySuite } from './memory.js';
 import { motionSuite } from './motion.js';
+import { motionQualitySuite, withQualitySection } from './motion-quality.js';
 import { responsivenessSuite } from './responsiveness.js';
 import { saymotionSdkSuite } from './saymotion-sdk.js';
 import { saymotionSuite } from './saymotion.js';
@@ -23,6 +24,8 @@ rows.push(...(await asyncSuite(durationS)));
 rows.push(...(await memorySuite()));
 rows.push(...(await streamingSuite()));
 rows.push(...(await motionSuite()));
+const quality = await motionQualitySuite();
+rows.push(...quality.rows);
 rows.push(...(await saymotionSuite()));
 rows.push(...(await saymotionSdkSuite()));
 const loadAfter = load1();
@@ -33,5 +36,8 @@ const table = markdownTable(rows);
 console.log(table);
 writeFileSync(
   new URL('./RESULTS.md', import.meta.url),
-  `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (${machine}); ${durationS} s per load run, loopback, servers in child processes (LOG_LEVEL warn, worker threads at their default of cores − 1). The run took ${tookS} s; 1-minute load average ${loadBefore} before and ${loadAfter} after (other work on the machine shows there).\n\n${table}\n`,
+  withQualitySection(
+    `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (${machine}); ${durationS} s per load run, loopback, servers in child processes (LOG_LEVEL warn, worker threads at their default of cores − 1). The run took ${tookS} s; 1-minute load average ${loadBefore} before and ${loadAfter} after (other work on the machine shows there).\n\n${table}\n`,
+    quality.markdown,
+  ),
 );

@@ -22,6 +22,12 @@ export interface Config {
   dbPath: string;
   /** DB_SYNC: `normal` (commits survive process crashes, no fsync on the event loop) or `full` (also power loss). */
   dbSync: 'normal' | 'full';
+  /** STORE: `sqlite` (default: one process, the file at DB_PATH) or `redis` (shared by every instance, at REDIS_URL). */
+  store: 'sqlite' | 'redis';
+  /** REDIS_URL (STORE=redis). */
+  redisUrl: string;
+  /** REDIS_PREFIX: every key the gateway writes in Redis starts with it (several gateways may share one Redis). */
+  redisPrefix: string;
   logLevel: string;
   /** How long POST /generate waits for a result before answering 202. */
   syncWaitMs: number;
@@ -50,6 +56,11 @@ export interface Config {
   maxBatchSize: number;
   /** MAX_FPS: the highest timing.fps accepted (docs/limits.md). */
   maxFps: number;
+  /**
+   * MAX_REFERENCE_FRAMES: the most frames a motion_reference clip may have (MMCP limits.max_reference_frames,
+   * advertised by the models that take motion_reference segments; docs/limits.md).
+   */
+  maxReferenceFrames: number;
   /** MAX_OUTPUT_BYTES: the largest estimated answer (GLB bytes) of one request. */
   maxOutputBytes: number;
   /** MAX_BATCH_OUTPUT_BYTES: the largest estimated total of a batch's answers (GLB bytes). */
@@ -99,14 +110,33 @@ function readAssetOrigins(env: Env): string[] {
 }
 
 /** The secret values of a deployment: the gateway's API keys and what each configured provider declares secret. */
-function secretsOf(apiKeys: readonly string[], providers: readonly ConfiguredProvider[]): string[] {
-  return [...new Set([...apiKeys, ...providers.flatMap((p) => p.definition.secrets?.(p.config) ?? [])].filter(Boolean))];
+function secretsOf(apiKeys: readonly string[], providers: readonly ConfiguredProvider[], redisUrl = ''): string[] {
+  return [...new Set([...apiKeys, redisPasswordOf(redisUrl), ...providers.flatMap((p) => p.definition.secrets?.(p.config) ?? [])].filter(Boolean))];
+}
+
+/** The password in REDIS_URL (redis://user:password@host), a secret like the others. */
+function redisPasswordOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
 }
 
 /** Reads the configuration; throws ConfigError with a message naming the bad variable. */
 function dbSyncOf(v: string): 'normal' | 'full' {
   if (v === 'normal' || v === 'full') return v;
   throw new ConfigError(`DB_SYNC must be "normal" or "full", got "${v.slice(0, 20)}"`);
+}
+
+function storeOf(v: string): 'sqlite' | 'redis' {
+  if (v === 'sqlite' || v === 'redis') return v;
+  throw new ConfigError(`STORE must be "sqlite" or "redis", got "${v.slice(0, 20)}"`);
+}
+
+function redisUrlOf(v: string): string {
+  if (!/^rediss?:\/\/[^\s]+$/.test(v)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  return v;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -125,6 +155,9 @@ export function loadConfig(env: Env = process.env): Config {
     port: envInt(env, 'PORT', 8080, 0, 65535),
     dbPath: envString(env, 'DB_PATH', './data/gateway.db')!,
     dbSync: dbSyncOf(envString(env, 'DB_SYNC', 'normal')!),
+    store: storeOf(envString(env, 'STORE', 'sqlite')!),
+    redisUrl: redisUrlOf(envString(env, 'REDIS_URL', 'redis://127.0.0.1:6379')!),
+    redisPrefix: envString(env, 'REDIS_PREFIX', 'mg:')!,
     logLevel,
     syncWaitMs: envInt(env, 'SYNC_WAIT_MS', 20_000, 0, 600_000),
     jobRetentionS: envInt(env, 'JOB_RETENTION_S', 86_400, 300),
@@ -141,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: envInt(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     maxBatchSize: envInt(env, 'MAX_BATCH_SIZE', 16, 1, 256),
     maxFps: envNumber(env, 'MAX_FPS', 120, 1, 1_000),
+    maxReferenceFrames: envInt(env, 'MAX_REFERENCE_FRAMES', 1_800, 2, 100_000),
     maxOutputBytes: envInt(env, 'MAX_OUTPUT_BYTES', 64 * 1_048_576, 1_048_576, 4_096 * 1_048_576),
     maxBatchOutputBytes: envInt(env, 'MAX_BATCH_OUTPUT_BYTES', 256 * 1_048_576, 1_048_576, 16_384 * 1_048_576),
     maxWork: envInt(env, 'MAX_WORK', 8_000_000, 1_000, 1_000_000_000_000),
@@ -150,7 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     assetOrigins: readAssetOrigins(env),
-    secrets: secretsOf(apiKeys, providers),
+    secrets: secretsOf(apiKeys, providers, envString(env, 'REDIS_URL') ?? ''),
     providers,
   };
 }
@@ -169,5 +203,5 @@ export async function loadExternalProviders(config: Config, env: Env = process.e
     const configured = configureProvider(definition, env);
     if (configured) providers.push(configured);
   }
-  return { ...config, providers, secrets: secretsOf(config.apiKeys, providers) };
+  return { ...config, providers, secrets: secretsOf(config.apiKeys, providers, config.redisUrl) };
 }

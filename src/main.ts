@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { secrets: config.secrets });
   const gateway = createGateway(config, { logger: log, defaultMetrics: true });
   const url = await gateway.listen();
-  log.info({ url, models: gateway.registry.modelIds(), db: config.dbPath }, 'motion gateway listening');
+  log.info({ url, models: gateway.registry.modelIds(), store: config.store, ...(config.store === 'sqlite' ? { db: config.dbPath } : { redis_prefix: config.redisPrefix }) }, 'motion gateway listening');
 
   let stopping = false;
   const stop = (signal: string) => {

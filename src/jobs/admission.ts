@@ -8,10 +8,10 @@ import type { Adapter } from '../spec/adapter.js';
 import { GatewayError } from '../spec/errors.js';
 import type { BatchRequest, GenerateRequest, ModelCapabilities } from '../spec/wire.js';
 import { checkRetargetable } from '../motion/pipeline.js';
+import { checkReferenceRig } from '../motion/reference.js';
 import { checkBatchBudget } from '../protocol/budgets.js';
 import { estimateCost, type RequestCost } from '../protocol/cost.js';
-import { validators } from '../protocol/schemas.js';
-import { validateGenerateRequest } from '../protocol/validate.js';
+import { schemaValidRequest, validateGenerateRequest } from '../protocol/validate.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 
 /** A request that passed admission, with the adapter that will serve it. */
@@ -21,11 +21,15 @@ export interface Admission {
   adapter: Adapter;
   /** The estimated answer size and work; the idempotency decline rule weighs its `sampleSeconds`. */
   cost: RequestCost;
+  /** Fields of a newer-minor request that were ignored (validate.ts ValidatedRequest.ignoredFields). */
+  ignoredFields: string[];
 }
 
 export function prepareAdmission(body: unknown, registry: AdapterRegistry): Admission {
-  const { request, model, cost } = validateGenerateRequest(body, registry);
+  const { request, model, cost, ignoredFields } = validateGenerateRequest(body, registry);
   if (model.supports_retargeting) checkRetargetable(model, request.skeleton.joints);
+  // A reference bringing a rig of its own must map as a humanoid, refused before any job exists.
+  for (const seg of request.segments ?? []) if (seg.type === 'motion_reference' && seg.skeleton) checkReferenceRig({ skeleton: seg.skeleton.joints });
   const adapter = registry.adapterFor(model.id)!;
   const ready = adapter.readiness();
   if (!ready.ready) {
@@ -34,7 +38,7 @@ export function prepareAdmission(body: unknown, registry: AdapterRegistry): Admi
       details: { model: model.id, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
     });
   }
-  return { request, model, adapter, cost };
+  return { request, model, adapter, cost, ignoredFields };
 }
 
 /**
@@ -45,8 +49,8 @@ export function prepareAdmission(body: unknown, registry: AdapterRegistry): Admi
 export function checkBatchAdmission(batch: BatchRequest, registry: AdapterRegistry, maxBatchOutputBytes: number): void {
   const costs = batch.requests.map((item) => {
     const merged = { protocol_version: batch.protocol_version, ...(item as object) };
-    if (!validators.generateRequest(merged)) return undefined;
-    const request = merged as GenerateRequest;
+    const request = schemaValidRequest(merged);
+    if (!request) return undefined;
     const model = registry.model(request.model);
     return model ? estimateCost(request, model) : undefined;
   });

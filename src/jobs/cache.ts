@@ -19,7 +19,10 @@ export class ResultCache {
 
   /** The cache key of a plan, or null when the request is not seeded (its answer need not repeat). */
   keyOf(plan: GenerationPlan): string | null {
-    return plan.seeded ? fingerprint({ model: plan.model.id, request: normalizedRequest(plan.request, plan.model) }) : null;
+    if (!plan.seeded) return null;
+    // Fields a newer-minor request had ignored are named in its answer: they are part of what it gets.
+    const ignored = plan.ignoredFields?.length ? { ignored: plan.ignoredFields } : {};
+    return fingerprint({ model: plan.model.id, request: normalizedRequest(plan.request, plan.model), ...ignored });
   }
 
   /** The cached answer as the new job `jobId`'s own stored result, or undefined on a miss. */

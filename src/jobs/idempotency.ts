@@ -14,6 +14,10 @@ export type IdempotencyDecision =
   /** The first request's job is still running: answer from that same job. */
   | { kind: 'attach'; jobId: string };
 
+/** A reservation without a job older than this was left by a process that stopped (admission takes far less). */
+const RESERVATION_STALE_MS = 30_000;
+const FOREIGN_RESERVATION_POLL_MS = 20;
+
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export function isValidIdempotencyKey(key: string): boolean {
@@ -36,28 +40,34 @@ export class IdempotencyKeys {
   async begin(scope: string, key: string, fingerprint: string): Promise<IdempotencyDecision> {
     for (;;) {
       const now = Date.now();
-      let row = this.store.getIdempotency(scope, key);
-      if (row && row.expires_at <= now) {
-        this.store.deleteIdempotency(scope, key);
-        row = undefined;
-      }
+      const fresh: IdempotencyRow = { scope, key, fingerprint, job_id: null, status: null, headers: null, body: null, created_at: now, expires_at: now + this.ttlS * 1000 };
+      // Atomic in the store: of concurrent first uses (here or on other instances) exactly one is 'new'.
+      const row = await this.store.reserveIdempotency(fresh);
       if (!row) {
-        this.store.putIdempotency({ scope, key, fingerprint, job_id: null, status: null, headers: null, body: null, created_at: now, expires_at: now + this.ttlS * 1000 });
         let release!: () => void;
         const promise = new Promise<void>((r) => (release = r));
         this.pending.set(this.id(scope, key), { promise, release });
         return { kind: 'new' };
       }
+      if (row.expires_at <= now) {
+        await this.store.deleteIdempotency(scope, key);
+        continue;
+      }
       if (row.fingerprint !== fingerprint) return { kind: 'conflict' };
       if (row.status !== null) return { kind: 'replay', row };
       if (row.job_id) return { kind: 'attach', jobId: row.job_id };
       const p = this.pending.get(this.id(scope, key));
-      if (!p) {
-        // A reservation left by a process that stopped before creating the job: nothing was started.
-        this.store.deleteIdempotency(scope, key);
+      if (p) {
+        await p.promise;
         continue;
       }
-      await p.promise;
+      if (this.store.shared && now - row.created_at < RESERVATION_STALE_MS) {
+        // Another instance reserved the key and is still validating or starting its job: wait for it.
+        await new Promise((r) => setTimeout(r, FOREIGN_RESERVATION_POLL_MS));
+        continue;
+      }
+      // A reservation left by a process that stopped before creating the job: nothing was started.
+      await this.store.deleteIdempotency(scope, key);
     }
   }
 
@@ -70,10 +80,10 @@ export class IdempotencyKeys {
   }
 
   /** The key now stands for this job (duplicates attach to it). */
-  assignJob(scope: string, key: string, jobId: string, fingerprint: string): void {
-    const row = this.store.getIdempotency(scope, key);
+  async assignJob(scope: string, key: string, jobId: string, fingerprint: string): Promise<void> {
+    const row = await this.store.getIdempotency(scope, key);
     const now = Date.now();
-    this.store.putIdempotency({
+    await this.store.putIdempotency({
       scope,
       key,
       fingerprint,
@@ -88,14 +98,17 @@ export class IdempotencyKeys {
   }
 
   /** Stores the first final answer for replay. */
-  complete(scope: string, key: string, status: number, headers: Record<string, string>, body: Uint8Array | null): void {
-    this.store.completeIdempotency(scope, key, status, headers, body);
+  async complete(scope: string, key: string, status: number, headers: Record<string, string>, body: Uint8Array | null): Promise<void> {
+    await this.store.completeIdempotency(scope, key, status, headers, body);
     this.settle(scope, key);
   }
 
   /** Forgets the reservation (validation failed or the key was declined): nothing was executed. */
-  abandon(scope: string, key: string): void {
-    this.store.deleteIdempotency(scope, key);
-    this.settle(scope, key);
+  async abandon(scope: string, key: string): Promise<void> {
+    try {
+      await this.store.deleteIdempotency(scope, key);
+    } finally {
+      this.settle(scope, key);
+    }
   }
 }

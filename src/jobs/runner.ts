@@ -81,17 +81,22 @@ export class JobRunner {
   }
 
   /** Starts the retention sweeper and resumes every unfinished job of the store. */
-  start(): void {
-    this.sweeper = setInterval(() => this.sweep(), 60_000);
+  async start(): Promise<void> {
+    this.sweeper = setInterval(() => void this.sweep(), 60_000);
     this.sweeper.unref();
-    this.sweep();
-    const unfinished = this.store.unfinishedJobs();
+    await this.sweep();
+    const unfinished = await this.store.unfinishedJobs();
     if (unfinished.length) this.log.info({ jobs: unfinished.length }, 'resuming unfinished jobs');
     for (const row of unfinished) this.enqueue(row.id, row.provider);
   }
 
-  sweep(): void {
-    if (this.store.isOpen()) this.store.sweep(this.clock.now());
+  async sweep(): Promise<void> {
+    if (!this.store.isOpen()) return;
+    try {
+      await this.store.sweep(this.clock.now());
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'retention sweep failed');
+    }
   }
 
   /** Whether one more job can be admitted now; when not, how long to wait. */
@@ -126,7 +131,7 @@ export class JobRunner {
    */
   async admit(a: Admission, owner: string): Promise<JobRow> {
     this.checkCapacity(a.adapter.provider);
-    const plan = buildPlan(a.request, a.model, a.adapter.provider, a.request.options?.seed ?? drawSeed());
+    const plan = buildPlan(a.request, a.model, a.adapter.provider, a.request.options?.seed ?? drawSeed(), a.ignoredFields);
     const cacheKey = this.cache.keyOf(plan);
     const now = this.clock.now();
     const id = newJobId();
@@ -156,7 +161,7 @@ export class JobRunner {
       expires_at: done ? now + this.config.jobRetentionS * 1000 : null,
       deadline: now + this.config.jobTimeoutS * 1000,
     };
-    this.store.insertJob(row);
+    await this.store.insertJob(row);
     if (!done) {
       this.plans.set(row.id, plan);
       this.enqueue(row.id, row.provider);
@@ -237,7 +242,7 @@ export class JobRunner {
 
   private async execute(exec: Execution): Promise<void> {
     const { id, controller } = exec;
-    const row = this.store.getJob(id);
+    const row = await this.store.getJob(id);
     if (!row || (row.state !== 'queued' && row.state !== 'running')) return;
     const started = this.clock.now();
     let adapter: Adapter | undefined;
@@ -250,7 +255,7 @@ export class JobRunner {
       deadline: row.deadline,
       saveCheckpoint: (cp) => {
         checkpoint = cp;
-        this.store.saveCheckpoint(id, cp, this.clock.now());
+        return this.store.saveCheckpoint(id, cp, this.clock.now());
       },
       store: this.store.kv(row.provider),
       log,
@@ -262,7 +267,7 @@ export class JobRunner {
       if (!adapter || !model) throw new GatewayError('MG-SRV-003', `Model "${row.model}" is no longer configured on this gateway.`, { retryAfterS: 60 });
       ctx.store = this.store.kv(adapter.provider);
       plan = this.plans.get(id) ?? buildPlan(JSON.parse(row.request) as GenerateRequest, model, adapter.provider, row.seed);
-      this.store.markStarted(id, this.clock.now());
+      if (!(await this.store.markStarted(id, this.clock.now()))) return; // finished meanwhile (cancelled)
       while (!controller.signal.aborted) {
         if (this.clock.now() > row.deadline) {
           throw new GatewayError('MG-JOB-004', undefined, { details: { timeout_s: this.config.jobTimeoutS } });
@@ -282,7 +287,7 @@ export class JobRunner {
           return;
         }
         checkpoint = step.checkpoint;
-        this.store.saveProgress(id, checkpoint, step.progress ?? null, step.queuePosition ?? null, step.waitMs, this.clock.now());
+        await this.store.saveProgress(id, checkpoint, step.progress ?? null, step.queuePosition ?? null, step.waitMs, this.clock.now());
         if (controller.signal.aborted) break;
         await this.clock.sleep(Math.max(0, step.waitMs), controller.signal);
       }
@@ -293,7 +298,7 @@ export class JobRunner {
         if (gerr.id === 'MG-SRV-001') log.error({ err, job: id }, 'job failed unexpectedly');
         else log.info({ job: id, error_code: gerr.id }, 'job failed');
         const now = this.clock.now();
-        if (this.store.markFailed(id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000)) this.onFinished(row.model, 'failed');
+        if (await this.store.markFailed(id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000)) this.onFinished(row.model, 'failed');
         if (gerr.id === 'MG-JOB-004' && adapter && plan) await this.cancelAtProvider(adapter, plan, checkpoint, ctx);
         return;
       }
@@ -309,11 +314,11 @@ export class JobRunner {
     }
   }
 
-  /** Cancels a job; returns false when it had already finished. */
-  cancel(id: string): boolean {
+  /** Cancels a job; resolves false when it had already finished. */
+  async cancel(id: string): Promise<boolean> {
     const now = this.clock.now();
-    const changed = this.store.markCancelled(id, now, now + this.config.jobRetentionS * 1000);
-    if (changed) this.onFinished(this.store.getJob(id)?.model ?? 'unknown', 'cancelled');
+    const changed = await this.store.markCancelled(id, now, now + this.config.jobRetentionS * 1000);
+    if (changed) this.onFinished((await this.store.getJob(id))?.model ?? 'unknown', 'cancelled');
     const qi = this.queue.findIndex((q) => q.id === id);
     if (qi >= 0) {
       this.queue.splice(qi, 1);
@@ -330,9 +335,8 @@ export class JobRunner {
 
   /** Resolves when the job reaches a final state or `ms` pass (or `signal` aborts). */
   waitFor(id: string, ms: number, signal?: AbortSignal): Promise<void> {
-    const row = this.store.getJob(id);
     // While stopping nothing waits: stop() has woken (or is about to wake) every waiter, and a waiter added after it would hold its request past the grace.
-    if (!row || (row.state !== 'queued' && row.state !== 'running') || ms <= 0 || this.draining) return Promise.resolve();
+    if (ms <= 0 || this.draining) return Promise.resolve();
     return new Promise((resolve) => {
       const set = this.waiters.get(id) ?? new Set();
       this.waiters.set(id, set);
@@ -346,6 +350,13 @@ export class JobRunner {
       const timer = setTimeout(finish, ms);
       signal?.addEventListener('abort', finish, { once: true });
       set.add(finish);
+      // Registered before the read: a job that finishes while the store answers still wakes this waiter.
+      this.store.getJob(id).then(
+        (row) => {
+          if (!row || (row.state !== 'queued' && row.state !== 'running') || this.draining) finish();
+        },
+        () => finish(),
+      );
     });
   }
 

@@ -1,16 +1,16 @@
 /**
- * The durable store: jobs and their checkpoints, idempotency records, seeded results and adapter state, in
- * SQLite. A result up to `inlineResultMaxBytes` lives in its row; a larger one in a file of the result
- * directory (result-files.ts) that the row names, written before the row so no row points at a missing file.
+ * The durable store, as the gateway sees it: jobs and their checkpoints, idempotency records, the seeded
+ * result cache and adapter state. One interface, asynchronous because a networked store is; two
+ * implementations chosen by STORE: `sqlite` (sqlite-store.ts, the embedded single-process default) and
+ * `redis` (redis-store.ts, shared by every instance of a cluster). test/jobs/store-contract.test.ts runs
+ * the same suite against both.
  */
-import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { GatewayError, type StoredError } from '../spec/errors.js';
+import type { StoredError } from '../spec/errors.js';
 import type { JobState } from '../spec/wire.js';
-import { ResultFiles } from './result-files.js';
-import { inlineResult, type ResultRef, type StoredResult } from './stored-result.js';
+import type { Config } from '../config.js';
+import type { ResultRef, StoredResult } from './stored-result.js';
+import { SqliteStore } from './sqlite-store.js';
+import { RedisStore } from './redis-store.js';
 
 export interface JobRow {
   id: string;
@@ -25,9 +25,9 @@ export interface JobRow {
   progress: number | null;
   queue_position: number | null;
   wait_ms: number | null;
-  /** The GLB of a small result; null when it is in a file (or there is none). */
+  /** The GLB of a small result kept in the row (SQLite); null when it is stored by name (or there is none). */
   result: Buffer | null;
-  /** File name (in the result directory) of a large result. */
+  /** Name of a large result: a file of the result directory (SQLite), or the job's result value (Redis). */
   result_path: string | null;
   /** Byte length of the file at `result_path`. */
   result_size: number | null;
@@ -43,26 +43,6 @@ export interface JobRow {
 
 /** A job to insert: the file columns may be left out (no result file). */
 export type NewJobRow = Omit<JobRow, 'result_path' | 'result_size'> & Partial<Pick<JobRow, 'result_path' | 'result_size'>>;
-
-export interface StoreOptions {
-  /** Results up to this many bytes are kept in their SQLite row; larger ones in files. */
-  inlineResultMaxBytes?: number;
-  /** An unreferenced file younger than this (file time) may be a write in progress and is kept. */
-  orphanGraceMs?: number;
-  /**
-   * `normal` (default): in WAL mode every commit survives a crash of the process (kill -9, OOM) without an
-   * fsync on the event loop; a power cut may lose the last commits. `full`: every commit is fsync'd
-   * (survives power loss; each commit then blocks the event loop for the disk's sync time).
-   */
-  synchronous?: 'normal' | 'full';
-}
-
-/**
- * 256 KiB: a row write is synchronous (it blocks the event loop, fsync included), so results past a
- * few hundred KiB are written to files asynchronously instead.
- */
-const DEFAULT_INLINE_RESULT_MAX_BYTES = 256 * 1024;
-const DEFAULT_ORPHAN_GRACE_MS = 10 * 60_000;
 
 /** The row columns that store a result. */
 export function resultColumns(ref: ResultRef | undefined): Pick<JobRow, 'result' | 'result_path' | 'result_size'> {
@@ -82,316 +62,84 @@ export interface IdempotencyRow {
   expires_at: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  owner TEXT NOT NULL,
-  model TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  request TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  checkpoint TEXT,
-  progress REAL,
-  queue_position INTEGER,
-  wait_ms INTEGER,
-  result BLOB,
-  result_path TEXT,
-  result_size INTEGER,
-  error TEXT,
-  cache_key TEXT,
-  created_at INTEGER NOT NULL,
-  started_at INTEGER,
-  updated_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  expires_at INTEGER,
-  deadline INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_at);
-CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs(expires_at);
-CREATE TABLE IF NOT EXISTS idempotency (
-  scope TEXT NOT NULL,
-  key TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  job_id TEXT,
-  status INTEGER,
-  headers TEXT,
-  body BLOB,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  PRIMARY KEY (scope, key)
-);
-CREATE TABLE IF NOT EXISTS result_cache (
-  key TEXT PRIMARY KEY,
-  glb BLOB,
-  glb_path TEXT,
-  glb_size INTEGER,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS adapter_kv (
-  provider TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (provider, key)
-);
-`;
 
-const hasColumn = (db: Database.Database, table: string, column: string) =>
-  (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name === column);
-
-/** Brings a database written before result files existed up to SCHEMA, keeping its rows. */
-function migrate(db: Database.Database): void {
-  db.transaction(() => {
-    if (!hasColumn(db, 'jobs', 'result_path')) {
-      db.exec('ALTER TABLE jobs ADD COLUMN result_path TEXT; ALTER TABLE jobs ADD COLUMN result_size INTEGER;');
-    }
-    if (!hasColumn(db, 'result_cache', 'glb_path')) {
-      // glb was NOT NULL: SQLite changes a constraint only by rebuilding the table.
-      db.exec(`ALTER TABLE result_cache RENAME TO result_cache_v1;
-        CREATE TABLE result_cache (key TEXT PRIMARY KEY, glb BLOB, glb_path TEXT, glb_size INTEGER, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-        INSERT INTO result_cache (key, glb, created_at, expires_at) SELECT key, glb, created_at, expires_at FROM result_cache_v1;
-        DROP TABLE result_cache_v1;`);
-    }
-  })();
+export interface SweepCounts {
+  jobs: number;
+  keys: number;
+  cache: number;
+  orphans: number;
 }
 
-const resultLost = (id: string) => JSON.stringify(new GatewayError('MG-JOB-007', undefined, { details: { job_id: id } }).toJSON());
+/** An adapter's own durable key-value state (AdapterStore), one namespace per provider. */
+export interface StoreKv {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
 
-export class Store {
-  readonly db: Database.Database;
-  /** Where results too large for a row are kept. */
-  readonly files: ResultFiles;
-  private readonly stmts;
-  private readonly inlineResultMaxBytes: number;
-  private readonly orphanGraceMs: number;
+/** What /readyz reports about the store. */
+export interface StoreStatus {
+  kind: 'sqlite' | 'redis';
+  /** `ok` when commands are answered; for Redis otherwise the connection's state (connecting, reconnecting, end). */
+  state: string;
+}
 
-  constructor(path: string, opts: StoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.inlineResultMaxBytes = opts.inlineResultMaxBytes ?? DEFAULT_INLINE_RESULT_MAX_BYTES;
-    this.orphanGraceMs = opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
-    this.db = new Database(path);
-    if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
-    // A job answered with 202 must survive a crash of the process; `full` also survives power loss.
-    this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    migrate(this.db);
-    this.files = new ResultFiles(path);
-    const d = this.db;
-    this.stmts = {
-      insertJob: d.prepare(`INSERT INTO jobs (id, owner, model, provider, request, seed, state, checkpoint, progress, queue_position, wait_ms, result, result_path, result_size, error, cache_key, created_at, started_at, updated_at, finished_at, expires_at, deadline)
-        VALUES (@id, @owner, @model, @provider, @request, @seed, @state, @checkpoint, @progress, @queue_position, @wait_ms, @result, @result_path, @result_size, @error, @cache_key, @created_at, @started_at, @updated_at, @finished_at, @expires_at, @deadline)`),
-      getJob: d.prepare('SELECT * FROM jobs WHERE id = ?'),
-      unfinished: d.prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY state = 'queued', created_at`),
-      checkpoint: d.prepare('UPDATE jobs SET checkpoint = ?, updated_at = ? WHERE id = ?'),
-      progress: d.prepare('UPDATE jobs SET checkpoint = ?, progress = ?, queue_position = ?, wait_ms = ?, updated_at = ? WHERE id = ?'),
-      started: d.prepare(`UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?), queue_position = NULL, updated_at = ? WHERE id = ?`),
-      succeed: d.prepare(`UPDATE jobs SET state = 'succeeded', result = ?, result_path = ?, result_size = ?, progress = 1, queue_position = NULL, wait_ms = NULL, finished_at = ?, updated_at = ?, expires_at = ? WHERE id = ? AND state IN ('queued','running')`),
-      fail: d.prepare(`UPDATE jobs SET state = 'failed', error = ?, queue_position = NULL, wait_ms = NULL, finished_at = ?, updated_at = ?, expires_at = ? WHERE id = ? AND state IN ('queued','running')`),
-      cancel: d.prepare(`UPDATE jobs SET state = 'cancelled', queue_position = NULL, wait_ms = NULL, finished_at = ?, updated_at = ?, expires_at = ? WHERE id = ? AND state IN ('queued','running')`),
-      resultLost: d.prepare(`UPDATE jobs SET state = 'failed', error = ?, result = NULL, result_path = NULL, result_size = NULL WHERE id = ? AND state = 'succeeded'`),
-      deleteJob: d.prepare('DELETE FROM jobs WHERE id = ? RETURNING result_path'),
-      expireJobs: d.prepare(`DELETE FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ? AND state NOT IN ('queued','running') RETURNING result_path`),
-      jobFiles: d.prepare('SELECT id, result_path, result_size FROM jobs WHERE result_path IS NOT NULL'),
-      getIdem: d.prepare('SELECT * FROM idempotency WHERE scope = ? AND key = ?'),
-      insertIdem: d.prepare(`INSERT OR REPLACE INTO idempotency (scope, key, fingerprint, job_id, status, headers, body, created_at, expires_at)
-        VALUES (@scope, @key, @fingerprint, @job_id, @status, @headers, @body, @created_at, @expires_at)`),
-      completeIdem: d.prepare('UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE scope = ? AND key = ?'),
-      deleteIdem: d.prepare('DELETE FROM idempotency WHERE scope = ? AND key = ?'),
-      expireIdem: d.prepare('DELETE FROM idempotency WHERE expires_at <= ?'),
-      getCache: d.prepare('SELECT glb, glb_path, glb_size FROM result_cache WHERE key = ? AND expires_at > ?'),
-      cacheFileOf: d.prepare('SELECT glb_path FROM result_cache WHERE key = ?'),
-      putCache: d.prepare('INSERT OR REPLACE INTO result_cache (key, glb, glb_path, glb_size, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      dropCacheFile: d.prepare('DELETE FROM result_cache WHERE glb_path = ?'),
-      expireCache: d.prepare('DELETE FROM result_cache WHERE expires_at <= ? RETURNING glb_path'),
-      cacheFiles: d.prepare('SELECT glb_path, glb_size FROM result_cache WHERE glb_path IS NOT NULL'),
-      kvGet: d.prepare('SELECT value FROM adapter_kv WHERE provider = ? AND key = ?'),
-      kvSet: d.prepare('INSERT OR REPLACE INTO adapter_kv (provider, key, value, updated_at) VALUES (?, ?, ?, ?)'),
-      kvDelete: d.prepare('DELETE FROM adapter_kv WHERE provider = ? AND key = ?'),
-      countByState: d.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state'),
-    };
-    this.reconcileFiles();
-  }
+export interface Store {
+  readonly kind: 'sqlite' | 'redis';
+  /** Whether other processes may share this store (Redis): a reservation not made here may be another instance's. */
+  readonly shared: boolean;
+  /** Connects (Redis) and rejects with a message naming the address when the store cannot be reached. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  isOpen(): boolean;
+  status(): StoreStatus;
 
-  insertJob(row: NewJobRow): void {
-    this.stmts.insertJob.run({ result_path: null, result_size: null, ...row });
-  }
-
-  getJob(id: string): JobRow | undefined {
-    return this.stmts.getJob.get(id) as JobRow | undefined;
-  }
-
+  insertJob(row: NewJobRow): Promise<void>;
+  getJob(id: string): Promise<JobRow | undefined>;
   /** Jobs to resume after a restart: running ones first, then the queue in arrival order. */
-  unfinishedJobs(): JobRow[] {
-    return this.stmts.unfinished.all() as JobRow[];
-  }
-
-  saveCheckpoint(id: string, checkpoint: unknown, now: number): void {
-    this.stmts.checkpoint.run(JSON.stringify(checkpoint), now, id);
-  }
-
-  saveProgress(id: string, checkpoint: unknown, progress: number | null, queuePosition: number | null, waitMs: number | null, now: number): void {
-    this.stmts.progress.run(JSON.stringify(checkpoint), progress, queuePosition, waitMs, now, id);
-  }
-
-  markStarted(id: string, now: number): void {
-    this.stmts.started.run(now, now, id);
-  }
-
+  unfinishedJobs(): Promise<JobRow[]>;
+  saveCheckpoint(id: string, checkpoint: unknown, now: number): Promise<void>;
+  saveProgress(id: string, checkpoint: unknown, progress: number | null, queuePosition: number | null, waitMs: number | null, now: number): Promise<void>;
+  /** Marks an unfinished job running; false (nothing changed) when it already reached a final state. */
+  markStarted(id: string, now: number): Promise<boolean>;
   /**
-   * Stores the result and marks the job succeeded, in that order: a large result is written to its file
-   * (asynchronously, durably) before the row changes. Returns where it was stored, or undefined when the
-   * job was no longer unfinished (e.g. cancelled meanwhile), in which case nothing is kept.
+   * Stores the result and marks the job succeeded, result first. Returns where it was stored, or undefined
+   * when the job was no longer unfinished (e.g. cancelled meanwhile), in which case nothing is kept.
    */
-  async markSucceeded(id: string, glb: Uint8Array, now: number, expiresAt: number): Promise<ResultRef | undefined> {
-    const bytes = Buffer.from(glb.buffer, glb.byteOffset, glb.byteLength);
-    if (bytes.byteLength <= this.inlineResultMaxBytes) {
-      return this.stmts.succeed.run(bytes, null, null, now, now, expiresAt, id).changes > 0 ? { kind: 'inline', glb: bytes } : undefined;
-    }
-    const name = `${id}.glb`;
-    await this.files.write(name, bytes);
-    if (!this.db.open || this.stmts.succeed.run(null, name, bytes.byteLength, now, now, expiresAt, id).changes === 0) {
-      this.files.remove(name);
-      return undefined;
-    }
-    return { kind: 'file', name, byteLength: bytes.byteLength };
-  }
+  markSucceeded(id: string, glb: Uint8Array, now: number, expiresAt: number): Promise<ResultRef | undefined>;
+  /** Opens a succeeded job's result for reading; a lost result marks the job failed with MG-JOB-007 and throws it. */
+  openResult(row: JobRow): Promise<StoredResult>;
+  /** Final states are never overwritten: these return false when the job had already finished. */
+  markFailed(id: string, error: StoredError, now: number, expiresAt: number): Promise<boolean>;
+  markCancelled(id: string, now: number, expiresAt: number): Promise<boolean>;
+  /** Forgets a job and its result. */
+  deleteJob(id: string): Promise<void>;
 
+  getIdempotency(scope: string, key: string): Promise<IdempotencyRow | undefined>;
   /**
-   * Opens a succeeded job's result for reading. A result file that vanished or was cut short marks the
-   * job failed with MG-JOB-007 and throws that error (404 job_not_found), never a 500.
+   * Atomic first-writer-wins: stores `row` when no record of its scope and key exists and resolves
+   * undefined; otherwise leaves the record as it is and resolves it.
    */
-  async openResult(row: JobRow): Promise<StoredResult> {
-    if (row.result_path === null) {
-      if (row.result) return inlineResult(row.result);
-    } else {
-      const opened = await this.files.open(row.result_path, row.result_size ?? -1);
-      if (opened) return opened;
-    }
-    if (this.db.open) this.stmts.resultLost.run(resultLost(row.id), row.id);
-    throw new GatewayError('MG-JOB-007', undefined, { details: { job_id: row.id } });
-  }
+  reserveIdempotency(row: IdempotencyRow): Promise<IdempotencyRow | undefined>;
+  /** Stores a record, replacing any of the same scope and key. */
+  putIdempotency(row: IdempotencyRow): Promise<void>;
+  /** Stores the final answer of an existing record (a record gone meanwhile stays gone). */
+  completeIdempotency(scope: string, key: string, status: number, headers: Record<string, string>, body: Uint8Array | null): Promise<void>;
+  deleteIdempotency(scope: string, key: string): Promise<void>;
 
-  markFailed(id: string, error: StoredError, now: number, expiresAt: number): boolean {
-    return this.stmts.fail.run(JSON.stringify(error), now, now, expiresAt, id).changes > 0;
-  }
+  /** A cached result as the job `jobId`'s own stored copy, or undefined on a miss. */
+  claimCachedResult(key: string, now: number, jobId: string): Promise<ResultRef | undefined>;
+  putCachedResult(key: string, result: ResultRef, now: number, expiresAt: number): Promise<void>;
 
-  markCancelled(id: string, now: number, expiresAt: number): boolean {
-    return this.stmts.cancel.run(now, now, expiresAt, id).changes > 0;
-  }
+  /** Forgets what expired (jobs in a final state, idempotency records, cached results). */
+  sweep(now: number): Promise<SweepCounts>;
+  kv(provider: string): StoreKv;
+  countsByState(): Promise<Record<string, number>>;
+}
 
-  /** Forgets a job and deletes its result file (row first: a crash in between leaves an orphan, not a dangling row). */
-  deleteJob(id: string): void {
-    this.removeFiles(this.stmts.deleteJob.all(id) as Array<{ result_path: string | null }>, 'result_path');
-  }
-
-  getIdempotency(scope: string, key: string): IdempotencyRow | undefined {
-    return this.stmts.getIdem.get(scope, key) as IdempotencyRow | undefined;
-  }
-
-  putIdempotency(row: IdempotencyRow): void {
-    this.stmts.insertIdem.run(row);
-  }
-
-  completeIdempotency(scope: string, key: string, status: number, headers: Record<string, string>, body: Uint8Array | null): void {
-    this.stmts.completeIdem.run(status, JSON.stringify(headers), body ? Buffer.from(body) : null, scope, key);
-  }
-
-  deleteIdempotency(scope: string, key: string): void {
-    this.stmts.deleteIdem.run(scope, key);
-  }
-
-  /**
-   * A cached result as the job `jobId`'s own copy: the bytes of a small one, or a second name (hard
-   * link) of a large one's file, so the job and the cache entry expire independently. Undefined on a
-   * miss; a cache entry whose file vanished is dropped and counts as a miss.
-   */
-  async claimCachedResult(key: string, now: number, jobId: string): Promise<ResultRef | undefined> {
-    const hit = this.stmts.getCache.get(key, now) as { glb: Buffer | null; glb_path: string | null; glb_size: number | null } | undefined;
-    if (!hit) return undefined;
-    if (hit.glb_path === null) return hit.glb ? { kind: 'inline', glb: hit.glb } : undefined;
-    const name = `${jobId}.glb`;
-    try {
-      await this.files.share(hit.glb_path, name);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      if (this.db.open) this.stmts.dropCacheFile.run(hit.glb_path);
-      return undefined;
-    }
-    return { kind: 'file', name, byteLength: hit.glb_size! };
-  }
-
-  /** Caches a job's stored result under `key`: small ones by value, large ones as a hard link to the job's file. */
-  async putCachedResult(key: string, result: ResultRef, now: number, expiresAt: number): Promise<void> {
-    let name: string | null = null;
-    if (result.kind === 'file') {
-      name = `cache-${randomBytes(12).toString('base64url')}.glb`;
-      await this.files.share(result.name, name);
-      if (!this.db.open) return this.files.remove(name);
-    }
-    const replaced = this.stmts.cacheFileOf.get(key) as { glb_path: string | null } | undefined;
-    this.stmts.putCache.run(key, result.kind === 'inline' ? result.glb : null, name, result.kind === 'file' ? result.byteLength : null, now, expiresAt);
-    if (replaced?.glb_path) this.files.remove(replaced.glb_path);
-  }
-
-  /** Forgets expired jobs, idempotency records and cached results, deletes their files, and removes orphan files. */
-  sweep(now: number): { jobs: number; keys: number; cache: number; orphans: number } {
-    const jobs = this.stmts.expireJobs.all(now) as Array<{ result_path: string | null }>;
-    const keys = this.stmts.expireIdem.run(now).changes;
-    const cache = this.stmts.expireCache.all(now) as Array<{ glb_path: string | null }>;
-    this.removeFiles(jobs, 'result_path');
-    this.removeFiles(cache, 'glb_path');
-    return { jobs: jobs.length, keys, cache: cache.length, orphans: this.files.removeOrphans(this.referencedFiles(), this.orphanGraceMs) };
-  }
-
-  private removeFiles<K extends string>(rows: Array<Record<K, string | null>>, column: K): void {
-    for (const r of rows) if (r[column]) this.files.remove(r[column]);
-  }
-
-  private referencedFiles(): Set<string> {
-    const names = new Set<string>();
-    for (const r of this.stmts.jobFiles.all() as Array<{ result_path: string }>) names.add(r.result_path);
-    for (const r of this.stmts.cacheFiles.all() as Array<{ glb_path: string }>) names.add(r.glb_path);
-    return names;
-  }
-
-  /**
-   * Start-up check of rows against files: a succeeded job whose file is missing or cut short is marked
-   * failed with MG-JOB-007 (polls answer that envelope), such a cache entry is dropped, and orphan files
-   * past the grace period are deleted.
-   */
-  private reconcileFiles(): void {
-    for (const r of this.stmts.jobFiles.all() as Array<{ id: string; result_path: string; result_size: number | null }>) {
-      if (!this.files.isIntact(r.result_path, r.result_size)) this.stmts.resultLost.run(resultLost(r.id), r.id);
-    }
-    for (const r of this.stmts.cacheFiles.all() as Array<{ glb_path: string; glb_size: number | null }>) {
-      if (!this.files.isIntact(r.glb_path, r.glb_size)) this.stmts.dropCacheFile.run(r.glb_path);
-    }
-    this.files.removeOrphans(this.referencedFiles(), this.orphanGraceMs);
-  }
-
-  kv(provider: string) {
-    return {
-      get: (key: string) => (this.stmts.kvGet.get(provider, key) as { value: string } | undefined)?.value,
-      set: (key: string, value: string) => void this.stmts.kvSet.run(provider, key, value, Date.now()),
-      delete: (key: string) => void this.stmts.kvDelete.run(provider, key),
-    };
-  }
-
-  countsByState(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.stmts.countByState.all() as Array<{ state: string; n: number }>) out[r.state] = r.n;
-    return out;
-  }
-
-  isOpen(): boolean {
-    return this.db.open;
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
-    this.files.close();
-  }
+/** The store the configuration asks for (not yet opened: call open()). */
+export function createStore(config: Pick<Config, 'store' | 'dbPath' | 'dbSync' | 'redisUrl' | 'redisPrefix'>): Store {
+  return config.store === 'redis'
+    ? new RedisStore({ url: config.redisUrl, prefix: config.redisPrefix })
+    : new SqliteStore(config.dbPath, { synchronous: config.dbSync });
 }

@@ -4,6 +4,8 @@ import type { Clip } from '../spec/motion.js';
 import { qget, qmul, qrotate, qset, qy, qyaw, smoothstep } from './quat.js';
 import { keepHemisphere, slerpInto } from './resample.js';
 import type { Skeleton } from '../spec/motion.js';
+import { mapHumanoid, type HumanoidMap } from './humanoid.js';
+import { inertializeRoot, stepAcrossSeam } from './inertialize.js';
 
 export interface Composition {
   /** All segments on one timeline; numFrames is the sum of the segments' frames. */
@@ -45,8 +47,13 @@ export function alignToStart(clip: Clip, position: ArrayLike<number>, heading: n
  * Concatenates one clip per segment (same fps, same joints, exact frame counts) on one timeline.
  *
  * - Each segment after the first is turned about +Y so that it starts with the heading the previous one
- *   ended with, and moved in XZ so that it starts where the previous one ended (one average step further,
- *   so the root keeps its pace across the cut). Root heights are never shifted.
+ *   ended with, and moved in XZ so that it starts where the previous one ended, one step of the previous
+ *   pace further. With a transition window (`transitionFrames` > 0) the previous root velocity is then
+ *   carried into the segment and decays (inertialization, `inertializeRoot`): the body slows down or
+ *   speeds up over at least 1 s with a peak horizontal acceleration of at most 3 m/s², continuous in
+ *   position and velocity, and comes to rest a little further on; its height joins the segment's over
+ *   0.4 s. The segment's rotations are its own. With 0 transition frames the cut is hard: one step at the
+ *   mean of the two paces, heights never shifted.
  * - An `unconditioned` segment with a neighbour on both sides is a bridge: its frames interpolate
  *   (smoothstep) from the previous segment's last pose to the next segment's first pose, and the next
  *   segment starts where the previous one ended. At the start or end of the timeline it keeps its own clip.
@@ -54,8 +61,13 @@ export function alignToStart(clip: Clip, position: ArrayLike<number>, heading: n
  *   neighbouring segment) with the smoothstep weight: rotations slerp and the root lerps between the
  *   previous segment held (root continuing at its last velocity) and the next segment (held backwards
  *   from its first frame). With 0 transition frames the cut is hard, but still aligned.
+ * - On a humanoid skeleton (`mapHumanoid`), the legs across each blended boundary are placed by leg IK
+ *   (`stepAcrossSeam`): a foot that is down stays where it is, the feet step (the previous gait's own
+ *   next steps first) while the carried travel moves the body, the last steps land in the next
+ *   segment's own stance or join its own steps, and no sole point goes under the floor. Other skeletons
+ *   keep the blended legs.
  *
- * `skeleton` is only checked against the clips' joint count; heading is read from joint 0 (the root).
+ * `skeleton` gives the joint count and, when it maps, the legs; heading is read from joint 0 (the root).
  */
 export function composeSegments(
   skeleton: Skeleton,
@@ -84,8 +96,11 @@ export function composeSegments(
   );
 
   // 1. Place the non-bridge segments, each aligned to the end of the previous one.
+  const T = Math.max(0, Math.floor(transitionFrames));
   const raw = allocClip(J, total, fps);
+  const seams: Array<{ segment: number; previous: number; frames: number; distance: number }> = [];
   let prev: Clip | null = null;
+  let prevIndex = -1;
   let bridgedSincePrev = false;
   for (let i = 0; i < n; i++) {
     if (isBridge[i]) {
@@ -99,8 +114,16 @@ export function composeSegments(
       const last = prev.numFrames - 1;
       const end = prev.rootPositions.subarray(last * 3, last * 3 + 3);
       placed = alignToStart(seg, end, rootHeading(prev, last));
-      if (!bridgedSincePrev) {
-        // One step on from the previous end, at the mean of the two segments' paces.
+      if (!bridgedSincePrev && T > 0) {
+        // One step of the previous pace on, then that pace carried into the segment and decayed.
+        const a = lastStep(prev);
+        translateXZ(placed, a[0], a[1]);
+        const y = prev.rootPositions[last * 3 + 1];
+        const vy = last >= 1 ? y - prev.rootPositions[(last - 1) * 3 + 1] : 0;
+        const r = inertializeRoot(placed, a, y, vy);
+        if (r.frames > 0) seams.push({ segment: i, previous: prevIndex, frames: r.frames, distance: Math.hypot(r.distance[0], r.distance[1]) });
+      } else if (!bridgedSincePrev) {
+        // A hard cut: one step on from the previous end, at the mean of the two segments' paces.
         const a = lastStep(prev), b = firstStep(placed);
         translateXZ(placed, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2);
       }
@@ -108,6 +131,7 @@ export function composeSegments(
     raw.rotations.set(placed.rotations, segmentStarts[i] * J * 4);
     raw.rootPositions.set(placed.rootPositions, segmentStarts[i] * 3);
     prev = placed;
+    prevIndex = i;
     bridgedSincePrev = false;
   }
 
@@ -124,7 +148,7 @@ export function composeSegments(
 
   // 3. Blend across every boundary, reading the unblended timeline.
   const out = copyClip(raw);
-  const T = Math.max(0, Math.floor(transitionFrames));
+  const halves: Array<[number, number]> = clips.map(() => [0, 0]);
   for (let i = 1; i < n && T > 0; i++) {
     const b = segmentStarts[i];
     const lenPrev = previousLength(clips, i);
@@ -133,13 +157,42 @@ export function composeSegments(
     const hl = Math.min(Math.ceil(T / 2), Math.floor(lenPrev / 2));
     const hr = Math.min(Math.floor(T / 2), Math.floor(lenNext / 2));
     if (hl + hr === 0) continue;
+    halves[i] = [hl, hr];
     blendBoundary(raw, out, b, hl, hr, lenPrev, lenNext);
+  }
+
+  // 4. The feet across each blended seam: planted ones stay where they are, and they step (by leg IK)
+  //    to where the next segment stands, or join its own steps, instead of sliding with the blend or
+  //    with the root's carried travel.
+  let map: HumanoidMap | null | undefined;
+  for (const seam of seams) {
+    const i = seam.segment;
+    const [hl, hr] = halves[i];
+    if (hl + hr === 0) continue;
+    if (map === undefined) map = humanoidOrNull(skeleton);
+    if (map === null) break;
+    const b = segmentStarts[i];
+    const nextBlend = i + 1 < n ? halves[i + 1][0] : 0;
+    const limit = b + clips[i].numFrames - 1 - nextBlend;
+    const settle = seam.distance < STEP_DISTANCE ? b : b + seam.frames;
+    stepAcrossSeam(skeleton, map, out, raw, b - hl, b, settle, limit, segmentStarts[seam.previous]);
   }
 
   for (let f = 1; f < total; f++) {
     for (let j = 0; j < J; j++) keepHemisphere(out.rotations, (f * J + j) * 4, ((f - 1) * J + j) * 4);
   }
   return { clip: out, segmentStarts };
+}
+
+/** A carried travel shorter than this (metres) needs no stepping: from the seam on, the feet square up onto the next stance or join its own steps. */
+const STEP_DISTANCE = 0.02;
+
+function humanoidOrNull(s: Skeleton): HumanoidMap | null {
+  try {
+    return mapHumanoid(s);
+  } catch {
+    return null;
+  }
 }
 
 /** Frames of the nearest non-empty segment before segment `i`. */

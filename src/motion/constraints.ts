@@ -2,9 +2,10 @@
 import type { Constraint, EffectorTargetConstraint, PoseKeyframeConstraint, RootPathConstraint } from '../spec/wire.js';
 import { clipWorldPositions } from './clip.js';
 import type { Clip } from '../spec/motion.js';
-import { bodyForward, cloneClip, feetFlags, pinFeet } from './cleanup.js';
+import { bodyForward, cloneClip, feetContacts, pinFeet } from './cleanup.js';
 import type { HumanoidMap } from './humanoid.js';
 import { solveTwoBone, type TwoBoneChain } from './ik.js';
+import { ELBOW, KNEE } from './limits.js';
 import {
   qangle, qfromTo, qget, qinv, qmul, qnormalize, qset, qslerp, qy, qyaw, smoothstep, vget, vlerp, vscale, vsub, type Quat, type Vec3,
 } from './quat.js';
@@ -216,7 +217,9 @@ function applyEffector(skeleton: Skeleton, map: HumanoidMap, clip: Clip, c: Effe
         touched.push(ec.chain.end);
       }
       const fwd = bodyForward(skeleton, map, out, f);
-      solveTwoBone(skeleton, solved, 0, root, ec.chain, target, { poleHint: ec.arm ? vscale(fwd, -1) : fwd });
+      // A hinged knee or elbow (rotation about its one axis, within its flexion range), bending in the
+      // plane of the body's forward: knees forward, elbows back.
+      solveTwoBone(skeleton, solved, 0, root, ec.chain, target, { poleHint: ec.arm ? vscale(fwd, -1) : fwd, hinge: ec.arm ? ELBOW : KNEE });
       touched.push(ec.chain.upper, ec.chain.mid);
     } else if (ec.aim) {
       forwardKinematics(skeleton, solved, root, pos, world, 0);
@@ -256,7 +259,7 @@ function residual(skeleton: Skeleton, map: HumanoidMap, clip: Clip, c: Constrain
       const r = c.rotations?.[i];
       if (r) rotMax = Math.max(rotMax ?? 0, qangle(qget(clip.rotations, k * J + j), r) * DEG);
     });
-  } else {
+  } else if (c.type === 'pose_keyframe') {
     const k = at(c.frame);
     rotMax = 0;
     for (const [name, q] of Object.entries(c.joint_rotations)) {
@@ -290,9 +293,9 @@ export function applyConstraints(
   let out = cloneClip(clip);
   const roots = constraints.filter((c): c is RootPathConstraint => c.type === 'root_path');
   if (roots.length && clip.numFrames > 1) {
-    const flags = feetFlags(skeleton, map, clip);
+    const contacts = feetContacts(skeleton, map, clip);
     for (const c of roots) out = applyRootPath(skeleton, map, out, c);
-    out = pinFeet(skeleton, map, out, flags);
+    out = pinFeet(skeleton, map, out, contacts);
   }
   for (const c of constraints) if (c.type === 'pose_keyframe') out = applyPoseKeyframe(skeleton, out, c);
   for (const c of constraints) if (c.type === 'effector_target') out = applyEffector(skeleton, map, out, c);

@@ -128,3 +128,75 @@ export function footDrift(skeleton: Skeleton, clip: Clip, joint: number, flags: 
 function horizontalDistance(p: Float64Array, a: number, b: number): number {
   return Math.hypot(p[a] - p[b], p[a + 2] - p[b + 2]);
 }
+
+export interface PointContactOptions {
+  /** A point may be down while at most this far above the floor (m); default 0.02. */
+  heightTolerance?: number;
+  /** … and while moving horizontally slower than this (m/s); default 0.35. */
+  speedThreshold?: number;
+  /** Once down, a point stays down until it exceeds the thresholds times this factor; default 1.5. */
+  hysteresis?: number;
+  /** Runs and gaps shorter than this many frames are removed; default ≈ 50 ms, at least 2. */
+  minRunFrames?: number;
+}
+
+/**
+ * Whether one sole point (heel, ball, toe tip) is down, per frame, from its world track (F×3 at
+ * `track[o + f*stride …]`): within `heightTolerance` of the floor (or below it) and slower than
+ * `speedThreshold` horizontally (the smaller of the backward and forward differences), with hysteresis
+ * and the short-run filter of footContacts; frames at either end of a run where the point is already
+ * rising off (or still descending onto the floor) more than 6 mm above its lowest height in the run are
+ * not down.
+ * Writes 1/0 into `out` (length F).
+ */
+export function pointContacts(
+  track: ArrayLike<number>,
+  numFrames: number,
+  fps: number,
+  floor: number,
+  out: Uint8Array,
+  options: PointContactOptions = {},
+): Uint8Array {
+  const F = numFrames;
+  const heightTolerance = options.heightTolerance ?? 0.02;
+  const speedThreshold = options.speedThreshold ?? 0.35;
+  const hysteresis = options.hysteresis ?? 1.5;
+  const minRun = Math.min(F, options.minRunFrames ?? Math.max(2, Math.round(0.05 * fps)));
+  let planted = false;
+  for (let f = 0; f < F; f++) {
+    const o = f * 3;
+    const lift = track[o + 1] - floor;
+    const back = f > 0 ? Math.hypot(track[o] - track[o - 3], track[o + 2] - track[o - 1]) : Infinity;
+    const fwd = f < F - 1 ? Math.hypot(track[o] - track[o + 3], track[o + 2] - track[o + 5]) : Infinity;
+    const speed = Math.min(back, fwd) * fps;
+    const k: number = planted ? hysteresis : 1;
+    planted = lift <= heightTolerance * k && (F === 1 || speed < speedThreshold * k);
+    out[f] = planted ? 1 : 0;
+  }
+  // The short-run filter: fill short gaps between contacts, then drop short contacts.
+  for (let f = 0; f < F; ) {
+    if (out[f]) { f++; continue; }
+    let e = f;
+    while (e < F && !out[e]) e++;
+    if (f > 0 && e < F && e - f < minRun) out.fill(1, f, e);
+    f = e;
+  }
+  // A point that is already rising off (or still coming down onto) the floor at either end of its run is
+  // not down yet: frames more than `LIFTING` above the run's lowest height, still rising at the end (or
+  // still descending at the start), are trimmed off its ends.
+  for (let f = 0; f < F; ) {
+    if (!out[f]) { f++; continue; }
+    let e = f;
+    let low = Infinity;
+    while (e < F && out[e]) low = Math.min(low, track[e++ * 3 + 1]);
+    let a = f, b = e - 1;
+    while (a < b && track[a * 3 + 1] > low + LIFTING && track[a * 3 + 1] > track[(a + 1) * 3 + 1] + 1e-4) out[a++] = 0;
+    while (b > a && track[b * 3 + 1] > low + LIFTING && track[b * 3 + 1] > track[(b - 1) * 3 + 1] + 1e-4) out[b--] = 0;
+    if (b - a + 1 < minRun) out.fill(0, a, b + 1);
+    f = e;
+  }
+  return out;
+}
+
+/** How far above its lowest height in a contact a sole point is taken to be lifting off or landing (m). */
+const LIFTING = 0.006;

@@ -65,7 +65,7 @@ export function worldRestRotations(s: Skeleton): Float64Array {
  * Encodes the answer as a GLB. Nodes mirror the skeleton (translation = the rest offset in the parent's
  * rest frame, rotation = the rest rotation); a skin lists every joint with inverse bind matrices; each
  * sample becomes an animation with one shared time accessor, a LINEAR rotation channel per joint and a
- * LINEAR translation channel for the root. Rotation keys are node-local:
+ * LINEAR translation channel for the root (and one per joint of `clip.jointTranslations`). Rotation keys are node-local:
  * r_j(t) = Wrest[parent]⁻¹ · q_j(t) · Wrest[j], stored as normalized float32 in one hemisphere per joint.
  * Throws on inconsistent input (joint counts, fps, contact lengths, non-finite values): those are bugs.
  */
@@ -187,7 +187,8 @@ function buildDocument(input: EncodeInput, wrest: Float64Array): { json: GLTF.IG
 
   for (const sample of samples) {
     const F = sample.clip.numFrames;
-    const sampleFloats = F + J * F * 4 + F * 3;
+    const moved = sample.clip.jointTranslations?.joints ?? [];
+    const sampleFloats = F + J * F * 4 + F * 3 + moved.length * F * 3;
     const view = bufferViews.length;
     bufferViews.push({ buffer: 0, byteOffset: offset * 4, byteLength: sampleFloats * 4 });
     layout.push({ frames: F, timeOffset: offset, rotationOffset: offset + F, translationOffset: offset + F + J * F * 4 });
@@ -207,6 +208,12 @@ function buildDocument(input: EncodeInput, wrest: Float64Array): { json: GLTF.IG
     accessors.push({ bufferView: view, byteOffset: (F + J * F * 4) * 4, componentType: FLOAT, count: F, type: 'VEC3' });
     channels.push({ sampler: samplers.length, target: { node: 0, path: 'translation' } });
     samplers.push({ input: time, output: accessors.length - 1, interpolation: 'LINEAR' });
+    // Joints a floor-level root or IK bones moved (clip.jointTranslations): a translation channel each.
+    moved.forEach((j, k) => {
+      accessors.push({ bufferView: view, byteOffset: (F + J * F * 4 + F * 3 + k * F * 3) * 4, componentType: FLOAT, count: F, type: 'VEC3' });
+      channels.push({ sampler: samplers.length, target: { node: j, path: 'translation' } });
+      samplers.push({ input: time, output: accessors.length - 1, interpolation: 'LINEAR' });
+    });
     animations.push({ name: sample.name, channels, samplers });
     offset += sampleFloats;
   }
@@ -332,6 +339,23 @@ function writeSample(
     }
   }
   out.set(clip.rootPositions.subarray(0, F * 3), at.translationOffset);
+  const moved = clip.jointTranslations;
+  if (moved) {
+    // Node translations: the offset along world-aligned rest axes taken into the parent's rest frame, Wrest[parent]⁻¹ · t.
+    const K = moved.joints.length;
+    moved.joints.forEach((j, k) => {
+      const p = s.parents[j];
+      const qx = -wrest[p * 4], qy = -wrest[p * 4 + 1], qz = -wrest[p * 4 + 2], qw = wrest[p * 4 + 3];
+      const base = at.translationOffset + F * 3 + k * F * 3;
+      for (let f = 0; f < F; f++) {
+        const src = (f * K + k) * 3;
+        const v = identityRest
+          ? [moved.offsets[src], moved.offsets[src + 1], moved.offsets[src + 2]]
+          : rotate(qx, qy, qz, qw, moved.offsets[src], moved.offsets[src + 1], moved.offsets[src + 2]);
+        out[base + f * 3] = v[0]; out[base + f * 3 + 1] = v[1]; out[base + f * 3 + 2] = v[2];
+      }
+    });
+  }
 }
 
 function checkSample(s: EncodeSample, J: number, fps: number): void {
@@ -344,6 +368,12 @@ function checkSample(s: EncodeSample, J: number, fps: number): void {
   }
   if (Math.fround((c.numFrames - 1) / fps) <= Math.fround((c.numFrames - 2) / fps) && c.numFrames > 1) {
     throw new RangeError(`encodeGlb: ${s.name} has key times too close for float32`);
+  }
+  const moved = c.jointTranslations;
+  if (moved) {
+    if (moved.offsets.length < c.numFrames * moved.joints.length * 3) throw new RangeError(`encodeGlb: ${s.name} joint translations are shorter than its frame count`);
+    if (moved.joints.some((j, k) => !(j > 0 && j < J) || (k > 0 && j <= moved.joints[k - 1]))) throw new RangeError(`encodeGlb: ${s.name} translates joints that are not ascending non-root joints`);
+    if (!allFinite(moved.offsets, c.numFrames * moved.joints.length * 3)) throw new RangeError(`encodeGlb: ${s.name} holds non-finite values`);
   }
   if (!allFinite(c.rotations, c.numFrames * J * 4) || !allFinite(c.rootPositions, c.numFrames * 3)) {
     throw new RangeError(`encodeGlb: ${s.name} holds non-finite values`);

@@ -74,6 +74,7 @@ class Findings {
   limb(found: LimbFound): Limb {
     this.missing.push(...found.missing);
     this.ambiguous.push(...found.ambiguous);
+    this.notes.push(...(found.notes ?? []));
     return found.limb;
   }
 }

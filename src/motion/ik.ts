@@ -2,9 +2,10 @@
 import { ancestorPath, forwardKinematicsPath } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
 import {
-  qfromTo, qget, qinv, qmul, qrotate, qset, vget, vlen, vsub,
+  qfromTo, qget, qinv, qmul, qmulInvAt, qrotate, qset, vget, vlen, vsub,
   type Quat, type Vec3,
 } from './quat.js';
+import { hingeFrame, type HingeLimit } from './limits.js';
 
 export interface TwoBoneChain {
   /** Upper joint (hip / shoulder). */
@@ -22,6 +23,18 @@ export interface TwoBoneOptions {
   endWorldRotation?: Quat;
   /** Prefer the current bend direction over the hint when the limb is bent by more than this (radians). */
   keepBendAbove?: number;
+  /**
+   * Solve the middle joint as this hinge (KNEE, ELBOW from ./limits.ts): its local rotation becomes a
+   * rotation about the hinge axis only, within the limit's flexion range, and the upper joint turns the
+   * leg's plane to contain the pole (`poleHint`: where the middle joint points). Without it the legacy
+   * shortest-arc solve runs.
+   */
+  hinge?: HingeLimit;
+  /**
+   * Hinge solves only: the last `soft` fraction of the limb's reach is approached smoothly (soft IK), so
+   * a target drawn away from the hip slows the limb's straightening instead of locking it straight.
+   */
+  soft?: number;
 }
 
 /** Scratch world poses of one solve (grown on demand; only the end joint's ancestors are written). */
@@ -55,6 +68,7 @@ export function solveTwoBone(
   opts: TwoBoneOptions,
 ): number {
   const J = s.names.length;
+  if (opts.hinge) return solveHinge(s, rotations, rotOffset, root, chain, target, opts, opts.hinge);
   if (scratchPos.length < J * 3) {
     scratchPos = new Float64Array(J * 3);
     scratchWorld = new Float64Array(J * 4);
@@ -141,4 +155,166 @@ export function solveTwoBone(
   qset(rotations, rotOffset + mid, qmul(qinv(waNew), wbNew));
   if (opts.endWorldRotation) qset(rotations, rotOffset + end, qmul(qinv(wbNew), opts.endWorldRotation));
   return vlen(vsub(reached, target));
+}
+
+/**
+ * Soft IK's reach: distances up to (1 − soft)·maxReach stand; beyond, the reach approaches maxReach
+ * exponentially (continuous in value and slope), so a limb never snaps straight.
+ */
+function softReach(dist: number, maxReach: number, soft: number): number {
+  if (!(soft > 0)) return Math.min(dist, maxReach);
+  const band = soft * maxReach;
+  const start = maxReach - band;
+  return dist > start ? start + band * (1 - Math.exp(-(dist - start) / band)) : dist;
+}
+
+/**
+ * Soft reach above a floor: distances up to `base` stand; beyond it the reach approaches `maxReach`
+ * exponentially, with slope 1 at `base` (so the result is smooth in `dist` and in `base`). softReach is
+ * this with base = (1 − soft)·maxReach; a caller that knows a distance the limb already reaches passes
+ * the larger of the two, so that motion which needs no easing is left exactly as it is.
+ */
+export function easedReach(dist: number, base: number, maxReach: number): number {
+  const band = maxReach - base;
+  if (!(band > 1e-9)) return Math.min(dist, maxReach);
+  return dist > base ? base + band * (1 - Math.exp(-(dist - base) / band)) : dist;
+}
+
+/** The limb's reach at a hinge's least flexion (the longest hip → end distance). */
+export function hingeReach(s: Skeleton, chain: TwoBoneChain, limit: HingeLimit): number {
+  const hf = hingeFrame(s, chain.upper, chain.mid, chain.end, limit);
+  const lab = hf.upperLength, lbc = hf.lowerLength;
+  return Math.sqrt(Math.max(0, lab * lab + lbc * lbc + 2 * lab * lbc * Math.cos(limit.min)));
+}
+
+/**
+ * The hinge solve: flexion from the reach (soft near full extension, clamped to the limit), the middle
+ * joint's local rotation about the hinge axis only, and the upper joint's world rotation taking the
+ * limb's rest frame (hip→end, hinge axis) onto (hip→target, pole × hip→target).
+ */
+function solveHinge(
+  s: Skeleton,
+  rotations: Float64Array,
+  rotOffset: number,
+  root: ArrayLike<number>,
+  chain: TwoBoneChain,
+  target: Vec3,
+  opts: TwoBoneOptions,
+  limit: HingeLimit,
+): number {
+  const J = s.names.length;
+  if (scratchPos.length < J * 3) {
+    scratchPos = new Float64Array(J * 3);
+    scratchWorld = new Float64Array(J * 4);
+  }
+  const pos = scratchPos;
+  const world = scratchWorld;
+  const { upper, mid, end } = chain;
+  forwardKinematicsPath(s, pathTo(s, upper), rotations, root, pos, world, rotOffset);
+  const hf = hingeFrame(s, upper, mid, end, limit);
+  const lab = hf.upperLength, lbc = hf.lowerLength;
+  const pax = pos[upper * 3], pay = pos[upper * 3 + 1], paz = pos[upper * 3 + 2];
+  const tx = target[0] - pax, ty = target[1] - pay, tz = target[2] - paz;
+  const dist = Math.hypot(tx, ty, tz);
+  // Reach at the least and the greatest flexion.
+  const maxReach = Math.sqrt(Math.max(0, lab * lab + lbc * lbc + 2 * lab * lbc * Math.cos(limit.min)));
+  const minReach = Math.sqrt(Math.max(0, lab * lab + lbc * lbc + 2 * lab * lbc * Math.cos(limit.max)));
+  const lat = Math.min(maxReach, Math.max(minReach, softReach(dist, maxReach, opts.soft ?? 0)));
+  const cosPhi = Math.min(1, Math.max(-1, (lat * lat - lab * lab - lbc * lbc) / (2 * lab * lbc || 1)));
+  const phi = Math.min(limit.max, Math.max(limit.min, Math.acos(cosPhi)));
+  const theta = phi - hf.restFlexion;
+  const [hx, hy, hz] = hf.axis;
+  const sh = Math.sin(theta / 2), ch = Math.cos(theta / 2);
+  const kx = hx * sh, ky = hy * sh, kz = hz * sh, kw = ch;
+  // e = u·lab + knee·v·lbc, in the upper joint's rest frame.
+  const [vx, vy, vz] = hf.lower;
+  const t2x = 2 * (ky * vz - kz * vy), t2y = 2 * (kz * vx - kx * vz), t2z = 2 * (kx * vy - ky * vx);
+  const rvx = vx + kw * t2x + (ky * t2z - kz * t2y);
+  const rvy = vy + kw * t2y + (kz * t2x - kx * t2z);
+  const rvz = vz + kw * t2z + (kx * t2y - ky * t2x);
+  const [ux, uy, uz] = hf.upper;
+  let ex = ux * lab + rvx * lbc, ey = uy * lab + rvy * lbc, ez = uz * lab + rvz * lbc;
+  const el = Math.hypot(ex, ey, ez) || 1;
+  ex /= el; ey /= el; ez /= el;
+  // The rest frame: e, the axis made perpendicular to e, and their cross product.
+  const he = hx * ex + hy * ey + hz * ez;
+  let ax = hx - ex * he, ay = hy - ey * he, az = hz - ez * he;
+  const al = Math.hypot(ax, ay, az) || 1;
+  ax /= al; ay /= al; az /= al;
+  // The world frame: hip → target, the hinge axis pole × (hip → target), their cross product.
+  let dx: number, dy: number, dz: number;
+  if (dist > 1e-9) { dx = tx / dist; dy = ty / dist; dz = tz / dist; } else {
+    const c = (upper * 4);
+    const q: Quat = [world[c], world[c + 1], world[c + 2], world[c + 3]];
+    [dx, dy, dz] = qrotate(q, [ex, ey, ez]);
+  }
+  let [px, py, pz] = opts.poleHint;
+  if (opts.keepBendAbove !== undefined) {
+    // The current bend, when it is clear enough, wins over the hint.
+    forwardKinematicsPath(s, pathTo(s, end), rotations, root, pos, world, rotOffset);
+    const bx = pos[mid * 3] - pax, by = pos[mid * 3 + 1] - pay, bz = pos[mid * 3 + 2] - paz;
+    const cx = pos[end * 3] - pax, cy = pos[end * 3 + 1] - pay, cz = pos[end * 3 + 2] - paz;
+    const cl = Math.hypot(cx, cy, cz);
+    const bl = Math.hypot(bx, by, bz);
+    if (cl > 1e-9 && bl > 1e-9) {
+      const k = (bx * cx + by * cy + bz * cz) / (cl * cl);
+      const ox = bx - cx * k, oy = by - cy * k, oz = bz - cz * k;
+      const ol = Math.hypot(ox, oy, oz);
+      const bend = Math.asin(Math.min(1, ol / bl));
+      if (bend > opts.keepBendAbove && ol > 1e-6) { px = ox / ol; py = oy / ol; pz = oz / ol; }
+    }
+  }
+  let wx = py * dz - pz * dy, wy = pz * dx - px * dz, wz = px * dy - py * dx;
+  let wl = Math.hypot(wx, wy, wz);
+  if (wl < 1e-6) {
+    // The pole along the limb: keep the upper joint's current hinge axis.
+    const c = upper * 4;
+    const q: Quat = [world[c], world[c + 1], world[c + 2], world[c + 3]];
+    [wx, wy, wz] = qrotate(q, hf.axis);
+    const k = wx * dx + wy * dy + wz * dz;
+    wx -= dx * k; wy -= dy * k; wz -= dz * k;
+    wl = Math.hypot(wx, wy, wz);
+    if (wl < 1e-6) { wx = 1; wy = 0; wz = 0; wl = 1; }
+  }
+  wx /= wl; wy /= wl; wz /= wl;
+  const bx = ey * az - ez * ay, by = ez * ax - ex * az, bz = ex * ay - ey * ax;
+  const cx = dy * wz - dz * wy, cy = dz * wx - dx * wz, cz = dx * wy - dy * wx;
+  // M = D·Eᵀ with E = [e a b], D = [d w c] (columns): the rotation taking the rest frame onto the world frame.
+  const m00 = dx * ex + wx * ax + cx * bx, m01 = dx * ey + wx * ay + cx * by, m02 = dx * ez + wx * az + cx * bz;
+  const m10 = dy * ex + wy * ax + cy * bx, m11 = dy * ey + wy * ay + cy * by, m12 = dy * ez + wy * az + cy * bz;
+  const m20 = dz * ex + wz * ax + cz * bx, m21 = dz * ey + wz * ay + cz * by, m22 = dz * ez + wz * az + cz * bz;
+  matrixQuat(m00, m01, m02, m10, m11, m12, m20, m21, m22, hingeScratch, 0);
+  const p = s.parents[upper];
+  const ro = rotOffset * 4;
+  if (p >= 0) qmulInvAt(rotations, ro + upper * 4, world, p * 4, hingeScratch, 0);
+  else { rotations[ro + upper * 4] = hingeScratch[0]; rotations[ro + upper * 4 + 1] = hingeScratch[1]; rotations[ro + upper * 4 + 2] = hingeScratch[2]; rotations[ro + upper * 4 + 3] = hingeScratch[3]; }
+  rotations[ro + mid * 4] = kx; rotations[ro + mid * 4 + 1] = ky; rotations[ro + mid * 4 + 2] = kz; rotations[ro + mid * 4 + 3] = kw;
+  // Joints between the chain's joints (twist bones) keep their local rotations.
+  forwardKinematicsPath(s, pathTo(s, end), rotations, root, pos, world, rotOffset);
+  if (opts.endWorldRotation) qmulInvAt(rotations, ro + end * 4, world, s.parents[end] * 4, opts.endWorldRotation, 0);
+  return Math.hypot(pos[end * 3] - target[0], pos[end * 3 + 1] - target[1], pos[end * 3 + 2] - target[2]);
+}
+
+/** The upper joint's world rotation of a hinge solve (scratch). */
+const hingeScratch = new Float64Array(4);
+
+/** The unit quaternion of a rotation matrix (rows m0*, m1*, m2*), by Shepperd's method, into `out` at float offset `o`. */
+function matrixQuat(m00: number, m01: number, m02: number, m10: number, m11: number, m12: number, m20: number, m21: number, m22: number, out: Float64Array, o: number): void {
+  const tr = m00 + m11 + m22;
+  let x: number, y: number, z: number, w: number;
+  if (tr > 0) {
+    const k = 0.5 / Math.sqrt(tr + 1);
+    w = 0.25 / k; x = (m21 - m12) * k; y = (m02 - m20) * k; z = (m10 - m01) * k;
+  } else if (m00 > m11 && m00 > m22) {
+    const k = 2 * Math.sqrt(1 + m00 - m11 - m22);
+    w = (m21 - m12) / k; x = 0.25 * k; y = (m01 + m10) / k; z = (m02 + m20) / k;
+  } else if (m11 > m22) {
+    const k = 2 * Math.sqrt(1 + m11 - m00 - m22);
+    w = (m02 - m20) / k; x = (m01 + m10) / k; y = 0.25 * k; z = (m12 + m21) / k;
+  } else {
+    const k = 2 * Math.sqrt(1 + m22 - m00 - m11);
+    w = (m10 - m01) / k; x = (m02 + m20) / k; y = (m12 + m21) / k; z = 0.25 * k;
+  }
+  const n = Math.sqrt(x * x + y * y + z * z + w * w) || 1;
+  out[o] = x / n; out[o + 1] = y / n; out[o + 2] = z / n; out[o + 3] = w / n;
 }

@@ -44,6 +44,11 @@ function words(name: string): string[] {
     .map((w) => w.toLowerCase());
 }
 
+/** The lower-case words of a joint name after its namespace (`ik_foot_l` → ik, foot, l). */
+export function nameWords(raw: string): string[] {
+  return words(raw.slice(raw.lastIndexOf(':') + 1));
+}
+
 /** Reads side, role words and joint kind from a name in any of the common rig conventions. */
 export function parseJointName(raw: string): ParsedJointName {
   const bare = raw.slice(raw.lastIndexOf(':') + 1); // namespaces: `mixamorig:`, `Character1:`

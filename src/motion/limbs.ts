@@ -116,7 +116,10 @@ export function armFromGeometry(r: RestBody, path: readonly number[]): Limb | 'a
     }
   }
   if (hand < 0) {
-    // No fingers: the wrist is the last joint, or the one before a short leaf past it (SMPL's hand point).
+    // No finger fan: the wrist is where the segment lengths say (upper arm ≈ forearm, then shorter bones).
+    const byLength = armByLengths(r, body);
+    if (byLength !== null) return byLength;
+    // The wrist is the last joint, or the one before a short leaf past it (SMPL's hand point).
     hand = body.length - 1;
     if (hand >= 4 && dist(r, body[hand - 1], body[hand]) < 0.6 * dist(r, body[hand - 2], body[hand - 1])) hand--;
   }
@@ -127,11 +130,46 @@ export function armFromGeometry(r: RestBody, path: readonly number[]): Limb | 'a
   return 'ambiguous';
 }
 
+/** Upper arm and forearm lengths within this ratio of each other count as a pair. */
+const ARM_PAIR_RATIO = 1.6;
+/** Bones past the wrist (hand, fingers) are shorter than this fraction of the shorter arm bone. */
+const HAND_SHORTER = 0.75;
+
+/**
+ * An arm along a chain with no finger fan (a straight T-pose line from clavicle to finger tip), from
+ * segment lengths: the upper arm and the forearm are the two consecutive long bones of about equal
+ * length (each at least half the longest bone of the chain), every bone past the wrist is shorter, and
+ * at most one joint (the clavicle) comes before the shoulder. Null when the chain is too short to tell
+ * (two bones or fewer); 'ambiguous' when no such pair or more than one fits.
+ */
+function armByLengths(r: RestBody, body: readonly number[]): Limb | 'ambiguous' | null {
+  const n = body.length;
+  if (n < 4) return null;
+  const seg = (i: number): number => dist(r, body[i], body[i + 1]);
+  let longest = 0;
+  for (let i = 0; i + 1 < n; i++) longest = Math.max(longest, seg(i));
+  const fits: number[] = [];
+  for (let u = 0; u + 2 < n && u <= 1; u++) {
+    const a = seg(u), b = seg(u + 1);
+    if (a < 0.5 * longest || b < 0.5 * longest || a / b > ARM_PAIR_RATIO || b / a > ARM_PAIR_RATIO) continue;
+    let shorter = true;
+    for (let i = u + 2; i + 1 < n; i++) if (seg(i) > HAND_SHORTER * Math.min(a, b)) shorter = false;
+    if (shorter) fits.push(u);
+  }
+  if (fits.length !== 1) return 'ambiguous';
+  const u = fits[0];
+  const limb: Limb = { upperArm: body[u], forearm: body[u + 1], hand: body[u + 2] };
+  if (u === 1) limb.shoulder = body[0];
+  return limb;
+}
+
 /** A limb's roles, or none with what kept them from being found (role paths like `left.hand`). */
 export interface LimbFound {
   limb: Limb;
   missing: string[];
   ambiguous: string[];
+  /** Why the roles could not be decided, for the error message. */
+  notes?: string[];
 }
 
 /**
@@ -161,6 +199,12 @@ export function mapLimb(
   const anyNamed = required.some((role) => named[role] !== undefined);
   if (geo === 'ambiguous' || (anyNamed && complete(named, roles))) {
     ambiguous.push(...required.map((role) => `${side}.${role}`));
+    if (geo === 'ambiguous') {
+      const why = kind === 'arm'
+        ? `the ${side} arm's joints cannot be told apart: no finger fan marks the wrist and no single pair of consecutive bones of about equal length (upper arm and forearm) is followed only by shorter ones`
+        : `the ${side} leg has no joint a thigh's length above the knee`;
+      return { limb: {}, missing, ambiguous, notes: [why] };
+    }
   } else {
     const partial = anyNamed ? named : geo;
     missing.push(...required.filter((role) => partial[role] === undefined).map((role) => `${side}.${role}`));

@@ -1,10 +1,11 @@
 /**
  * The motion pipeline after an adapter finishes: per sample, fit each segment clip to its frames, compose
  * the segments on one timeline, clean foot skate on the model's own rig, bring the motion onto the request
- * skeleton, close loops, apply constraints, fit the trajectory, detect foot contacts, and encode the answer
+ * skeleton, close loops, apply constraints, put a floor-level root under the pelvis and IK bones on
+ * their effectors, fit the trajectory, detect foot contacts, and encode the answer
  * as GLB. Each step is a small function of its own module; this file only orders them.
  */
-import type { GenerationPlan } from '../spec/plan.js';
+import type { GenerationPlan, PlannedReference, PlannedSegment } from '../spec/plan.js';
 import type { Motion, SampleMotion } from '../spec/motion.js';
 import { SERVED_VERSION } from '../spec/version.js';
 import { GatewayError } from '../spec/errors.js';
@@ -12,20 +13,37 @@ import type { Clip } from '../spec/motion.js';
 import { clipWorldPositions } from './clip.js';
 import { composeSegments } from './compose.js';
 import { footContacts } from './contacts.js';
-import { encodeGlb, type EncodeSample } from './gltf.js';
+import { encodeGlb, worldRestRotations, type EncodeSample } from './gltf.js';
+import { applyRootMotion, needsRootMotion, rootMotionRig, type RootMotionRig } from './root-motion.js';
 import { resampleClip } from './resample.js';
 import { cleanupFootSkate } from './cleanup.js';
 import { applyConstraints } from './constraints.js';
 import { contactJoints, mapHumanoid, type HumanoidMap } from './humanoid.js';
 import { makeLoop } from './loop.js';
 import { fitTrajectory } from './trajectory.js';
+import { referenceClip } from './reference.js';
 import { retarget } from './retarget.js';
 import { skeletonFromWire } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
 
+/**
+ * A motion_reference segment's clip on the model's skeleton, at the plan's fps with the segment's frames.
+ * Without a rig of its own the reference's joint names are the request skeleton's, so that is its rig.
+ * The model's placeholder for the segment (adapters generate nothing for it) is replaced by this.
+ */
+function splicedReference(plan: GenerationPlan, skeleton: Skeleton, seg: PlannedSegment, ref: PlannedReference): Clip {
+  return referenceClip({ ...ref, skeleton: ref.skeleton ?? plan.request.skeleton.joints }, skeleton, plan.fps, seg.frames);
+}
+
 /** Segment clips at the plan's fps with exactly each segment's frames, composed on one timeline. */
-function composeSample(plan: GenerationPlan, skeleton: Skeleton, sample: SampleMotion): Clip {
-  const fitted = plan.segments.map((seg, i) => resampleClip(sample.segments[i], plan.fps, seg.frames));
+function composeSample(plan: GenerationPlan, skeleton: Skeleton, sample: SampleMotion, references: Map<number, Clip>): Clip {
+  const fitted = plan.segments.map((seg, i) => {
+    if (!seg.reference) return resampleClip(sample.segments[i], plan.fps, seg.frames);
+    let clip = references.get(i);
+    if (!clip) references.set(i, (clip = splicedReference(plan, skeleton, seg, seg.reference)));
+    // Each sample composes its own copy: composition may write into the clips it is given.
+    return { ...clip, rotations: clip.rotations.slice(), rootPositions: clip.rootPositions.slice() };
+  });
   return composeSegments(skeleton, fitted, plan.segments.map((s) => s.type), plan.transitionFrames).clip;
 }
 
@@ -94,19 +112,61 @@ function finish(
     out = applied.clip;
     extras.x_constraint_residuals = applied.residuals;
   }
+  // Floor-level root and IK bones last, on the final body pose: the root under the pelvis on the floor,
+  // the IK bones on the feet and hands the constraints and loop left (docs/rigs.md).
+  const rig = rootMotionRig(target, map());
+  if (needsRootMotion(rig)) {
+    out = applyRootMotion(target, map(), out, rig, worldRestRotations(target), { loop: plan.loop });
+    extras.x_root_motion = rootMotionNote(target, rig);
+  }
   if (plan.model.supports_trajectory) extras.trajectory = fitTrajectory(target, map(), out, plan.loop, positionsOf(out));
   return { clip: out, extras };
 }
 
+/** What the answer's `x_root_motion` says about the floor-level root and the helper bones. */
+function rootMotionNote(target: Skeleton, rig: RootMotionRig): Record<string, unknown> {
+  const note: Record<string, unknown> = {};
+  if (rig.floorRoot) {
+    note.root = target.names[rig.floorRoot.root];
+    note.translated = [target.names[rig.floorRoot.hips]];
+  }
+  if (rig.followers.length) {
+    note.followers = Object.fromEntries(rig.followers.map(({ joint, follows }) => [
+      target.names[joint],
+      follows.kind === 'effector' ? target.names[follows.effector] : follows.kind === 'centerOfMass' ? 'center_of_mass' : 'root',
+    ]));
+  }
+  return note;
+}
+
 /** Renders a finished motion into the GLB answer for the plan's request. */
 export function renderMotion(plan: GenerationPlan, motion: Motion): Uint8Array {
+  const { target, samples, mapping } = renderSamples(plan, motion);
+  return encodeGlb({
+    skeleton: target,
+    fps: plan.fps,
+    samples,
+    motion: {
+      version: SERVED_VERSION,
+      model: plan.model.id,
+      canonicalToRequest: mapping,
+      // A newer-minor request's fields this version does not know, ignored as the spec's forward rule says.
+      ...(plan.ignoredFields?.length ? { extras: { x_ignored_fields: plan.ignoredFields } } : {}),
+    },
+  });
+}
+
+/** The finished samples of a motion on the plan's request skeleton, before encoding (renderMotion's work). */
+export function renderSamples(plan: GenerationPlan, motion: Motion): { target: Skeleton; samples: EncodeSample[]; mapping: Record<string, string> | null } {
   const target = skeletonFromWire(plan.request.skeleton.joints);
   const transfer = transferFor(motion.skeleton, target);
   let targetMap = transfer.targetMap;
   const map = () => (targetMap ??= mapHumanoid(target));
   let mapping: Record<string, string> | null = null;
+  /** Spliced references, the same for every sample. */
+  const references = new Map<number, Clip>();
   const samples: EncodeSample[] = motion.samples.map((sample, i) => {
-    let composed = composeSample(plan, motion.skeleton, sample);
+    let composed = composeSample(plan, motion.skeleton, sample, references);
     if (plan.postProcessing) composed = cleanupFootSkate(motion.skeleton, transfer.sourceMap(), composed);
     const retargeted = transfer.apply(composed);
     mapping = retargeted.canonicalToRequest;
@@ -127,12 +187,7 @@ export function renderMotion(plan: GenerationPlan, motion: Motion): Uint8Array {
       extras: { ...(sample.understood ? { x_understood: sample.understood } : {}), ...extras },
     };
   });
-  return encodeGlb({
-    skeleton: target,
-    fps: plan.fps,
-    samples,
-    motion: { version: SERVED_VERSION, model: plan.model.id, canonicalToRequest: mapping },
-  });
+  return { target, samples, mapping };
 }
 
 /**

@@ -1,46 +1,767 @@
 /**
- * Re-plants the feet of a retargeted clip: wherever the source's feet are in contact, the target's feet
- * are pinned in the world with two-bone IK (blended in and out), and every frame they stay above the floor.
+ * Planting feet on the foot model (./foot.ts), shared by the foot-skate cleanup (./cleanup.ts) and the
+ * retargeter's re-plant (./retarget.ts). Per foot, each sole point (heel, ball, toe tip) has its own
+ * contact flags (contacts.ts pointContacts); while a point is down it is held still on the floor: the
+ * first point of a contact at its mean position over its run, later ones where the foot, resting on the
+ * points already down, puts them. The foot rolls heel → flat → ball → toe: with the heel alone down it
+ * turns about the heel, with heel and ball down it lies flat between them, with the ball and toes down it
+ * rolls over the ball's pad (rollCentre) and the toes bend to keep their tip on its pin. Where the planted
+ * points leave the foot's rotation free, the correction of the frame before carries over, fading, so the
+ * foot never turns in a jump. No sole point is left under the floor, any frame: the toes bend up, the
+ * foot pitches about its planted point, or, in the air, the foot is lifted. Around a contact the
+ * correction fades in and out over a few frames (a foot gliding in slowly is drawn onto its pin as it
+ * comes down). A point the input peels off at the end of its run rises with the input, a point landing on
+ * a foot already down settles onto the floor over the blend frames, and a toe tip left alone on the floor
+ * lets the foot roll over it as the input's does, so the stance knee keeps the input's flexion. While the ball and the toe tip are down with the heel
+ * up, on a rig whose toe joint sits above the ball's sole point, the two share the slide that a rigid
+ * foot cannot avoid (splitBallAndTip). The legs are solved every frame by two-bone IK with a hinged knee
+ * (./limits.ts KNEE) whose pole is where the input's knee points, turned with the correction made to the
+ * foot (inputKneePole; the foot's forward when the thigh gives no direction), with a soft reach (easedReach beyond what the input's own leg reaches): a goal the leg cannot
+ * reach pitches the planted foot about its pin (the heel peels up) so the ankle comes within the eased
+ * reach, rather than a knee locked straight and a pin that slides.
  */
 import type { Clip, Skeleton } from '../spec/motion.js';
-import { contactRuns, footContacts, type ContactRun } from './contacts.js';
+import { pointContacts, type PointContactOptions } from './contacts.js';
+import { footModel, footPointAt, type FootModel, type FootPoint } from './foot.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
-import { solveTwoBone, type TwoBoneChain } from './ik.js';
-import {
-  qfromTo, qget, qinv, qmul, qnormalize, qrotate, qset, smoothstep, vadd, vget, vlen, vscale, vsub, type Quat, type Vec3,
-} from './quat.js';
-import { ancestorsOf, childrenOf, clipForwardKinematics, forwardKinematics, restPositions } from './skeleton.js';
+import { easedReach, hingeReach, solveTwoBone } from './ik.js';
+import { KNEE } from './limits.js';
+import { qfromTo, qget, qinv, qmul, qnormalize, qrotate, qrotateAt, qset, qslerp, smoothstep, type Quat, type Vec3 } from './quat.js';
+import { ancestorPath, ancestorsOf, childrenOf, clipForwardKinematics, forwardKinematicsPath } from './skeleton.js';
 
 export interface PlantOptions {
   /** Frames over which a planted foot blends in before and out after its contact (default 4). */
   blendFrames?: number;
-  /** A source foot may be planted while at most this far above its rest height (m, default 0.03). */
+  /** A source sole point may be down while at most this far above the floor (m, default 0.02). */
   contactHeight?: number;
-  /** … and while moving horizontally slower than this (m/s, default 0.3). */
+  /** … and while moving horizontally slower than this (m/s, default 0.35). */
   contactSpeed?: number;
+  /**
+   * The leg's reach eases in (soft IK) beyond the larger of what the input's own leg reaches at that
+   * frame and this fraction short of full extension (default 0.03): a goal beyond the leg slows the
+   * knee's straightening instead of locking it straight, and motion that needs no easing is kept.
+   */
+  softReach?: number;
+}
+
+/** Per side (left, right), per sole point (heel, ball, toe: FOOT_POINT_NAMES order): 1 where the point is down. */
+export type SoleContacts = [Uint8Array[], Uint8Array[]];
+
+const SIDES = ['left', 'right'] as const;
+const HEEL = 0, BALL = 1, TOE = 2;
+
+/** The joints whose world poses the planting reads: the hips, each leg down to its toes, and their ancestors. */
+function legPath(s: Skeleton, map: HumanoidMap): Int32Array {
+  const kids = childrenOf(s);
+  const js: number[] = [map.hips];
+  for (const side of SIDES) {
+    for (const stack = [map[side].upperLeg]; stack.length; ) {
+      const j = stack.pop()!;
+      js.push(j);
+      stack.push(...kids[j]);
+    }
+  }
+  return ancestorsOf(s, js);
+}
+
+/** World positions (F×J×3) and rotations (F×J×4) of the leg joints of every frame of `clip`. */
+export interface LegPose {
+  positions: Float64Array;
+  rotations: Float64Array;
+}
+
+export function legPose(s: Skeleton, map: HumanoidMap, clip: Clip): LegPose {
+  const J = s.names.length;
+  const positions = new Float64Array(clip.numFrames * J * 3);
+  const rotations = new Float64Array(clip.numFrames * J * 4);
+  clipForwardKinematics(s, clip, positions, rotations, legPath(s, map));
+  return { positions, rotations };
+}
+
+/** The sole contacts of a clip, detected per point from its own pose (`pose`: legPose of the clip). */
+export function soleContacts(s: Skeleton, map: HumanoidMap, clip: Clip, pose: LegPose, fm: FootModel = footModel(s, map), opts: PointContactOptions = {}): SoleContacts {
+  const J = s.names.length;
+  const F = clip.numFrames;
+  const track = new Float64Array(F * 3);
+  return [0, 1].map((k) => fm.sides[k].map((p) => {
+    for (let f = 0; f < F; f++) footPointAt(p, J, pose.positions, pose.rotations, f, track, f * 3);
+    return pointContacts(track, F, clip.fps, fm.floor, new Uint8Array(F), opts);
+  })) as SoleContacts;
+}
+
+/** One foot's rigid parts: the foot (ankle) joint and, when the rig has one, the toe joint carrying the tip. */
+interface FootRig {
+  foot: number;
+  toe: number;
+  /** The toe joint's offset from the ankle (foot frame), when there is a toe joint. */
+  toeOffset: Vec3;
+  points: readonly FootPoint[];
+  /** The toe joint's height above the floor with the foot standing flat (0 without a toe joint). */
+  toeHeight: number;
+  /**
+   * The foot's forward in its own frame: +Z, where the knee points at rest (the rest pose's knee hinge),
+   * so a foot at rest keeps a leg at rest and a turned foot turns the knee with it.
+   */
+  forward: Vec3;
+}
+
+/** A foot pose being built: the ankle's world position, the foot's and the toe's world rotations. */
+interface FootPose {
+  ankle: Vec3;
+  foot: Quat;
+  toe: Quat;
+}
+
+function pointOf(rig: FootRig, pose: FootPose, i: number): Vec3 {
+  const p = rig.points[i];
+  if (p.joint === rig.foot || rig.toe < 0) {
+    const v = qrotate(pose.foot, p.offset);
+    return [pose.ankle[0] + v[0], pose.ankle[1] + v[1], pose.ankle[2] + v[2]];
+  }
+  const a = qrotate(pose.foot, rig.toeOffset);
+  const b = qrotate(pose.toe, p.offset);
+  return [pose.ankle[0] + a[0] + b[0], pose.ankle[1] + a[1] + b[1], pose.ankle[2] + a[2] + b[2]];
+}
+
+/** The y of `q` rotating `v` (allocates nothing). */
+function rotY(q: Quat, v: ArrayLike<number>): number {
+  const x = q[0], y = q[1], z = q[2], w = q[3];
+  const tx = 2 * (y * v[2] - z * v[1]), ty = 2 * (z * v[0] - x * v[2]), tz = 2 * (x * v[1] - y * v[0]);
+  return v[1] + w * ty + (z * tx - x * tz);
+}
+
+/** The height of sole point i in `pose` (pointOf's y, allocating nothing). */
+function pointY(rig: FootRig, pose: FootPose, i: number): number {
+  const p = rig.points[i];
+  if (p.joint === rig.foot || rig.toe < 0) return pose.ankle[1] + rotY(pose.foot, p.offset);
+  return pose.ankle[1] + rotY(pose.foot, rig.toeOffset) + rotY(pose.toe, p.offset);
+}
+
+/** Turns the whole foot (and toes) rigidly by `q` about world point `c`. */
+function turnAbout(pose: FootPose, q: Quat, c: Vec3): void {
+  const d = qrotate(q, [pose.ankle[0] - c[0], pose.ankle[1] - c[1], pose.ankle[2] - c[2]]);
+  pose.ankle = [c[0] + d[0], c[1] + d[1], c[2] + d[2]];
+  pose.foot = qnormalize(qmul(q, pose.foot));
+  pose.toe = qnormalize(qmul(q, pose.toe));
+}
+
+/** The rotation about a horizontal axis through `c` that raises world point `p` to height `y` (null when it is there, or above it unless `lower`). */
+function raiseAbout(c: Vec3, p: Vec3, y: number, lower = false): Quat | null {
+  const rx = p[0] - c[0], ry = p[1] - c[1], rz = p[2] - c[2];
+  const r = Math.hypot(rx, ry, rz);
+  const h = Math.hypot(rx, rz);
+  if (r < 1e-6 || h < 1e-6) return null;
+  const want = Math.min(1, Math.max(-1, (y - c[1]) / r));
+  const delta = Math.asin(want) - Math.asin(Math.min(1, Math.max(-1, ry / r)));
+  if (lower ? Math.abs(delta) < 1e-9 : delta <= 0) return null;
+  // Axis r × up (horizontal): a positive turn about it lifts r.
+  const ax = -rz / h, az = rx / h;
+  const s = Math.sin(delta / 2);
+  return [ax * s, 0, az * s, Math.cos(delta / 2)];
 }
 
 /**
- * Where the planted point of a foot sits along ankle → toe while both the source's ankle and toe are
- * planted (0: the ankle, 1: the toe). When the heel peels up the foot pivots about this point, so the
- * ankle and the toe each drift by only a share of the roll; once the ankle lifts the toe alone is pinned.
+ * Keeps every sole point at or above `floor`: the toe tip by bending the toes up about the toe joint,
+ * then the foot by turning it about `pivot` (a planted point) or, with none, by lifting it.
  */
-const BOTH_PIVOT = 0.65;
+function keepAboveFloor(rig: FootRig, pose: FootPose, floor: number, pivot: Vec3 | null): void {
+  if (rig.toe >= 0) {
+    const tip = pointOf(rig, pose, TOE);
+    if (tip[1] < floor) {
+      const a = qrotate(pose.foot, rig.toeOffset);
+      const tj: Vec3 = [pose.ankle[0] + a[0], pose.ankle[1] + a[1], pose.ankle[2] + a[2]];
+      const q = tj[1] > floor ? raiseAbout(tj, tip, floor) : null;
+      if (q) pose.toe = qnormalize(qmul(q, pose.toe));
+    }
+  }
+  for (let iter = 0; iter < 3; iter++) {
+    let low = -1, lowY = floor - 1e-6;
+    for (let i = 0; i < 3; i++) {
+      const y = pointY(rig, pose, i);
+      if (y < lowY) { lowY = y; low = i; }
+    }
+    if (low < 0) return;
+    const q = pivot && pivot[1] >= floor - 1e-6 ? raiseAbout(pivot, pointOf(rig, pose, low), floor) : null;
+    if (q) turnAbout(pose, q, pivot!);
+    else pose.ankle = [pose.ankle[0], pose.ankle[1] + (floor - lowY), pose.ankle[2]];
+  }
+}
 
-const SIDES = ['left', 'right'] as const;
+/** The identity rotation (never written). */
+const UNIT: Quat = [0, 0, 0, 1];
+
+/** A sole point this close above the floor (m) touches it (contacts.ts pointContacts' default height). */
+const BALL_ON_FLOOR = 0.02;
+
+/** Pin slot of the roll centre (after heel, ball, toe tip): where the foot pivots while its toes are down (rollCentre). */
+const TOE_JOINT = 3;
+
+/** The point a planted set turns the foot about: the heel, else the ball (no toe down), else the toes' root or tip. */
+function anchorOf(rig: FootRig, down: number): number {
+  if (down & (1 << HEEL)) return HEEL;
+  if (down & (1 << TOE)) return rig.toe >= 0 ? TOE_JOINT : down & (1 << BALL) ? BALL : TOE;
+  return BALL;
+}
+
+/** The toe joint's world position in `pose` (the ankle when the rig has none). */
+function toeJointOf(rig: FootRig, pose: FootPose): Vec3 {
+  const a = qrotate(pose.foot, rig.toeOffset);
+  return [pose.ankle[0] + a[0], pose.ankle[1] + a[1], pose.ankle[2] + a[2]];
+}
 
 /**
- * Locks each target foot of `out` (the transfer of `clip` from `source` onto `target`) wherever the
- * source's foot is planted, in place. A contact of the source's ankle, toe or both is one episode; within
- * it one point of the target foot is pinned in the world: the ankle while only the ankle is down, the toe
- * while only the toe is down, a point between them while both are (see BOTH_PIVOT). When the planted
- * point changes, the new one is pinned where it is at that moment, so the foot never jumps. An episode
- * starts at the mean transferred position of its first planted point; over a few frames before and after
- * it, the correction needed at its edge fades in and out. Every frame, the foot is raised so that its
- * joints stay at or above their rest heights; where the leg cannot reach, the foot pitches about the
- * ankle to put the toe where it should be (never below its rest height). Legs are solved with two-bone
- * IK, the feet keeping their transferred world rotations; only the upper legs, knees and feet change.
- * `sourcePositions`, when given, are the world positions of `clip` (clipWorldPositions), saving a pass.
+ * The centre the foot rolls about while its toes are down: halfway between the ball's sole point and
+ * the toe joint above it (the ball's pad), so that the ball and the toe tip each move only a few
+ * millimetres as the heel rises.
+ */
+function rollCentre(rig: FootRig, pose: FootPose): Vec3 {
+  const j = toeJointOf(rig, pose);
+  const b = pointOf(rig, pose, BALL);
+  return [(j[0] + b[0]) / 2, (j[1] + b[1]) / 2, (j[2] + b[2]) / 2];
+}
+
+function anchorPoint(rig: FootRig, pose: FootPose, i: number): Vec3 {
+  return i === TOE_JOINT ? rollCentre(rig, pose) : pointOf(rig, pose, i);
+}
+
+/**
+ * Places the foot so that its planted points (`down`: bit i for point i) sit on their pins: flat between
+ * heel and ball, about the one planted point otherwise (the toes' root while the toes are down), the toes
+ * bending to keep a planted tip on its pin. Returns whether the planted points fixed the foot's rotation.
+ */
+function placeOnPins(rig: FootRig, pose: FootPose, down: number, pins: Float64Array): boolean {
+  const toeOnFoot = rig.toe < 0;
+  const anchor = anchorOf(rig, down);
+  // A second planted point on the foot itself sets the foot's direction.
+  const second = anchor === HEEL && down & (1 << BALL) ? BALL
+    : (anchor === HEEL || anchor === BALL) && toeOnFoot && down & (1 << TOE) ? TOE : -1;
+  if (second >= 0) {
+    const a = anchorPoint(rig, pose, anchor), b = pointOf(rig, pose, second);
+    const pa = anchor * 3, pb = second * 3;
+    const q = qfromTo([b[0] - a[0], b[1] - a[1], b[2] - a[2]], [pins[pb] - pins[pa], pins[pb + 1] - pins[pa + 1], pins[pb + 2] - pins[pa + 2]]);
+    turnAbout(pose, q, a);
+  }
+  const at = anchorPoint(rig, pose, anchor);
+  const pa = anchor * 3;
+  pose.ankle = [pose.ankle[0] + pins[pa] - at[0], pose.ankle[1] + pins[pa + 1] - at[1], pose.ankle[2] + pins[pa + 2] - at[2]];
+  if (!toeOnFoot && down & (1 << TOE)) {
+    bendToPin(rig, pose, pins);
+    if (anchor === TOE_JOINT && down & (1 << BALL)) splitBallAndTip(rig, pose, pins);
+  }
+  return second >= 0;
+}
+
+/**
+ * Ball and toe tip down, the heel up: where the toe joint sits above the ball's sole point (most rigs'
+ * ball joint is 1–3 cm up), a rigid foot pitching over its ball cannot hold both still — the ball's point
+ * swings back as the toe joint, and with it the toes' reach, goes forward. The toe joint keeps its
+ * standing height (it does not sink into the pad as the heel rises, which would lengthen the toes'
+ * reach), and the foot is slid so that the two miss their pins by the same, least, distance (the
+ * midpoint of their misses), the toes bending to keep pointing at the tip's pin.
+ */
+function splitBallAndTip(rig: FootRig, pose: FootPose, pins: Float64Array): void {
+  const sink = rig.toeHeight + pins[BALL * 3 + 1] - toeJointOf(rig, pose)[1];
+  if (sink > 0) pose.ankle = [pose.ankle[0], pose.ankle[1] + sink, pose.ankle[2]];
+  for (let iter = 0; iter < 2; iter++) {
+    const b = pointOf(rig, pose, BALL), t = pointOf(rig, pose, TOE);
+    const dx = (pins[BALL * 3] - b[0] + pins[TOE * 3] - t[0]) / 2, dz = (pins[BALL * 3 + 2] - b[2] + pins[TOE * 3 + 2] - t[2]) / 2;
+    pose.ankle = [pose.ankle[0] + dx, pose.ankle[1], pose.ankle[2] + dz];
+    bendToPin(rig, pose, pins);
+  }
+}
+
+/** Bends the toes about their joint to point the tip at its pin. */
+function bendToPin(rig: FootRig, pose: FootPose, pins: Float64Array): void {
+  const tj = toeJointOf(rig, pose);
+  const tip = pointOf(rig, pose, TOE);
+  const o = TOE * 3;
+  pose.toe = qnormalize(qmul(qfromTo([tip[0] - tj[0], tip[1] - tj[1], tip[2] - tj[2]], [pins[o] - tj[0], pins[o + 1] - tj[1], pins[o + 2] - tj[2]]), pose.toe));
+}
+
+/** One leg's goals per frame: ankle position, foot and toe world rotations, and the planted pivot (NaN: none). */
+interface LegGoals {
+  ankle: Float64Array;
+  foot: Float64Array;
+  toe: Float64Array;
+  pivot: Float64Array;
+  /** The planted points of each frame (bit i for point i). */
+  down: Uint8Array;
+}
+
+/**
+ * Plants the feet of `clip` (in place) on the contacts given per sole point: see the module comment.
+ * Only the upper legs, knees, feet and toe joints change. `pose` is legPose(clip) when the caller has it.
+ */
+export function plantSoles(s: Skeleton, map: HumanoidMap, clip: Clip, contacts: SoleContacts, opts: PlantOptions = {}, pose?: LegPose, fm: FootModel = footModel(s, map)): void {
+  const F = clip.numFrames;
+  if (F === 0) return;
+  const J = s.names.length;
+  const posed = pose ?? legPose(s, map, clip);
+  const blend = Math.max(0, opts.blendFrames ?? 4);
+  const soft = opts.softReach ?? 0.03;
+  SIDES.forEach((sideName, k) => {
+    const side = map[sideName];
+    const rig = footRig(s, side, fm, k);
+    const goals = legGoals(rig, posed, J, F, clip.fps, contacts[k], fm.floor, blend);
+    solveLeg(s, map, side, rig, clip, posed, goals, soft, fm.floor);
+  });
+}
+
+function footRig(s: Skeleton, side: HumanoidSide, fm: FootModel, k: number): FootRig {
+  const points = fm.sides[k];
+  const toe = points[TOE].joint !== side.foot ? points[TOE].joint : -1;
+  return {
+    foot: side.foot,
+    toe,
+    toeOffset: toe >= 0 ? [s.offsets[toe * 3], s.offsets[toe * 3 + 1], s.offsets[toe * 3 + 2]] : [0, 0, 0],
+    points,
+    toeHeight: toe >= 0 ? Math.max(0, s.offsets[toe * 3 + 1] - points[BALL].offset[1]) : 0,
+    forward: [0, 0, 1],
+  };
+}
+
+function inputPose(rig: FootRig, posed: LegPose, J: number, f: number): FootPose {
+  const a = (f * J + rig.foot) * 3;
+  const foot = qget(posed.rotations, f * J + rig.foot);
+  return {
+    ankle: [posed.positions[a], posed.positions[a + 1], posed.positions[a + 2]],
+    foot,
+    toe: rig.toe >= 0 ? qget(posed.rotations, f * J + rig.toe) : foot,
+  };
+}
+
+function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: number, down: Uint8Array[], floor: number, blend: number): LegGoals {
+  const goals: LegGoals = {
+    ankle: new Float64Array(F * 3),
+    foot: new Float64Array(F * 4),
+    toe: new Float64Array(F * 4),
+    pivot: new Float64Array(F * 3).fill(NaN),
+    down: new Uint8Array(F),
+  };
+  const pins = new Float64Array(12);
+  const weight = new Float64Array(F);
+  const mask = new Uint8Array(F);
+  for (let f = 0; f < F; f++) mask[f] = (down[HEEL][f] ? 1 : 0) | (down[BALL][f] ? 2 : 0) | (down[TOE][f] ? 4 : 0);
+  goals.down.set(mask);
+  const tmp = new Float64Array(3);
+  const put = (f: number, p: FootPose): void => {
+    goals.ankle.set(p.ankle, f * 3);
+    qset(goals.foot, f, p.foot);
+    qset(goals.toe, f, p.toe);
+  };
+  /**
+   * The foot's rotation correction of the previous frame (world, before the input's rotation): while the
+   * planted points leave the rotation free it carries over, fading, so the foot never turns in a jump.
+   */
+  let carry: Quat = UNIT;
+  let carryToe: Quat = UNIT;
+  /** The input pose with the carried correction, faded by a frame. */
+  const carried = (input: FootPose): FootPose => ({
+    ankle: input.ankle,
+    foot: qnormalize(qmul(qslerp(UNIT, carry, keep), input.foot)),
+    toe: qnormalize(qmul(qslerp(UNIT, carryToe, keep), input.toe)),
+  });
+  const keep = Math.exp(-1 / (0.25 * fps));
+  const lift = liftOff(rig, posed, J, F, mask);
+  let held = 0;
+  /** Per sole point, its height above the floor when it landed on a foot already down, and that frame. */
+  const landOff = [0, 0, 0], landAt = [0, 0, 0];
+  /** The toes' root pin's height before the tip's lift-off (see `lift`). */
+  let toeJointY = floor;
+  let tipMissX = 0, tipMissZ = 0;
+  /** Whether the ball has been down in this contact episode (its pin is this step's). */
+  let ballThisStep = false;
+  for (let f = 0; f < F; f++) {
+    const m = mask[f];
+    const input = inputPose(rig, posed, J, f);
+    if (!m) {
+      held = 0;
+      ballThisStep = false;
+      carry = UNIT;
+      carryToe = UNIT;
+      put(f, input);
+      continue;
+    }
+    weight[f] = 1;
+    let pose = carried(input);
+    // Points that just landed: the first of an episode at its mean input position over its run (a sliding
+    // foot is held in the middle of its slide, so neither landing nor lift-off is far from the input),
+    // later ones where the foot, placed on the points already down, puts them.
+    const landed = m & ~held;
+    if (landed) {
+      if (held) placeOnPins(rig, pose, held, pins);
+      for (let i = 0; i < 3; i++) {
+        if (!(landed & (1 << i))) continue;
+        if (!held) {
+          let x = 0, z = 0, n = 0;
+          for (let g = f; g < F && mask[g] & (1 << i); g++, n++) {
+            footPointAt(rig.points[i], J, posed.positions, posed.rotations, g, tmp, 0);
+            x += tmp[0]; z += tmp[2];
+          }
+          pins[i * 3] = x / n; pins[i * 3 + 2] = z / n;
+          landOff[i] = 0;
+        } else {
+          const p = pointOf(rig, pose, i);
+          pins[i * 3] = p[0]; pins[i * 3 + 2] = p[2];
+          landOff[i] = Math.max(0, p[1] - floor);
+          landAt[i] = f;
+        }
+        pins[i * 3 + 1] = floor;
+      }
+      if (held) pose = carried(input);
+    }
+    // A point lifting off at the end of its run rises with the input (its pin keeps its place on the floor's plane).
+    // A point landing while the foot already rests on others (a heel coming down after the ball, on a rig
+    // whose foot the source's contacts catch still above the floor) settles onto it over the blend
+    // frames instead of snapping down in one.
+    for (let i = 0; i < 3; i++) {
+      if (!(m & (1 << i))) continue;
+      const settle = landOff[i] > 0 ? landOff[i] * (1 - smoothstep(Math.min(1, (f - landAt[i]) / (blend + 1)))) : 0;
+      pins[i * 3 + 1] = floor + lift[i * F + f] + settle;
+    }
+    const anchorNow = anchorOf(rig, m);
+    if (anchorNow === TOE_JOINT && (!held || anchorOf(rig, held) !== TOE_JOINT)) {
+      // The toes' root becomes the pivot: it stays where the foot had it (the previous frame's goal, or
+      // at landing where the tip's pin puts it).
+      let tj: Vec3;
+      if (held) {
+        const prev: FootPose = { ankle: [goals.ankle[(f - 1) * 3], goals.ankle[(f - 1) * 3 + 1], goals.ankle[(f - 1) * 3 + 2]], foot: qget(goals.foot, f - 1), toe: qget(goals.toe, f - 1) };
+        tj = rollCentre(rig, prev);
+      } else {
+        const tip = pointOf(rig, pose, TOE);
+        const j = rollCentre(rig, pose);
+        tj = [j[0] + pins[TOE * 3] - tip[0], Math.max(j[1] + floor - tip[1], floor), j[2] + pins[TOE * 3 + 2] - tip[2]];
+      }
+      pins[TOE_JOINT * 3] = tj[0]; pins[TOE_JOINT * 3 + 1] = tj[1]; pins[TOE_JOINT * 3 + 2] = tj[2];
+      toeJointY = tj[1] - lift[TOE * F + f];
+    }
+    // The toes' root rises with the tip as it lifts off.
+    if (anchorNow === TOE_JOINT) pins[TOE_JOINT * 3 + 1] = toeJointY + lift[TOE * F + f];
+    held = m;
+    placeOnPins(rig, pose, m, pins);
+    if (m & (1 << BALL)) ballThisStep = true;
+    if (rig.toe >= 0 && m & (1 << TOE) && !(m & (1 << HEEL))) {
+      // The toe tip alone down after the ball: while the ball's point is still on the floor (the source's
+      // ball, with its joint at the floor, lifted earlier) the two keep sharing the slide; then the tip is
+      // held where that left it, the miss fading onto its pin, so it neither slides on nor jumps.
+      const alone = !(m & (1 << BALL));
+      if (alone && ballThisStep && pointY(rig, pose, BALL) - floor < BALL_ON_FLOOR) splitBallAndTip(rig, pose, pins);
+      else if (alone) {
+        tipMissX *= keep; tipMissZ *= keep;
+        const tip = pointOf(rig, pose, TOE);
+        pose.ankle = [pose.ankle[0] + pins[TOE * 3] + tipMissX - tip[0], pose.ankle[1], pose.ankle[2] + pins[TOE * 3 + 2] + tipMissZ - tip[2]];
+      }
+      if (alone) {
+        // The ball peeling up as the input's does: the toes' joint rising to the input's (the foot and
+        // toes rolling over the tip), then the heel to the input's (the foot pitching about the toes'
+        // joint, the toes staying). Held at the floor, the ball would pull the ankle down and straighten
+        // the knee for a frame before it lets go.
+        // (Heights taken over the input's own tip: a retargeted foot's tip need not be on the floor.)
+        const tip = pointOf(rig, pose, TOE);
+        footPointAt(rig.points[TOE], J, posed.positions, posed.rotations, f, tmp, 0);
+        const over = tip[1] - tmp[1];
+        const tjIn = (f * J + rig.toe) * 3;
+        const tj = toeJointOf(rig, pose);
+        const up = raiseAbout(tip, tj, posed.positions[tjIn + 1] + over);
+        if (up) turnAbout(pose, up, tip);
+        footPointAt(rig.points[HEEL], J, posed.positions, posed.rotations, f, tmp, 0);
+        const at = toeJointOf(rig, pose);
+        const pitch = raiseAbout(at, pointOf(rig, pose, HEEL), tmp[1] + over, true);
+        if (pitch) {
+          const toe = pose.toe;
+          turnAbout(pose, pitch, at);
+          pose.toe = toe;
+        }
+      }
+      const tip = pointOf(rig, pose, TOE);
+      tipMissX = tip[0] - pins[TOE * 3]; tipMissZ = tip[2] - pins[TOE * 3 + 2];
+    } else {
+      tipMissX = 0; tipMissZ = 0;
+    }
+    const anchor = anchorOf(rig, m);
+    const pivot: Vec3 = [pins[anchor * 3], pins[anchor * 3 + 1], pins[anchor * 3 + 2]];
+    keepAboveFloor(rig, pose, floor, pivot);
+    carry = qmul(pose.foot, qinv(input.foot));
+    carryToe = qmul(pose.toe, qinv(input.toe));
+    // The point the foot rolls over when the leg falls short: the foremost planted one (a flat foot
+    // peels its heel up about the ball).
+    const roll = m & (1 << BALL) || (m & (1 << TOE) && rig.toe < 0) ? (m & (1 << BALL) ? BALL : TOE) : anchor;
+    const rp = roll === anchor ? pivot : pointOf(rig, pose, roll);
+    goals.pivot.set(rp, f * 3);
+    put(f, pose);
+  }
+  // Around each episode the correction at its edge fades out (the nearer, stronger edge wins).
+  const fade = new Float64Array(F);
+  for (let f = 0; f < F; f++) {
+    if (!weight[f]) continue;
+    const edges: Array<[number, number]> = [];
+    if (f === 0 || !weight[f - 1]) edges.push([f, -1]);
+    if (f === F - 1 || !weight[f + 1]) edges.push([f, 1]);
+    for (const [edge, dir] of edges) {
+      const input = inputPose(rig, posed, J, edge);
+      const dAnkle: Vec3 = [goals.ankle[edge * 3] - input.ankle[0], goals.ankle[edge * 3 + 1] - input.ankle[1], goals.ankle[edge * 3 + 2] - input.ankle[2]];
+      const dFoot = qmul(qget(goals.foot, edge), qinv(input.foot));
+      const dToe = qmul(qget(goals.toe, edge), qinv(input.toe));
+      // The planted anchor's place at the edge: before a landing the foot's anchor point is drawn toward
+      // it, by the fade, so that a foot coming down while the input still slides nears the floor already
+      // slowing onto its pin instead of gliding along the floor with the edge's offset. (After a lift-off
+      // the edge's offset fades out as it is: drawing a leaving foot back would hold it on the floor.)
+      const anchor = anchorOf(rig, mask[edge]);
+      const edgePose: FootPose = { ankle: [goals.ankle[edge * 3], goals.ankle[edge * 3 + 1], goals.ankle[edge * 3 + 2]], foot: qget(goals.foot, edge), toe: qget(goals.toe, edge) };
+      const at = anchorPoint(rig, edgePose, anchor);
+      for (let i = 1; i <= blend; i++) {
+        const g = edge + dir * i;
+        if (g < 0 || g >= F || weight[g]) break;
+        const w = smoothstep(1 - i / (blend + 1));
+        if (w <= fade[g]) continue;
+        fade[g] = w;
+        const p = inputPose(rig, posed, J, g);
+        p.ankle = [p.ankle[0], p.ankle[1] + dAnkle[1] * w, p.ankle[2]];
+        p.foot = qnormalize(qmul(qslerp(UNIT, dFoot, w), p.foot));
+        p.toe = qnormalize(qmul(qslerp(UNIT, dToe, w), p.toe));
+        // Drawn to the pin only as far as the input's anchor point moves slowly there (a foot gliding in
+        // along the floor); a swinging foot keeps the edge's offset (drawing it in would jerk it).
+        const a0 = anchorPoint(rig, inputPose(rig, posed, J, Math.max(0, g - 1)), anchor);
+        const a1 = anchorPoint(rig, inputPose(rig, posed, J, Math.min(F - 1, g + 1)), anchor);
+        const speed = (Math.hypot(a1[0] - a0[0], a1[2] - a0[2]) * fps) / Math.max(1, Math.min(F - 1, g + 1) - Math.max(0, g - 1));
+        const glide = dir < 0 ? 1 - smoothstep(Math.min(1, speed / GLIDE_SPEED)) : 0;
+        const here = anchorPoint(rig, p, anchor);
+        const hx = (at[0] - here[0]) * glide + dAnkle[0] * (1 - glide), hz = (at[2] - here[2]) * glide + dAnkle[2] * (1 - glide);
+        p.ankle = [p.ankle[0] + hx * w, p.ankle[1], p.ankle[2] + hz * w];
+        put(g, p);
+      }
+    }
+  }
+  // Every frame off the floor keeps its points above it too.
+  for (let f = 0; f < F; f++) {
+    if (weight[f]) continue;
+    const p: FootPose = { ankle: [goals.ankle[f * 3], goals.ankle[f * 3 + 1], goals.ankle[f * 3 + 2]], foot: qget(goals.foot, f), toe: qget(goals.toe, f) };
+    const before = p.ankle[1];
+    const toeBefore = p.toe;
+    keepAboveFloor(rig, p, floor, null);
+    if (p.ankle[1] !== before || p.toe !== toeBefore) put(f, p);
+  }
+  return goals;
+}
+
+/** Below this horizontal speed (m/s) a foot fading in or out of a contact is drawn onto its pin (legGoals). */
+const GLIDE_SPEED = 0.7;
+
+/** A point this close to its lowest height of a contact run (m) is still pressed on the floor. */
+const LIFT_SLACK = 0.002;
+
+/**
+ * Per sole point (i·F + f), how far the input raises the point above where it lay during the last frames
+ * of each contact run: from the last frame where it is within LIFT_SLACK of its lowest height in the run
+ * to the run's end, its rise since that frame (0 elsewhere). Holding a point that the input is already
+ * peeling off (a heel rising at heel-off, a ball at toe-off, still within the contact height) flat on the
+ * floor pulls the ankle down and straightens the knee for a frame or two, then lets it go: a wobble of
+ * the stance knee. Its pin follows the input's rise instead, still held in place on the floor's plane.
+ */
+function liftOff(rig: FootRig, posed: LegPose, J: number, F: number, mask: Uint8Array): Float64Array {
+  const out = new Float64Array(3 * F);
+  const h = new Float64Array(F);
+  const tmp = new Float64Array(3);
+  for (let i = 0; i < 3; i++) {
+    for (let f = 0; f < F; f++) {
+      footPointAt(rig.points[i], J, posed.positions, posed.rotations, f, tmp, 0);
+      h[f] = tmp[1];
+    }
+    for (let a = 0; a < F; ) {
+      if (!(mask[a] & (1 << i))) { a++; continue; }
+      let b = a;
+      while (b + 1 < F && mask[b + 1] & (1 << i)) b++;
+      let low = Infinity;
+      for (let f = a; f <= b; f++) low = Math.min(low, h[f]);
+      let t = b;
+      while (t > a && h[t] > low + LIFT_SLACK) t--;
+      // A run that ends the clip has no lift-off.
+      if (b < F - 1) for (let f = t + 1; f <= b; f++) out[i * F + f] = Math.max(0, h[f] - h[t]);
+      a = b + 1;
+    }
+  }
+  return out;
+}
+
+/** Solves the leg to its goals every frame (a hinged knee everywhere) and writes the leg's rotations. */
+function solveLeg(s: Skeleton, map: HumanoidMap, side: HumanoidSide, rig: FootRig, clip: Clip, posed: LegPose, goals: LegGoals, soft: number, floor: number): void {
+  const J = s.names.length;
+  const F = clip.numFrames;
+  const chain = { upper: side.upperLeg, mid: side.lowerLeg, end: side.foot };
+  const R = clip.rotations;
+  const reach = hingeReach(s, chain, KNEE);
+  const hipPath = ancestorPath(s, side.upperLeg);
+  const hipAt: Vec3 = [0, 0, 0];
+  for (let f = 0; f < F; f++) {
+    const pose: FootPose = {
+      ankle: [goals.ankle[f * 3], goals.ankle[f * 3 + 1], goals.ankle[f * 3 + 2]],
+      foot: qget(goals.foot, f),
+      toe: qget(goals.toe, f),
+    };
+    const hip = jointPosition(s, hipPath, f, clip, side.upperLeg, hipAt);
+    const dist = Math.hypot(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]);
+    // The reach eases in only beyond what the input's own leg reaches at this frame (and beyond the soft
+    // band), so a pose that needs no easing is kept as it is.
+    const u = (f * J + side.upperLeg) * 3, a = (f * J + side.foot) * 3;
+    const P = posed.positions;
+    const own = Math.hypot(P[a] - P[u], P[a + 1] - P[u + 1], P[a + 2] - P[u + 2]);
+    const r = easedReach(dist, Math.min(reach, Math.max(own, (1 - soft) * reach)), reach);
+    let exact = false;
+    if (r < dist - 1e-4) {
+      // The leg eases short of the goal: a planted foot pitches about its pin so the ankle comes within
+      // that reach (the heel peels up early) instead of the pin sliding.
+      const px = goals.pivot[f * 3];
+      if (!Number.isNaN(px)) {
+        exact = pitchToReach(rig, pose, [px, goals.pivot[f * 3 + 1], goals.pivot[f * 3 + 2]], hip, r, goals.down[f], floor);
+        if (exact) {
+          keepAboveFloor(rig, pose, floor, [px, goals.pivot[f * 3 + 1], goals.pivot[f * 3 + 2]]);
+          // Lifting a point back above the floor may take the ankle out of reach again: then the soft reach decides.
+          exact = Math.hypot(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]) <= r + 1e-4;
+        }
+      }
+    }
+    // Short of the goal (no planted point to pitch about): the ankle stops at the eased reach on its way.
+    const d = Math.hypot(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]);
+    const k = !exact && d > r && d > 1e-9 ? r / d : 1;
+    const target: Vec3 = [hip[0] + (pose.ankle[0] - hip[0]) * k, hip[1] + (pose.ankle[1] - hip[1]) * k, hip[2] + (pose.ankle[2] - hip[2]) * k];
+    solveTwoBone(s, R, f * J, clip.rootPositions.subarray(f * 3, f * 3 + 3), chain, target, {
+      poleHint: inputKneePole(rig, posed, f * J, side, pose.foot) ?? kneePole(rig, pose.foot, qget(posed.rotations, f * J + map.hips)),
+      endWorldRotation: pose.foot,
+      hinge: KNEE,
+    });
+    if (rig.toe >= 0) {
+      // The toe's world rotation relative to the foot's (joints between them, if any, keep theirs).
+      let between: Quat = [0, 0, 0, 1];
+      for (let j = s.parents[rig.toe]; j !== rig.foot && j >= 0; j = s.parents[j]) between = qmul(qget(R, f * J + j), between);
+      qset(R, f * J + rig.toe, qnormalize(qmul(qinv(qmul(pose.foot, between)), pose.toe)));
+    }
+  }
+}
+
+/**
+ * Turns the foot about the horizontal axis across it through `pin` by the smallest angle (within ±70°)
+ * that brings the ankle to distance `r` from `hip`; false (pose unchanged) when no such angle exists. Of
+ * the two directions, the one that keeps the planted points (`down`) on the floor and no point under it
+ * wins: the heel peels up rather than the toes leaving their pin.
+ */
+function pitchToReach(rig: FootRig, pose: FootPose, pin: Vec3, hip: Vec3, r: number, down: number, floor: number): boolean {
+  const fw = qrotate(pose.foot, rig.forward);
+  const l = Math.hypot(fw[0], fw[2]);
+  if (l < 1e-6) return false;
+  const axis: Vec3 = [fw[2] / l, 0, -fw[0] / l];
+  // With the ball or the toes down the foot rolls over its toe joint and the toes stay put.
+  const toesStay = rig.toe >= 0 && (down & ((1 << TOE) | (1 << BALL))) !== 0;
+  if (toesStay) pin = toeJointOf(rig, pose);
+  const rel: Vec3 = [pose.ankle[0] - pin[0], pose.ankle[1] - pin[1], pose.ankle[2] - pin[2]];
+  // The ankle turned by angle a about the (unit, horizontal) axis through the pin: Rodrigues' formula
+  // in scalars, as the search below evaluates it a hundred times a frame.
+  const ux = axis[0], uz = axis[2];
+  const cx = uz * rel[1], cy = ux * rel[2] - uz * rel[0], cz = -ux * rel[1];
+  const along = ux * rel[0] + uz * rel[2];
+  const bx = pin[0] - hip[0], by = pin[1] - hip[1], bz = pin[2] - hip[2];
+  const gap = (a: number): number => {
+    const c = Math.cos(a), sn = Math.sin(a), t = along * (1 - c);
+    return Math.hypot(bx + rel[0] * c + cx * sn + ux * t, by + rel[1] * c + cy * sn, bz + rel[2] * c + cz * sn + uz * t) - r;
+  };
+  if (gap(0) <= 0) return true;
+  const STEP = 0.04, LIMIT = 1.22;
+  let best: FootPose | null = null, bestCost = Infinity;
+  for (let sign = 1; sign >= -1; sign -= 2) {
+    for (let k = 1; k * STEP <= LIMIT; k++) {
+      const a = sign * k * STEP;
+      if (gap(a) > 0) continue;
+      let lo = sign * (k - 1) * STEP, hi = a;
+      for (let i = 0; i < 24; i++) {
+        const m = (lo + hi) / 2;
+        if (gap(m) > 0) lo = m; else hi = m;
+      }
+      const h = hi / 2;
+      const trial: FootPose = { ankle: pose.ankle, foot: pose.foot, toe: pose.toe };
+      turnAbout(trial, [axis[0] * Math.sin(h), 0, axis[2] * Math.sin(h), Math.cos(h)], pin);
+      if (toesStay) trial.toe = pose.toe;
+      let cost = Math.abs(hi) * 1e-3;
+      for (let i = 0; i < 3; i++) {
+        const y = pointY(rig, trial, i) - floor;
+        if (y < 0) cost -= 10 * y;
+        else if (down & (1 << i)) cost += y;
+      }
+      if (cost < bestCost) { best = trial; bestCost = cost; }
+      break;
+    }
+  }
+  if (!best) return false;
+  pose.ankle = best.ankle; pose.foot = best.foot; pose.toe = best.toe;
+  return true;
+}
+
+/** Scratch of jointPosition (grown on demand). */
+let scratchPos = new Float64Array(0);
+let scratchRot = new Float64Array(0);
+
+/** World position of joint j at frame f of `clip`, posing only the joints of `path` (ancestorPath of j). */
+function jointPosition(s: Skeleton, path: Int32Array, f: number, clip: Clip, j: number, out: Vec3): Vec3 {
+  const J = clip.jointCount;
+  if (scratchPos.length < J * 3) {
+    scratchPos = new Float64Array(J * 3);
+    scratchRot = new Float64Array(J * 4);
+  }
+  forwardKinematicsPath(s, path, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), scratchPos, scratchRot, f * J);
+  out[0] = scratchPos[j * 3]; out[1] = scratchPos[j * 3 + 1]; out[2] = scratchPos[j * 3 + 2];
+  return out;
+}
+
+/**
+ * Where the input's knee points (its thigh's forward, +Z at rest), turned with the correction the goal
+ * makes to the foot's rotation: a leg keeps the input's own knee direction (a swinging foot that turns
+ * fast in a turning step does not drag the thigh's twist along with it), and a foot the planting turns
+ * turns its knee with it. Null when the thigh's forward lies along the thigh (no direction).
+ */
+function inputKneePole(rig: FootRig, posed: LegPose, row: number, side: HumanoidSide, goalFoot: Quat): Vec3 | null {
+  const R = posed.rotations, f = (row + rig.foot) * 4;
+  // The thigh's forward, back into the input foot's frame, then out by the goal foot (no allocation).
+  qrotateAt(poleScratch, 0, R, (row + side.upperLeg) * 4, rig.forward, 0);
+  footConj[0] = -R[f]; footConj[1] = -R[f + 1]; footConj[2] = -R[f + 2]; footConj[3] = R[f + 3];
+  qrotateAt(poleScratch, 0, footConj, 0, poleScratch, 0);
+  qrotateAt(poleScratch, 0, goalFoot, 0, poleScratch, 0);
+  const u = (row + side.upperLeg) * 3, k = (row + side.lowerLeg) * 3;
+  const P = posed.positions;
+  const dx = P[k] - P[u], dy = P[k + 1] - P[u + 1], dz = P[k + 2] - P[u + 2];
+  const dl = Math.hypot(dx, dy, dz);
+  if (dl < 1e-9) return null;
+  const along = (poleScratch[0] * dx + poleScratch[1] * dy + poleScratch[2] * dz) / dl;
+  if (Math.abs(along) > 0.9) return null;
+  pole[0] = poleScratch[0]; pole[1] = poleScratch[1]; pole[2] = poleScratch[2];
+  return pole;
+}
+const poleScratch = new Float64Array(3);
+const footConj = new Float64Array(4);
+const pole: Vec3 = [0, 0, 0];
+
+/**
+ * Where the knee points: over the toes (the foot's horizontal forward), or, when the foot points
+ * straight up or down or backward relative to the hips, the hips' forward — blended between the two
+ * (by how horizontal the foot is and how far it turns from the hips), so that a foot turning past the
+ * hips in a turn swings the knee over instead of flipping it in one frame.
+ */
+function kneePole(rig: FootRig, foot: Quat, hips: Quat): Vec3 {
+  const h = qrotate(hips, [0, 0, 1]);
+  const hl = Math.hypot(h[0], h[2]);
+  const hx = hl > 1e-6 ? h[0] / hl : 0, hz = hl > 1e-6 ? h[2] / hl : 1;
+  const v = qrotate(foot, rig.forward);
+  const l = Math.hypot(v[0], v[2]);
+  if (l < 1e-6) return [hx, 0, hz];
+  const fx = v[0] / l, fz = v[2] / l;
+  const w = smoothstep(Math.min(1, Math.max(0, (l - 0.15) / 0.3))) * smoothstep(Math.min(1, Math.max(0, (fx * hx + fz * hz + 0.5) / 0.6)));
+  const x = w * fx + (1 - w) * hx, z = w * fz + (1 - w) * hz;
+  const n = Math.hypot(x, z);
+  return n > 1e-6 ? [x / n, 0, z / n] : [hx, 0, hz];
+}
+
+/**
+ * Re-plants the feet of a retargeted clip `out` (the transfer of `clip` from `source` onto `target`), in
+ * place: the source's sole points' contacts (heel, ball, toe, detected on the source) plant the same
+ * points of the target's feet (plantSoles). `sourcePositions` is accepted for compatibility and unused:
+ * the contacts need the source's rotations too.
  */
 export function plantFeet(
   source: Skeleton,
@@ -50,348 +771,39 @@ export function plantFeet(
   tm: HumanoidMap,
   out: Clip,
   opts: PlantOptions = {},
-  sourcePositions?: Float64Array,
+  sourcePose?: LegPose,
 ): void {
-  const contacts = sourceFootContacts(source, sm, clip, tm, opts, sourcePositions);
-  const blend = Math.max(0, opts.blendFrames ?? 4);
-  const kids = childrenOf(target);
-  // The legs read only the hips and the feet (with everything below them): pose just those and their ancestors.
-  const posed = poseFrames(target, out, ancestorsOf(target, [tm.hips, ...SIDES.flatMap((side) => subtreeOf(kids, tm[side].foot))]));
-  const legs = SIDES.map((side, i) => plannedLeg(target, tm[side], tm.hips, contacts[i], posed, kids, blend));
-  const rest = restPositions(target);
-  for (let f = 0; f < out.numFrames; f++) for (const leg of legs) plantLegAt(leg, f, out, posed, rest);
-}
-
-/** Contact flags of one source foot: its ankle's, and its toe's when both rigs have a toe. */
-interface FootContacts {
-  ankle: boolean[];
-  toe: boolean[] | null;
-}
-
-/** Per side (left first): when the source's ankle and toe are planted. */
-function sourceFootContacts(
-  source: Skeleton,
-  sm: HumanoidMap,
-  clip: Clip,
-  tm: HumanoidMap,
-  opts: PlantOptions,
-  worldPositions: Float64Array | undefined,
-): FootContacts[] {
-  const probes: number[] = [];
-  const probeOf = SIDES.map((side) => {
-    const ankle = probes.push(sm[side].foot) - 1;
-    const toe = sm[side].toe !== undefined && tm[side].toe !== undefined ? probes.push(sm[side].toe!) - 1 : -1;
-    return { ankle, toe };
-  });
-  const flags = footContacts(source, clip, probes, {
+  const sp = sourcePose ?? legPose(source, sm, clip);
+  const contacts = soleContacts(source, sm, clip, sp, footModel(source, sm), {
     heightTolerance: opts.contactHeight,
     speedThreshold: opts.contactSpeed,
-    // Pin only while the source foot is really still: a sticky contact would freeze the first frames of a lift-off.
-    hysteresis: 1,
-    worldPositions,
   });
-  return probeOf.map(({ ankle, toe }) => ({ ankle: flags[ankle], toe: toe >= 0 ? flags[toe] : null }));
+  plantSoles(target, tm, out, contacts, opts);
 }
 
 /**
- * World positions (F×J×3) and rotations (F×J×4) of every frame before any IK: each leg's IK moves only
- * its own chain, so the other foot, the hips and the foot's own world rotation stay valid all along.
+ * How well a clip's feet keep their contacts: the largest horizontal distance any sole point moves
+ * within one of its contact runs of `contacts` (m), and the lowest height of any sole point above the
+ * floor over the whole clip (m; negative under it). Measured by forward kinematics.
  */
-interface PosedFrames {
-  numFrames: number;
-  jointCount: number;
-  positions: Float64Array;
-  rotations: Float64Array;
-}
-
-/** The pose of every frame, for the joints of `path` (ancestorsOf) only; other slots stay zero. */
-function poseFrames(s: Skeleton, clip: Clip, path: Int32Array): PosedFrames {
+export function soleDrift(s: Skeleton, map: HumanoidMap, clip: Clip, contacts: SoleContacts, fm: FootModel = footModel(s, map)): { drift: number; lowest: number } {
   const J = s.names.length;
   const F = clip.numFrames;
-  const positions = new Float64Array(F * J * 3);
-  const rotations = new Float64Array(F * J * 4);
-  clipForwardKinematics(s, clip, positions, rotations, path);
-  return { numFrames: F, jointCount: J, positions, rotations };
-}
-
-/**
- * The leg's own chain (root … hips … upper leg, knee, foot) as a small skeleton, so that IK runs forward
- * kinematics over a handful of joints instead of the whole rig.
- */
-interface LegChain {
-  skeleton: Skeleton;
-  /** Target joint of each chain joint. */
-  joints: number[];
-  foot: number;
-  chain: TwoBoneChain;
-  /** Scratch local rotations of the chain for one frame. */
-  local: Float64Array;
-  /** Scratch world positions and rotations of the chain for one frame. */
-  chainPos: Float64Array;
-  chainRot: Float64Array;
-}
-
-function legChain(target: Skeleton, side: HumanoidSide): LegChain {
-  const joints: number[] = [];
-  for (let j = side.foot; j >= 0; j = target.parents[j]) joints.unshift(j);
-  const skeleton: Skeleton = {
-    names: joints.map((j) => target.names[j]),
-    parents: Int32Array.from(joints, (_, k) => k - 1),
-    offsets: Float64Array.from(joints.flatMap((j) => Array.from(target.offsets.subarray(j * 3, j * 3 + 3)))),
-    restRotations: Float64Array.from(joints.flatMap((j) => Array.from(target.restRotations.subarray(j * 4, j * 4 + 4)))),
-  };
-  const at = (j: number): number => joints.indexOf(j);
-  return {
-    skeleton,
-    joints,
-    foot: side.foot,
-    chain: { upper: at(side.upperLeg), mid: at(side.lowerLeg), end: at(side.foot) },
-    local: new Float64Array(joints.length * 4),
-    chainPos: new Float64Array(joints.length * 3),
-    chainRot: new Float64Array(joints.length * 4),
-  };
-}
-
-/** One leg, ready to plant: its chain, where its ankle should go per frame, and what must stay above the floor. */
-interface PlannedLeg extends LegChain {
-  /** Per frame: how strongly `goal` applies (0: the transferred pose stands). */
-  weight: Float64Array;
-  /** Per frame with a weight: the ankle goal at full strength. */
-  goal: Vec3[];
-  /** The foot and every joint below it (toes, end joints). */
-  sole: number[];
-  /** The target's toe when the source's toe contacts are used, else -1. */
-  toe: number;
-  /** The toe's offset in the foot's frame (zero without a toe: the pivot is then always the ankle). */
-  toeOffset: Vec3;
-  /** The target's hips, whose forward axis the knee bends toward. */
-  hips: number;
-}
-
-function plannedLeg(
-  target: Skeleton,
-  side: HumanoidSide,
-  hips: number,
-  contacts: FootContacts,
-  posed: PosedFrames,
-  kids: number[][],
-  blend: number,
-): PlannedLeg {
-  const toeOffset: Vec3 = contacts.toe ? vget(target.offsets, side.toe!) : [0, 0, 0];
-  const J = posed.jointCount;
-  const foot: FootTrack = {
-    ankle: (f) => vget(posed.positions, f * J + side.foot),
-    lever: (f, s) => vscale(qrotate(qget(posed.rotations, f * J + side.foot), toeOffset), s),
-    pivot: (f) => pivotAt(contacts, f),
-  };
-  const { weight, goal } = ankleGoals(contacts, foot, posed.numFrames, blend);
-  return {
-    ...legChain(target, side),
-    weight,
-    goal,
-    sole: subtreeOf(kids, side.foot),
-    toe: contacts.toe ? side.toe! : -1,
-    toeOffset,
-    hips,
-  };
-}
-
-/** The transferred motion of one foot, as the pinning reads it. */
-interface FootTrack {
-  /** The ankle's transferred world position at frame f. */
-  ankle(f: number): Vec3;
-  /** Ankle → the point at fraction s along ankle → toe, at frame f. */
-  lever(f: number, s: number): Vec3;
-  /** The planted point at frame f (0: the ankle, 1: the toe, BOTH_PIVOT: both), or null in the air. */
-  pivot(f: number): number | null;
-}
-
-function pivotAt(contacts: FootContacts, f: number): number | null {
-  const a = contacts.ankle[f];
-  const t = contacts.toe ? contacts.toe[f] : false;
-  return a && t ? BOTH_PIVOT : t ? 1 : a ? 0 : null;
-}
-
-/** Per frame: the ankle goal at full strength and how strongly it applies, episode after episode. */
-function ankleGoals(contacts: FootContacts, foot: FootTrack, F: number, blend: number): { weight: Float64Array; goal: Vec3[] } {
-  const weight = new Float64Array(F);
-  const goal: Vec3[] = new Array<Vec3>(F);
-  const inside = new Uint8Array(F);
-  const union = contacts.ankle.map((a, f) => a || (contacts.toe ? contacts.toe[f] : false));
-  for (const run of contactRuns(union)) {
-    pinEpisode(run, foot, goal, weight, inside);
-    blendEdges(run, foot, goal, weight, inside, blend);
-  }
-  return { weight, goal };
-}
-
-/** Pins the planted point through one episode: first at its mean position, then each new one where it stands. */
-function pinEpisode(run: ContactRun, foot: FootTrack, goal: Vec3[], weight: Float64Array, inside: Uint8Array): void {
-  let s = foot.pivot(run.start)!;
-  let pin = firstPin(run, foot, s);
-  for (let f = run.start; f <= run.end; f++) {
-    const sf = foot.pivot(f)!;
-    if (sf !== s) {
-      // The new planted point stays where it was on the previous frame.
-      pin = vadd(goal[f - 1], foot.lever(f - 1, sf));
-      s = sf;
-    }
-    goal[f] = vsub(pin, foot.lever(f, s));
-    weight[f] = 1;
-    inside[f] = 1;
-  }
-}
-
-/** The first planted point of an episode rests at its mean transferred position over its first stretch. */
-function firstPin(run: ContactRun, foot: FootTrack, s: number): Vec3 {
-  let stretchEnd = run.start;
-  while (stretchEnd < run.end && foot.pivot(stretchEnd + 1) === s) stretchEnd++;
-  let pin: Vec3 = [0, 0, 0];
-  for (let f = run.start; f <= stretchEnd; f++) pin = vadd(pin, vadd(foot.ankle(f), foot.lever(f, s)));
-  return vscale(pin, 1 / (stretchEnd - run.start + 1));
-}
-
-/**
- * Around an episode the correction needed at its edge fades out over `blend` frames, so a swinging foot
- * keeps its own path; frames of an episode already pinned, and stronger blends, are left alone.
- */
-function blendEdges(run: ContactRun, foot: FootTrack, goal: Vec3[], weight: Float64Array, inside: Uint8Array, blend: number): void {
-  const F = weight.length;
-  for (const [edge, dir] of [[run.start, -1], [run.end, 1]] as const) {
-    const shift = vsub(goal[edge], foot.ankle(edge));
-    for (let k = 1; k <= blend; k++) {
-      const f = edge + dir * k;
-      if (f < 0 || f >= F || inside[f]) continue;
-      const w = smoothstep(1 - k / (blend + 1));
-      if (w > weight[f]) {
-        weight[f] = w;
-        goal[f] = vadd(foot.ankle(f), shift);
+  const pose = legPose(s, map, clip);
+  const p = new Float64Array(3);
+  let drift = 0, lowest = Infinity;
+  for (let k = 0; k < 2; k++) {
+    for (let i = 0; i < 3; i++) {
+      const flags = contacts[k][i];
+      let sx = 0, sz = 0;
+      for (let f = 0; f < F; f++) {
+        footPointAt(fm.sides[k][i], J, pose.positions, pose.rotations, f, p);
+        lowest = Math.min(lowest, p[1] - fm.floor);
+        if (!flags[f]) continue;
+        if (f === 0 || !flags[f - 1]) { sx = p[0]; sz = p[2]; }
+        drift = Math.max(drift, Math.hypot(p[0] - sx, p[2] - sz));
       }
     }
   }
-}
-
-/** `j` and every joint below it. */
-function subtreeOf(kids: number[][], j: number): number[] {
-  const out: number[] = [];
-  for (const stack = [j]; stack.length; ) {
-    const k = stack.pop()!;
-    out.push(k);
-    stack.push(...kids[k]);
-  }
-  return out;
-}
-
-/** Solves one leg at frame f and writes its upper leg, knee and foot rotations into `out`. */
-function plantLegAt(leg: PlannedLeg, f: number, out: Clip, posed: PosedFrames, rest: Float64Array): void {
-  let goal = ankleGoalAt(leg, f, posed, rest);
-  if (!goal) return;
-  const J = posed.jointCount;
-  const root = out.rootPositions.subarray(f * 3, f * 3 + 3);
-  const { skeleton, joints, chain, local } = leg;
-  let endRot = qget(posed.rotations, f * J + leg.foot);
-  const r = out.rotations;
-  for (let k = 0; k < joints.length; k++) {
-    const o = (f * J + joints[k]) * 4;
-    local[k * 4] = r[o]; local[k * 4 + 1] = r[o + 1]; local[k * 4 + 2] = r[o + 2]; local[k * 4 + 3] = r[o + 3];
-  }
-  if (leg.toe >= 0) {
-    const reached = toeFirstAnkle(leg, root, goal, endRot, rest);
-    if (reached) ({ ankle: goal, foot: endRot } = reached);
-  }
-  const miss = solveTwoBone(skeleton, local, 0, root, chain, goal, {
-    poleHint: qrotate(qget(posed.rotations, f * J + leg.hips), [0, 0, 1]),
-    endWorldRotation: endRot,
-  });
-  if (miss > 1e-3 && leg.toe >= 0) pitchToeToward(leg, root, goal, endRot, rest);
-  for (const k of [chain.upper, chain.mid, chain.end]) {
-    const o = (f * J + joints[k]) * 4;
-    r[o] = local[k * 4]; r[o + 1] = local[k * 4 + 1]; r[o + 2] = local[k * 4 + 2]; r[o + 3] = local[k * 4 + 3];
-  }
-}
-
-/**
- * Where the ankle should be at frame f: its goal blended by the frame's weight, then raised so that the
- * foot and everything below it stay at or above their rest heights; null when that is where it is.
- */
-function ankleGoalAt(leg: PlannedLeg, f: number, posed: PosedFrames, rest: Float64Array): Vec3 | null {
-  const J = posed.jointCount;
-  const P = posed.positions;
-  const c = (f * J + leg.foot) * 3;
-  const cx = P[c], cy = P[c + 1], cz = P[c + 2];
-  const w = leg.weight[f];
-  let gx = cx, gy = cy, gz = cz;
-  if (w > 0) {
-    const g = leg.goal[f];
-    gx = cx * (1 - w) + g[0] * w; gy = cy * (1 - w) + g[1] * w; gz = cz * (1 - w) + g[2] * w;
-  }
-  let lift = 0;
-  for (const j of leg.sole) lift = Math.max(lift, rest[j * 3 + 1] - (P[(f * J + j) * 3 + 1] + gy - cy));
-  gy += lift;
-  return Math.hypot(gx - cx, gy - cy, gz - cz) < 5e-4 ? null : [gx, gy, gz];
-}
-
-/**
- * Out of reach (a straight leg pushing off): keeps the toe where it should be and pitches the foot less,
- * moving the ankle to the reachable point nearest its goal at the foot's length from the toe. Returns that
- * ankle and the foot's world rotation, or null when the goal is within reach (or no such point exists).
- */
-function toeFirstAnkle(leg: PlannedLeg, root: ArrayLike<number>, goal: Vec3, footRot: Quat, rest: Float64Array): { ankle: Vec3; foot: Quat } | null {
-  const { chain, chainPos } = leg;
-  forwardKinematics(leg.skeleton, leg.local, root, chainPos, leg.chainRot);
-  const hip = vget(chainPos, chain.upper);
-  const reach = (vlen(vsub(vget(chainPos, chain.mid), hip)) + vlen(vsub(vget(chainPos, chain.end), vget(chainPos, chain.mid)))) * 0.9999;
-  if (!(vlen(vsub(goal, hip)) > reach)) return null;
-  const toeNow = qrotate(footRot, leg.toeOffset);
-  const len = vlen(toeNow);
-  const toe = vadd(goal, toeNow);
-  toe[1] = Math.max(toe[1], rest[leg.toe * 3 + 1]);
-  const ankle = reachableAnkle(hip, reach, toe, len, goal);
-  if (!ankle) return null;
-  return { ankle, foot: qnormalize(qmul(qfromTo(toeNow, vsub(toe, ankle)), footRot)) };
-}
-
-/**
- * The point within `reach` of `hip` at distance `len` from `toe` nearest `want` (an ankle that a leg can
- * reach with its toe on `toe`), or null when there is none.
- */
-function reachableAnkle(hip: Vec3, reach: number, toe: Vec3, len: number, want: Vec3): Vec3 | null {
-  const ht = vsub(toe, hip);
-  const d = vlen(ht);
-  if (d < 1e-9 || d > reach + len || d < Math.abs(reach - len)) return null;
-  const n = vscale(ht, 1 / d);
-  const a = (reach * reach - len * len + d * d) / (2 * d);
-  const r = Math.sqrt(Math.max(0, reach * reach - a * a));
-  const c = vadd(hip, vscale(n, a));
-  const off = vsub(want, c);
-  let u = vsub(off, vscale(n, off[0] * n[0] + off[1] * n[1] + off[2] * n[2]));
-  if (vlen(u) < 1e-9) u = vsub(vsub(want, hip), vscale(n, 0));
-  const ul = vlen(u);
-  if (ul < 1e-9) return null;
-  return vadd(c, vscale(u, r / ul));
-}
-
-/**
- * Still out of reach after IK: pitches the foot about the ankle it did reach so the toe lands as near its
- * goal as the foot's length allows, never below the toe's rest height (writes the foot's local rotation).
- */
-function pitchToeToward(leg: PlannedLeg, root: ArrayLike<number>, goal: Vec3, footRot: Quat, rest: Float64Array): void {
-  const { chain, chainPos, chainRot, local } = leg;
-  forwardKinematics(leg.skeleton, local, root, chainPos, chainRot);
-  const ankle = vget(chainPos, chain.end);
-  const toeNow = qrotate(footRot, leg.toeOffset);
-  const len = vlen(toeNow);
-  const want = vsub(vadd(goal, toeNow), ankle);
-  const wl = vlen(want);
-  if (!(len > 1e-6 && wl > 1e-6)) return;
-  let dir = vscale(want, 1 / wl);
-  const floorY = rest[leg.toe * 3 + 1];
-  if (ankle[1] + len * dir[1] < floorY) {
-    const y = Math.min(1, (floorY - ankle[1]) / len);
-    const h = Math.hypot(dir[0], dir[2]);
-    const k = h > 1e-9 ? Math.sqrt(Math.max(0, 1 - y * y)) / h : 0;
-    dir = [dir[0] * k, y, dir[2] * k];
-  }
-  const footWorld = qmul(qfromTo(toeNow, vscale(dir, len)), footRot);
-  qset(local, chain.end, qnormalize(qmul(qinv(qget(chainRot, chain.mid)), footWorld)));
+  return { drift, lowest };
 }

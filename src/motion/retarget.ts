@@ -178,8 +178,10 @@ function spineSamples(rs: Float64Array, sChain: number[], rt: Float64Array, tCha
  * spines of different lengths share the source chain's rotation by arc length, then the chain's end is
  * corrected to point where the source's does. The root travels as the source's hips do, scaled by the
  * ratio of hip heights, at the target's own rest height. Target joints the source lacks keep their rest
- * relation to their parent; source joints the target lacks are dropped. Finally the feet are locked
- * wherever the source's feet are planted and kept above the floor (two-bone IK, blended in and out).
+ * relation to their parent; source joints the target lacks are dropped. Finally the feet are re-planted
+ * on the foot model (./plant.ts): each sole point (heel, ball, toe tip) the source has down is held still
+ * on the target's floor, the foot rolling between them, no sole point under the floor, the legs solved
+ * by two-bone IK with hinged knees and a soft reach (blended in and out around each contact).
  * The target's rest directions come from its offsets; its output rotations use the protocol's
  * convention whatever its `restRotations`.
  */
@@ -202,7 +204,7 @@ export function retarget(
   };
   clipForwardKinematics(source, clip, sourcePose.positions, sourcePose.rotations);
   const out = transferClip(source, sourceMap, clip, target, targetMap, plan, sourcePose);
-  if (opts.plantFeet ?? true) plantFeet(source, sourceMap, clip, target, targetMap, out, opts, sourcePose.positions);
+  if (opts.plantFeet ?? true) plantFeet(source, sourceMap, clip, target, targetMap, out, opts, sourcePose);
   keepHemisphere(out);
   const canonicalToRequest: Record<string, string> = {};
   for (const [s, t] of plan.pairs) canonicalToRequest[source.names[s]] = target.names[t];

@@ -89,7 +89,7 @@ export function forwardKinematics(
     if (scratchWorld.length < J * 4) scratchWorld = new Float64Array(J * 4);
     world = scratchWorld;
   }
-  for (let j = 0; j < J; j++) poseJoint(s, j, rotations, rotOffset * 4, root, 0, outPositions, 0, world, 0);
+  for (let j = 0; j < J; j++) poseJoint(s, s.offsets, j, rotations, rotOffset * 4, root, 0, outPositions, 0, world, 0);
 }
 
 /**
@@ -105,7 +105,7 @@ export function forwardKinematicsPath(
   outRotations: Float64Array,
   rotOffset = 0,
 ): void {
-  for (let i = 0; i < path.length; i++) poseJoint(s, path[i], rotations, rotOffset * 4, root, 0, outPositions, 0, outRotations, 0);
+  for (let i = 0; i < path.length; i++) poseJoint(s, s.offsets, path[i], rotations, rotOffset * 4, root, 0, outPositions, 0, outRotations, 0);
 }
 
 /**
@@ -120,15 +120,34 @@ export function clipForwardKinematics(s: Skeleton, clip: Clip, positions: Float6
   const C = clip.jointCount;
   if (!rotations && scratchWorld.length < J * 4) scratchWorld = new Float64Array(J * 4);
   const world = rotations ?? scratchWorld;
+  // Joints with animated translations (clip.jointTranslations) take their offset of the frame instead of the rest one.
+  const moved = clip.jointTranslations;
+  let off: Float64Array = s.offsets;
+  if (moved && moved.joints.length) {
+    if (scratchOffsets.length < J * 3) scratchOffsets = new Float64Array(J * 3);
+    scratchOffsets.set(s.offsets.subarray(0, J * 3));
+    off = scratchOffsets;
+  }
   for (let f = 0; f < clip.numFrames; f++) {
     const wb = rotations ? f * C * 4 : 0;
+    if (off !== s.offsets) {
+      const K = moved!.joints.length;
+      for (let k = 0; k < K; k++) {
+        const j = moved!.joints[k] * 3;
+        const src = (f * K + k) * 3;
+        off[j] = moved!.offsets[src]; off[j + 1] = moved!.offsets[src + 1]; off[j + 2] = moved!.offsets[src + 2];
+      }
+    }
     if (path) {
-      for (let i = 0; i < path.length; i++) poseJoint(s, path[i], clip.rotations, f * C * 4, clip.rootPositions, f * 3, positions, f * C * 3, world, wb);
+      for (let i = 0; i < path.length; i++) poseJoint(s, off, path[i], clip.rotations, f * C * 4, clip.rootPositions, f * 3, positions, f * C * 3, world, wb);
     } else {
-      for (let j = 0; j < J; j++) poseJoint(s, j, clip.rotations, f * C * 4, clip.rootPositions, f * 3, positions, f * C * 3, world, wb);
+      for (let j = 0; j < J; j++) poseJoint(s, off, j, clip.rotations, f * C * 4, clip.rootPositions, f * 3, positions, f * C * 3, world, wb);
     }
   }
 }
+
+/** Scratch rest offsets with a frame's animated translations written in (grown on demand). */
+let scratchOffsets = new Float64Array(0);
 
 /** The joints of `joints` and all their ancestors, ascending (a path for clipForwardKinematics). */
 export function ancestorsOf(s: Skeleton, joints: Iterable<number>): Int32Array {
@@ -141,10 +160,12 @@ export function ancestorsOf(s: Skeleton, joints: Iterable<number>): Int32Array {
 
 /**
  * World rotation and position of joint j from its local rotation and its parent's (already posed) world
- * pose; `base`, `rootBase`, `posBase` and `worldBase` are float offsets of the frame in each array.
+ * pose, its offset from the parent read from `off` (the rest offsets, or a frame's animated ones);
+ * `base`, `rootBase`, `posBase` and `worldBase` are float offsets of the frame in each array.
  */
 function poseJoint(
   s: Skeleton,
+  off: ArrayLike<number>,
   j: number,
   rotations: ArrayLike<number>,
   base: number,
@@ -172,7 +193,6 @@ function poseJoint(
   world[o + 2] = aw * bz + ax * by - ay * bx + az * bw;
   world[o + 3] = aw * bw - ax * bx - ay * by - az * bz;
   // The parent's world rotation applied to the rest offset (as qrotate).
-  const off = s.offsets;
   const k = j * 3;
   const v0 = off[k], v1 = off[k + 1], v2 = off[k + 2];
   const tx = 2 * (ay * v2 - az * v1);

@@ -1,8 +1,8 @@
 /** Turns a validated request into the GenerationPlan adapters and the motion pipeline work from. */
 import { createHash, randomInt } from 'node:crypto';
-import type { GenerationPlan, PlannedSegment } from '../spec/plan.js';
+import type { GenerationPlan, PlannedReference, PlannedSegment } from '../spec/plan.js';
 import type { ModelCapabilities as ModelCapabilities } from '../spec/wire.js';
-import type { GenerateRequest } from '../spec/wire.js';
+import type { Constraint, GenerateRequest, MotionReferenceSegment } from '../spec/wire.js';
 import { segmentFrames } from './frames.js';
 
 /** A fresh seed for requests that do not give one (stored with the job, so a resumed job is the same job). */
@@ -16,7 +16,40 @@ function deriveSeed(seed: number, ...parts: Array<string | number>): number {
   return h.readUInt32LE(0) & 0x7fffffff;
 }
 
-export function buildPlan(request: GenerateRequest, model: ModelCapabilities, provider: string, seed: number): GenerationPlan {
+/** A validated motion_reference segment in the plan's typed form. */
+function plannedReference(s: MotionReferenceSegment): PlannedReference {
+  const T = s.rotations.length;
+  const J = s.joint_names.length;
+  const rotations = new Float64Array(T * J * 4);
+  const rootPositions = new Float64Array(T * 3);
+  for (let t = 0; t < T; t++) {
+    const frame = s.rotations[t];
+    for (let j = 0; j < J; j++) rotations.set(frame[j], (t * J + j) * 4);
+    rootPositions.set(s.root_positions[t], t * 3);
+  }
+  return {
+    jointNames: [...s.joint_names],
+    frameCount: T,
+    fps: s.fps,
+    rotations,
+    rootPositions,
+    ...(s.skeleton ? { skeleton: s.skeleton.joints.map((j) => ({ ...j })) } : {}),
+  };
+}
+
+/** The ground profile of each ground_height constraint: n × [x, z, height] in the order given; undefined when none. */
+function plannedGround(constraints: readonly Constraint[]): Float64Array[] | undefined {
+  const profiles: Float64Array[] = [];
+  for (const c of constraints) {
+    if (c.type !== 'ground_height') continue;
+    const out = new Float64Array(c.points.length * 3);
+    c.points.forEach((p, i) => out.set(p, i * 3));
+    profiles.push(out);
+  }
+  return profiles.length ? profiles : undefined;
+}
+
+export function buildPlan(request: GenerateRequest, model: ModelCapabilities, provider: string, seed: number, ignoredFields: string[] = []): GenerationPlan {
   const fps = request.timing?.fps ?? model.fps;
   const options = request.options ?? {};
   const segments: PlannedSegment[] = [];
@@ -37,10 +70,12 @@ export function buildPlan(request: GenerateRequest, model: ModelCapabilities, pr
       frames,
       seconds: frames / fps,
       seed: own ?? deriveSeed(seed, index),
+      ...(s.type === 'motion_reference' ? { reference: plannedReference(s) } : {}),
     });
     start += frames;
   }
   const ext = request.extensions?.[provider];
+  const groundProfiles = plannedGround(request.constraints ?? []);
   return {
     request,
     model,
@@ -48,6 +83,8 @@ export function buildPlan(request: GenerateRequest, model: ModelCapabilities, pr
     totalFrames: segments.reduce((n, s) => n + s.frames, 0),
     segments,
     constraints: request.constraints ?? [],
+    ...(groundProfiles ? { groundProfiles } : {}),
+    ...(ignoredFields.length ? { ignoredFields: [...ignoredFields] } : {}),
     numSamples: options.num_samples ?? 1,
     seed,
     seeded: typeof options.seed === 'number',

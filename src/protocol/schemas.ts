@@ -21,8 +21,13 @@ function isValidText(s: string): boolean {
   return s.normalize('NFC') === s && !CONTROL_EXCEPT_TAB_LF.test(s) && s.trim().length > 0;
 }
 
-function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, discriminator: true, allowUnionTypes: true });
+/**
+ * The compiled schemas. `lenient` compiles the same schemas with ajv's removeAdditional: a property an
+ * `additionalProperties: false` object does not declare is deleted instead of failing (see
+ * lenientValidators).
+ */
+function createAjv(lenient = false): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, discriminator: true, allowUnionTypes: true, ...(lenient ? { removeAdditional: true as const } : {}) });
   addFormats(ajv);
   ajv.addFormat('mmcp-name', { type: 'string', validate: isValidName });
   ajv.addFormat('mmcp-text', { type: 'string', validate: isValidText });
@@ -31,9 +36,10 @@ function createAjv(): Ajv2020 {
 }
 
 const ajv = createAjv();
+let lenientAjv: Ajv2020 | undefined;
 
-function compiled(id: string, pointer = ''): ValidateFunction {
-  const v = ajv.getSchema(`urn:mmcp:${id}${pointer}`);
+function compiled(id: string, pointer = '', from: Ajv2020 = ajv): ValidateFunction {
+  const v = from.getSchema(`urn:mmcp:${id}${pointer}`);
   if (!v) throw new Error(`schema urn:mmcp:${id}${pointer} missing`);
   return v;
 }
@@ -47,6 +53,32 @@ export const validators = {
   jobStatus: compiled('job', '#/$defs/JobStatus'),
   mmcpMotion: compiled('mmcp-motion'),
 };
+
+/**
+ * Validators for requests of a newer minor protocol version than the one served: they delete the fields
+ * these schemas do not declare (MMCP: "a v1.x server SHOULD ignore unknown additive fields") and so
+ * mutate what they check; run them on a copy. Compiled on first use.
+ */
+export const lenientValidators = {
+  get generateRequest(): ValidateFunction {
+    lenientAjv ??= createAjv(true);
+    return compiled('generate-request', '', lenientAjv);
+  },
+  get batchRequest(): ValidateFunction {
+    lenientAjv ??= createAjv(true);
+    return compiled('batch-request', '', lenientAjv);
+  },
+};
+
+function enumOf(file: string, def: string): readonly string[] {
+  const schema = loadSchemas().get(file)?.$defs?.[def] as { enum?: string[] } | undefined;
+  if (!schema?.enum) throw new Error(`schema ${file}#/$defs/${def} has no enum`);
+  return schema.enum;
+}
+
+/** The segment and constraint types these schemas know (the served protocol version's). */
+export const KNOWN_SEGMENT_TYPES: readonly string[] = enumOf('capabilities', 'SegmentType');
+export const KNOWN_CONSTRAINT_TYPES: readonly string[] = enumOf('capabilities', 'ConstraintType');
 
 export interface SchemaIssue {
   /** JSON pointer into the request body. */

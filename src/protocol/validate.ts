@@ -4,9 +4,9 @@
  * timing.fps bound and its output and work budgets (budgets.ts, docs/limits.md) are part of the limits.
  */
 import { GatewayError } from '../spec/errors.js';
-import { SUPPORTED_MAJORS } from '../spec/version.js';
-import { describeErrors, validators, type SchemaIssue } from './schemas.js';
-import type { Constraint, GenerateRequest, Joint, ModelCapabilities, Segment } from '../spec/wire.js';
+import { SUPPORTED_MAJORS, isNewerMinor } from '../spec/version.js';
+import { KNOWN_CONSTRAINT_TYPES, KNOWN_SEGMENT_TYPES, describeErrors, lenientValidators, validators, type SchemaIssue } from './schemas.js';
+import type { Constraint, GenerateRequest, Joint, ModelCapabilities, MotionReferenceSegment, Segment } from '../spec/wire.js';
 import { checkFps, checkRequestBudgets } from './budgets.js';
 import { estimateCost, type RequestCost } from './cost.js';
 import { totalFramesOf } from './frames.js';
@@ -21,18 +21,96 @@ function schemaError(issues: SchemaIssue[], id: 'MG-REQ-001' | 'MG-REQ-009' | 'M
   return new GatewayError(id, undefined, { details: { errors: issues } });
 }
 
-/** Step 2: the JSON Schema, then the shape rules a schema cannot say well (all 422 schema_validation). */
-function checkShape(body: unknown): GenerateRequest {
-  if (!validators.generateRequest(body)) throw schemaError(describeErrors(validators.generateRequest.errors));
-  const req = body as GenerateRequest;
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * The fields of `original` that `cleaned` (the same document after ajv's removeAdditional) lost, as paths
+ * like "segments[0].foo" (at most 100, each at most 200 characters).
+ */
+function removedPaths(original: unknown, cleaned: unknown, path: string, out: string[]): void {
+  if (out.length >= 100) return;
+  if (Array.isArray(original) && Array.isArray(cleaned)) {
+    original.forEach((v, i) => removedPaths(v, cleaned[i], `${path}[${i}]`, out));
+  } else if (isObject(original) && isObject(cleaned)) {
+    for (const [k, v] of Object.entries(original)) {
+      const at = path ? `${path}.${k}` : k;
+      if (!Object.hasOwn(cleaned, k)) {
+        if (out.length < 100) out.push(at.slice(0, 200));
+      } else removedPaths(v, cleaned[k], at, out);
+    }
+  }
+}
+
+/**
+ * Step 2 for a request of a newer minor than the one served: the schema on a copy, with the fields the
+ * schema does not declare removed and listed. Segments and constraints of a type this server does not
+ * know are set aside from the schema check and kept, so that step 6 / step 8 refuse them with
+ * unsupported_segment / unsupported_constraint and the supported list, not 422 (a newer minor may add
+ * types; which ones a model takes is what capabilities say).
+ */
+function lenientShape(body: unknown): { request: unknown; ignored: string[] } {
+  const copy = structuredClone(body) as Record<string, unknown>;
+  const setAside: Array<{ list: unknown[]; index: number; item: unknown }> = [];
+  for (const [field, known] of [['segments', KNOWN_SEGMENT_TYPES], ['constraints', KNOWN_CONSTRAINT_TYPES]] as const) {
+    const list = copy[field];
+    if (!Array.isArray(list)) continue;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const item: unknown = list[i];
+      if (isObject(item) && typeof item.type === 'string' && !known.includes(item.type)) {
+        setAside.push({ list, index: i, item });
+        list.splice(i, 1);
+      }
+    }
+  }
+  const validate = lenientValidators.generateRequest;
+  if (!validate(copy)) throw schemaError(describeErrors(validate.errors));
+  for (const { list, index, item } of setAside.reverse()) list.splice(index, 0, item);
+  const ignored: string[] = [];
+  removedPaths(body, copy, '', ignored);
+  return { request: copy, ignored };
+}
+
+/**
+ * The request when its body passes the schema (leniently for a newer minor, on a copy), else undefined;
+ * nothing else is checked. For weighing a batch's items before each is validated on its own.
+ */
+export function schemaValidRequest(body: unknown): GenerateRequest | undefined {
+  if (isObject(body) && isNewerMinor(body.protocol_version)) {
+    const copy = structuredClone(body);
+    return lenientValidators.generateRequest(copy) ? (copy as unknown as GenerateRequest) : undefined;
+  }
+  return validators.generateRequest(body) ? (body as GenerateRequest) : undefined;
+}
+
+/** Duplicate joint names of a skeleton (422: the schema cannot say "unique by name"). */
+function duplicateJoints(joints: readonly Joint[], path: string): SchemaIssue[] {
   const seen = new Set<string>();
   const dups: SchemaIssue[] = [];
-  req.skeleton.joints.forEach((j, i) => {
-    if (seen.has(j.name)) dups.push({ path: `/skeleton/joints/${i}/name`, message: 'duplicate joint name' });
+  joints.forEach((j, i) => {
+    if (seen.has(j.name)) dups.push({ path: `${path}/joints/${i}/name`, message: 'duplicate joint name' });
     seen.add(j.name);
   });
-  if (dups.length) throw schemaError(dups, 'MG-REQ-009');
+  return dups;
+}
+
+/** Step 2: the JSON Schema, then the shape rules a schema cannot say well (all 422 schema_validation). */
+function checkShape(body: unknown): { req: GenerateRequest; ignored: string[] } {
+  let req: GenerateRequest;
+  let ignored: string[] = [];
+  if (isObject(body) && isNewerMinor(body.protocol_version)) {
+    const lenient = lenientShape(body);
+    req = lenient.request as GenerateRequest;
+    ignored = lenient.ignored;
+  } else {
+    if (!validators.generateRequest(body)) throw schemaError(describeErrors(validators.generateRequest.errors));
+    req = body as GenerateRequest;
+  }
+
+  const dups = duplicateJoints(req.skeleton.joints, '/skeleton');
+  (req.segments ?? []).forEach((s, i) => {
+    if (s.type === 'motion_reference' && s.skeleton) dups.push(...duplicateJoints(s.skeleton.joints, `/segments/${i}/skeleton`));
+  });
+  if (dups.length) throw schemaError(dups.slice(0, 20), 'MG-REQ-009');
 
   const segments = req.segments ?? [];
   const constraints = req.constraints ?? [];
@@ -56,7 +134,7 @@ function checkShape(body: unknown): GenerateRequest {
     if (got !== expected) issues.push({ path: '/options/guidance/weight', message: `must have ${expected} entries for guidance type ${g.type}` });
   }
   if (issues.length) throw schemaError(issues.slice(0, 20), 'MG-REQ-011');
-  return req;
+  return { req, ignored };
 }
 
 function constraintShapeIssues(c: Constraint, path: string): SchemaIssue[] {
@@ -83,8 +161,9 @@ function constraintShapeIssues(c: Constraint, path: string): SchemaIssue[] {
 function segmentShapeIssues(s: Segment, path: string): SchemaIssue[] {
   const out: SchemaIssue[] = [];
   if (s.type === 'motion_reference') {
-    const T = s.root_positions.length;
-    if (s.rotations.length !== T) out.push({ path: `${path}/rotations`, message: `must have one entry per frame of root_positions (${T})` });
+    // T is the clip's own length (rotations), independent of duration_frames (the reference SDK's rule).
+    const T = s.rotations.length;
+    if (s.root_positions.length !== T) out.push({ path: `${path}/root_positions`, message: `must have one entry per frame of rotations (${T})` });
     s.rotations.forEach((frame, t) => {
       if (frame.length !== s.joint_names.length && out.length < 5) {
         out.push({ path: `${path}/rotations/${t}`, message: `must have one rotation per joint name (${s.joint_names.length})` });
@@ -112,9 +191,9 @@ export function checkVersion(version: string): void {
 }
 
 /** Step 5: topology (one root, parents first, no cycles) and non-unit rest rotations. */
-function checkSkeletonTopology(joints: readonly Joint[]): void {
+function checkSkeletonTopology(joints: readonly Joint[], where: Record<string, unknown> = {}): void {
   const fail = (message: string, details: Record<string, unknown>) => {
-    throw new GatewayError('MG-PRO-003', message, { details });
+    throw new GatewayError('MG-PRO-003', message, { details: { ...details, ...where } });
   };
   const label = (j: Joint) => j.display_name ?? j.name;
   const roots = joints.filter((j) => j.parent === null);
@@ -163,6 +242,64 @@ function isCanonicalSkeleton(joints: readonly Joint[], canonical: readonly Joint
 
 const codePoints = (s: string) => [...s].length;
 
+/**
+ * Step 7 for one motion_reference segment, in the reference SDK's order: its own skeleton (topology, as
+ * the request skeleton's; and, for a model that cannot retarget, the canonical one verbatim), its joint
+ * names on that skeleton (the segment's own when it has one, else the request's), the root among them
+ * (our spec's rule: the clip must say where the character is), the clip's length against
+ * max_reference_frames, and no zero quaternion (it has no rotation to read; other quaternions are taken
+ * as sent and normalized, as the reference SDK does).
+ */
+function checkMotionReference(req: GenerateRequest, model: ModelCapabilities, s: MotionReferenceSegment, i: number): void {
+  const own = s.skeleton;
+  if (own) {
+    checkSkeletonTopology(own.joints, { segment: i, skeleton: 'motion_reference' });
+    if (!model.supports_retargeting && !isCanonicalSkeleton(own.joints, model.canonical_skeleton.joints)) {
+      throw new GatewayError('MG-PRO-005', `Model "${model.id}" cannot retarget: the skeleton of motion reference ${i} must be its canonical_skeleton verbatim.`, {
+        details: { model: model.id, segment: i },
+      });
+    }
+  }
+  const joints = (own ?? req.skeleton).joints;
+  const names = new Set(joints.map((j) => j.name));
+  const unknown = s.joint_names.filter((n) => !names.has(n));
+  if (unknown.length) {
+    throw new GatewayError('MG-PRO-009', `Motion reference ${i} names joints that are not in ${own ? 'its own skeleton' : 'the skeleton'}.`, {
+      details: {
+        segment: i,
+        skeleton: own ? 'motion_reference' : 'request',
+        unknown_joints: unknown.slice(0, 20),
+        skeleton_joints: joints.slice(0, 256).map((j) => j.name),
+      },
+    });
+  }
+  const root = joints.find((j) => j.parent === null)!.name;
+  if (!s.joint_names.includes(root)) {
+    throw new GatewayError('MG-PRO-008', `Motion reference ${i} must animate the root joint "${root}".`, {
+      details: { segment: i, root, skeleton: own ? 'motion_reference' : 'request' },
+    });
+  }
+  const maxRef = model.limits.max_reference_frames;
+  const T = s.rotations.length;
+  if (maxRef !== undefined && T > maxRef) {
+    // Exactly the reference server's details (its tests compare them whole).
+    throw new GatewayError('MG-PRO-012', `Motion reference ${i} has ${T} frames; at most ${maxRef} (max_reference_frames) are accepted.`, {
+      details: { max_reference_frames: maxRef, reference_frames: T, segment: i },
+    });
+  }
+  for (let t = 0; t < T; t++) {
+    const frame = s.rotations[t];
+    for (let j = 0; j < frame.length; j++) {
+      const q = frame[j];
+      if (Math.hypot(q[0], q[1], q[2], q[3]) < 1e-6) {
+        throw new GatewayError('MG-REQ-012', `Motion reference ${i} has a zero quaternion (frame ${t}, joint "${s.joint_names[j].slice(0, 64)}").`, {
+          details: { segment: i, frame: t, joint: s.joint_names[j] },
+        });
+      }
+    }
+  }
+}
+
 /** Steps 6-9 against the chosen model; returns the cost of what passed (step 9 weighs it against the budgets). */
 function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): RequestCost {
   const segments = req.segments ?? [];
@@ -185,24 +322,7 @@ function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): Requ
 
   // 7. Reference payloads and loop rules.
   for (const [i, s] of segments.entries()) {
-    if (s.type === 'motion_reference') {
-      const root = req.skeleton.joints.find((j) => j.parent === null)!.name;
-      if (!s.joint_names.includes(root)) {
-        throw new GatewayError('MG-PRO-008', `Motion reference ${i} must animate the root joint "${root}".`, { details: { segment: i, root } });
-      }
-      const unknown = s.joint_names.filter((n) => !jointSet.has(n));
-      if (unknown.length) {
-        throw new GatewayError('MG-PRO-009', `Motion reference ${i} names joints that are not in the skeleton.`, {
-          details: { segment: i, unknown_joints: unknown.slice(0, 20), skeleton_joints: skeletonJoints },
-        });
-      }
-      const maxRef = model.limits.max_reference_frames;
-      if (maxRef !== undefined && s.root_positions.length > maxRef) {
-        throw new GatewayError('MG-PRO-012', `Motion reference ${i} has more frames than the model accepts.`, {
-          details: { option: 'max_reference_frames', limit: 'max_reference_frames', max: maxRef, value: s.root_positions.length },
-        });
-      }
-    }
+    if (s.type === 'motion_reference') checkMotionReference(req, model, s, i);
     if (s.type === 'video_reference') {
       const maxSec = model.limits.max_video_seconds;
       const span = (s.end_s ?? 0) - (s.start_s ?? 0);
@@ -239,7 +359,8 @@ function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): Requ
         details: { constraint: i, unknown_joints: unknown.slice(0, 20), skeleton_joints: skeletonJoints },
       });
     }
-    const frames = c.type === 'pose_keyframe' ? [c.frame] : c.frames;
+    // ground_height names places, not frames: no frame range applies (points off the path are not reached).
+    const frames = c.type === 'pose_keyframe' ? [c.frame] : c.type === 'ground_height' ? [] : c.frames;
     const bad = frames.find((f) => f > total - 1);
     if (bad !== undefined) {
       throw new GatewayError('MG-PRO-011', `Constraint ${i} refers to frame ${bad}, outside the clip's ${total} frames.`, {
@@ -284,9 +405,23 @@ function checkAgainstModel(req: GenerateRequest, model: ModelCapabilities): Requ
   return cost;
 }
 
+/** A request that passed validation. */
+export interface ValidatedRequest {
+  /** The request (for a newer minor: without the fields this server ignored). */
+  request: GenerateRequest;
+  model: ModelCapabilities;
+  cost: RequestCost;
+  /**
+   * Fields of a newer-minor request this server did not know and ignored, as paths ("segments[0].foo");
+   * empty for every other request. The answer lists them (MMCP_motion.x_ignored_fields and the
+   * X-MMCP-Ignored-Fields header).
+   */
+  ignoredFields: string[];
+}
+
 /** The whole validation order for one request body; returns the request, its model and its estimated cost. */
-export function validateGenerateRequest(body: unknown, catalog: ModelCatalog): { request: GenerateRequest; model: ModelCapabilities; cost: RequestCost } {
-  const request = checkShape(body);
+export function validateGenerateRequest(body: unknown, catalog: ModelCatalog): ValidatedRequest {
+  const { req: request, ignored } = checkShape(body);
   checkVersion(request.protocol_version);
   const model = catalog.model(request.model);
   if (!model) {
@@ -301,5 +436,5 @@ export function validateGenerateRequest(body: unknown, catalog: ModelCatalog): {
     });
   }
   const cost = checkAgainstModel(request, model);
-  return { request, model, cost };
+  return { request, model, cost, ignoredFields: ignored };
 }

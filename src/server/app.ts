@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../spec/clock.js';
 import { IdempotencyKeys } from '../jobs/idempotency.js';
 import { createWorkers, type MotionWorkers } from '../jobs/pool.js';
 import { JobRunner } from '../jobs/runner.js';
-import { Store } from '../jobs/store.js';
+import { createStore } from '../jobs/store.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../spec/adapter.js';
 import { answerClientErrors, requireHost } from './client-error.js';
@@ -50,11 +50,12 @@ export interface Gateway extends GatewayContext {
 
 export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
   const log = opts.logger ?? createLogger(config.logLevel, { secrets: config.secrets });
-  const store = new Store(config.dbPath, { synchronous: config.dbSync });
+  const store = createStore(config);
   const adapters = opts.adapters ?? config.providers.map((p) => p.definition.create(p.config, { assetOrigins: config.assetOrigins }));
   const registry = new AdapterRegistry(adapters, {
     max_request_bytes: config.maxRequestBytes,
     max_batch_size: config.maxBatchSize,
+    max_reference_frames: config.maxReferenceFrames,
     x_max_fps: config.maxFps,
     x_max_output_bytes: config.maxOutputBytes,
     x_max_batch_output_bytes: config.maxBatchOutputBytes,
@@ -107,8 +108,9 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
     app,
     server,
     async listen(port = config.port, host = config.host) {
+      await store.open();
       await Promise.all(registry.adapters.map((a) => a.init?.({ store: store.kv(a.provider), log })));
-      runner.start();
+      await runner.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());
@@ -128,7 +130,7 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
         await stopped;
         await registry.close();
         if (!opts.workers) await workers.close();
-        store.close();
+        await store.close();
       })();
       return closing;
     },

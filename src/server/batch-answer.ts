@@ -71,7 +71,7 @@ export async function sendBatch(res: Response, store: Store, items: BatchItem[],
         parts.push({ kind: 'envelope', envelope: item.envelope });
         continue;
       }
-      const row = store.getJob(item.job_id);
+      const row = await store.getJob(item.job_id);
       try {
         if (!row || row.state !== 'succeeded') throw new GatewayError('MG-JOB-001', undefined, { details: { job_id: item.job_id } });
         const result = await store.openResult(row);

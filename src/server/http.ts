@@ -11,10 +11,12 @@ import type { ErrorEnvelope } from '../spec/wire.js';
 export function readBody(req: Request, maxBytes: number): Promise<Buffer> {
   const encoded = refuseContentEncoding(req.headers['content-encoding']);
   if (encoded) return Promise.reject(encoded);
-  const tooLarge = () =>
-    new GatewayError('MG-REQ-004', `The request body is larger than ${maxBytes} bytes.`, { details: { max_request_bytes: maxBytes } });
+  // request_bytes: the declared Content-Length, or (a body sent without one) the bytes received when the
+  // limit was crossed, a lower bound of its size. The rest of the body is never read.
+  const tooLarge = (requestBytes: number) =>
+    new GatewayError('MG-REQ-004', `The request body is larger than ${maxBytes} bytes.`, { details: { max_request_bytes: maxBytes, request_bytes: requestBytes } });
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge());
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(Number(declared)));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -26,7 +28,7 @@ export function readBody(req: Request, maxBytes: number): Promise<Buffer> {
         failed = true;
         chunks.length = 0;
         req.pause();
-        reject(tooLarge());
+        reject(tooLarge(size));
         return;
       }
       chunks.push(chunk);

@@ -67,6 +67,12 @@ export function errorHandler(gw: GatewayContext) {
       const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
       if (err instanceof URIError || status === 400) return sendError(res, new GatewayError('MG-REQ-014'));
       if (status === 413) return sendError(res, new GatewayError('MG-REQ-004'));
+      const store = gw.store.status();
+      if (store.state !== 'ok') {
+        // The store (Redis) is not answering: a temporary condition, not a bug of ours.
+        gw.log.warn({ err: String(err), request_id: res.locals.requestId, store: store.state }, 'store unavailable');
+        return sendError(res, new GatewayError('MG-SRV-003', `The ${store.kind} store is unavailable (${store.state}); retry shortly.`, { retryAfterS: 5, details: { store: store.state } }));
+      }
       gw.log.error({ err, request_id: res.locals.requestId, path: req.path }, 'unhandled error');
     } else if (err.status === 413) {
       res.setHeader('Connection', 'close');

@@ -6,6 +6,13 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref('ErrorEnvelope') } } });
 const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying or polling.', schema: { type: 'integer' } } };
 const requestId = { 'X-Request-ID': { description: 'The request id (echoed when the client sent a sane one).', schema: { type: 'string' } } };
+/** On a motion answer whose prompt(s) the model did not recognize (see x_understood). */
+const promptUnrecognized = {
+  'X-Prompt-Unrecognized': {
+    description: 'Present when a text segment named no motion the model knows: one RFC 8941 list item per such segment, its index with the nearest known motions, e.g. 1;nearest="walk,push,pull". The segment got a neutral motion; x_understood in MMCP_motion has the details.',
+    schema: { type: 'string' },
+  },
+};
 const errors = {
   '400': errorResponse('Semantically invalid request (MMCP code in error.code).'),
   '401': errorResponse('Missing API key.'),
@@ -52,7 +59,7 @@ export function buildOpenApi(): Record<string, unknown> {
           ],
           requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('GenerateRequest'), ref('BatchRequest')] } } } },
           responses: {
-            '200': { description: 'The animation (or, for a batch, the results).', content: { ...gltf, 'application/json': { schema: { oneOf: [{ type: 'object' }, ref('BatchResponse')] } } } },
+            '200': { description: 'The animation (or, for a batch, the results).', headers: promptUnrecognized, content: { ...gltf, 'application/json': { schema: { oneOf: [{ type: 'object' }, ref('BatchResponse')] } } } },
             '202': { description: 'Accepted; poll Location.', headers: { ...retryAfter, Location: { schema: { type: 'string' } } }, content: { 'application/json': { schema: ref('JobAccepted') } } },
             '409': errorResponse('Idempotency-Key reused with a different body.'),
             ...errors,
@@ -64,7 +71,7 @@ export function buildOpenApi(): Record<string, unknown> {
         get: {
           summary: 'Poll an async job',
           responses: {
-            '200': { description: 'Finished: the animation.', content: gltf },
+            '200': { description: 'Finished: the animation.', headers: promptUnrecognized, content: gltf },
             '202': { description: 'Still running.', headers: retryAfter, content: { 'application/json': { schema: ref('JobAccepted') } } },
             '404': errorResponse('Unknown or expired job.'),
             '410': errorResponse('The job was cancelled.'),

@@ -6,7 +6,8 @@ import type { JobRow, Store } from '../jobs/store.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { MotionMediaType } from './negotiate.js';
 import { sendError } from './http.js';
-import { glbPieces, jsonGltfOf } from './stream-gltf.js';
+import { glbJson, glbPieces, jsonGltfOf } from './stream-gltf.js';
+import { PROMPT_UNRECOGNIZED_HEADER, promptUnrecognizedHeader } from './understood-header.js';
 
 export const jobPath = (id: string) => `/generate/jobs/${id}`;
 
@@ -40,11 +41,13 @@ async function sendMotion(res: Response, gw: JobAnswerContext, row: JobRow, medi
   }
   try {
     const body = media === 'model/gltf-binary' ? { byteLength: result.byteLength, pieces: () => glbPieces(result) } : await jsonGltfOf(result);
+    const unrecognized = promptUnrecognizedHeader(await glbJson(result));
     res.status(200);
     res.setHeader('Content-Type', media === 'model/gltf-binary' ? media : `${media}; charset=utf-8`);
     res.setHeader('Content-Location', jobPath(row.id));
     res.setHeader('Vary', 'Accept');
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (unrecognized) res.setHeader(PROMPT_UNRECOGNIZED_HEADER, unrecognized);
     res.setHeader('Content-Length', String(body.byteLength));
     await writePieces(res, body.pieces());
   } finally {

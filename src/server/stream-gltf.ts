@@ -74,3 +74,8 @@ export async function jsonGltfOf(result: StoredResult): Promise<JsonGltf> {
 export function glbPieces(result: StoredResult): AsyncGenerator<Buffer> {
   return readPieces(result, 0, result.byteLength, BASE64_PIECE_BYTES);
 }
+
+/** The GLB's JSON chunk alone (parsed), e.g. to read MMCP_motion fields for response headers. */
+export async function glbJson(result: StoredResult): Promise<GLTF.IGLTF> {
+  return (await readGlbLayout(result)).json;
+}

@@ -24,9 +24,10 @@ export type Checkpoint = object;
 
 /** A durable key-value space for an adapter (e.g. Meshy's rig task id), shared by all its jobs. */
 export interface AdapterStore {
-  get(key: string): string | undefined;
-  set(key: string, value: string): void;
-  delete(key: string): void;
+  /** The gateway's store answers with promises (it may be Redis, shared by every instance): await each call. */
+  get(key: string): Promise<string | undefined> | string | undefined;
+  set(key: string, value: string): Promise<void> | void;
+  delete(key: string): Promise<void> | void;
 }
 
 /** The structured logger adapters write to (pino's shape: an object of fields, then a message). */
@@ -45,7 +46,7 @@ export interface JobContext<C extends Checkpoint = Checkpoint> {
   /** Epoch ms after which the job fails with a timeout. */
   deadline: number;
   /** Persists a checkpoint at once (before the next billable call, so a restart never pays twice). */
-  saveCheckpoint(checkpoint: C): void;
+  saveCheckpoint(checkpoint: C): Promise<void> | void;
   store: AdapterStore;
   log: Logger;
   /** The gateway's worker threads: decode provider files and do any other CPU work here, never inline. */

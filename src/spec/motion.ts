@@ -25,6 +25,19 @@ export interface Clip {
   rotations: Float64Array;
   /** World position of the root joint per frame, [frame][x,y,z], metres, +Y up. */
   rootPositions: Float64Array;
+  /**
+   * Animated translations of joints other than the root, when a step placed them (floor-level roots and
+   * IK bones, see docs/rigs.md); absent everywhere else. Only the last pipeline steps set it.
+   */
+  jointTranslations?: JointTranslations;
+}
+
+/** Per-frame local translations of a few joints, replacing their rest offsets. */
+export interface JointTranslations {
+  /** The joints translated, ascending. */
+  joints: readonly number[];
+  /** [frame][k][x,y,z]: joint `joints[k]`'s offset from its parent along world-aligned rest axes (as Skeleton.offsets). */
+  offsets: Float64Array;
 }
 
 /** What a model understood of one segment (reported in the answer as `x_understood`). */

@@ -13,7 +13,7 @@ export type BatchResult = (BatchSuccess | BatchFailure)
  * This interface was referenced by `Wire`'s JSON-Schema
  * via the `definition` "ConstraintType".
  */
-export type ConstraintType = ("root_path" | "effector_target" | "pose_keyframe")
+export type ConstraintType = ("root_path" | "effector_target" | "pose_keyframe" | "ground_height")
 /**
  * This interface was referenced by `Wire`'s JSON-Schema
  * via the `definition` "SegmentType".
@@ -111,7 +111,7 @@ export type Segment = (TextSegment | UnconditionedSegment | PoseSegment | Motion
  * This interface was referenced by `Wire`'s JSON-Schema
  * via the `definition` "Constraint".
  */
-export type Constraint = (RootPathConstraint | EffectorTargetConstraint | PoseKeyframeConstraint)
+export type Constraint = (RootPathConstraint | EffectorTargetConstraint | PoseKeyframeConstraint | GroundHeightConstraint)
 /**
  * This interface was referenced by `Wire`'s JSON-Schema
  * via the `definition` "JobState".
@@ -151,6 +151,7 @@ PoseSegment?: PoseSegment
 MotionReferenceSegment?: MotionReferenceSegment
 VideoReferenceSegment?: VideoReferenceSegment
 Constraint?: Constraint
+GroundHeightConstraint?: GroundHeightConstraint
 RootPathConstraint?: RootPathConstraint
 EffectorTargetConstraint?: EffectorTargetConstraint
 PoseKeyframeConstraint?: PoseKeyframeConstraint
@@ -163,16 +164,21 @@ Skeleton?: Skeleton
 Joint?: Joint
 }
 /**
- * POST /generate with several requests; items may omit protocol_version (they inherit the batch's). Each item is validated on its own: one item's failure does not fail the others.
+ * POST /generate with several requests; items may omit protocol_version (they inherit the batch's). Each item is validated on its own: one item's failure does not fail the others. An empty requests list is refused whole with 422, as the reference server does.
  * 
  * This interface was referenced by `Wire`'s JSON-Schema
  * via the `definition` "BatchRequest".
  */
 export interface BatchRequest {
 protocol_version: ProtocolVersion
-requests: {
+/**
+ * @minItems 1
+ */
+requests: [{
 
-}[]
+}, ...({
+
+})[]]
 extensions?: {
 
 }
@@ -307,6 +313,9 @@ max_constraints_per_request: number
 max_prompt_length: number
 max_request_bytes: number
 max_batch_size: number
+/**
+ * The most frames (T) a motion_reference clip may have. Advertised only by models that list motion_reference in supported_segments; configured with MAX_REFERENCE_FRAMES (see docs/limits.md).
+ */
 max_reference_frames?: number
 max_video_bytes?: number
 max_video_seconds?: number
@@ -394,7 +403,7 @@ duration_frames?: 1
 seed?: Seed
 }
 /**
- * A clip as the prompt: local rotations from rest and world root positions per frame.
+ * A clip as the prompt (1.2): per frame of the clip (T >= 2 frames at the clip's own fps, independent of duration_frames), the local rotation from rest of each joint_names entry and the root's world position. joint_names name joints of the segment's own skeleton when it carries one (the clip is retargeted from it), else of the request skeleton; they must include that skeleton's root.
  * 
  * This interface was referenced by `Wire`'s JSON-Schema
  * via the `definition` "MotionReferenceSegment".
@@ -404,19 +413,26 @@ type: "motion_reference"
 duration_frames: FrameCount
 /**
  * @minItems 1
+ * @maxItems 1024
  */
 joint_names: [Name, ...(Name)[]]
 /**
- * @minItems 1
+ * @minItems 2
+ * @maxItems 100000
  */
-rotations: [Quat1[], ...(Quat1[])[]]
+rotations: [Quat1[], Quat1[], ...(Quat1[])[]]
 /**
- * @minItems 1
+ * @minItems 2
+ * @maxItems 100000
  */
-root_positions: [Vec31, ...(Vec31)[]]
+root_positions: [Vec31, Vec31, ...(Vec31)[]]
 fps: number
 skeleton?: Skeleton
 seed?: Seed
+/**
+ * Deprecated (first 1.2 drafts): accepted only as 0, and ignored.
+ */
+fidelity?: 0
 }
 /**
  * This interface was referenced by `Wire`'s JSON-Schema
@@ -488,6 +504,20 @@ joint_rotations: {
 }
 root_position?: Vec31
 fill_mode?: ("generate" | "rest")
+}
+/**
+ * 1.3, opt-in: the ground's height at places of the floor plane, each point [x, z, height] in the client's world frame (metres). Places, not frames: no frame range applies, and points far from the path are simply not reached. Honoured only by models that list ground_height in supported_constraints.
+ * 
+ * This interface was referenced by `Wire`'s JSON-Schema
+ * via the `definition` "GroundHeightConstraint".
+ */
+export interface GroundHeightConstraint {
+type: "ground_height"
+/**
+ * @minItems 1
+ * @maxItems 4096
+ */
+points: [Vec31, ...(Vec31)[]]
 }
 /**
  * This interface was referenced by `Wire`'s JSON-Schema
@@ -579,6 +609,10 @@ canonical_to_request?: ({
 [k: string]: string
 } | null)
 samples: MotionSample[]
+/**
+ * This gateway's addition: the request fields it did not know and ignored, as paths (e.g. "segments[0].foo"). Only a request of a newer minor protocol version than the one served has any (a request of the served minor or an older one is refused with 422 for an unknown field). The same list is sent in the X-MMCP-Ignored-Fields response header.
+ */
+x_ignored_fields?: string[]
 }
 /**
  * This interface was referenced by `Wire`'s JSON-Schema
@@ -606,4 +640,14 @@ x_understood?: {
 x_constraint_residuals?: {
 
 }[]
+/**
+ * This gateway's addition, on rigs with a floor-level root (Unreal's root above pelvis) or IK helper bones: the root joint kept on the floor under the pelvis with the travel and heading, the joints given a translation channel of their own (the pelvis carries the bob), and what each helper bone follows (docs/rigs.md).
+ */
+x_root_motion?: {
+root?: string
+translated?: string[]
+followers?: {
+[k: string]: string
+}
+}
 }

@@ -16,6 +16,7 @@ const RANK: Record<string, number> = {
   motion: 1,
   protocol: 1,
   adapters: 2,
+  tools: 2,
   'config.ts': 3,
   jobs: 4,
   server: 5,

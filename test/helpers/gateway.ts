@@ -1,5 +1,8 @@
 /** Starts a real gateway on an ephemeral loopback port for a test, and talks HTTP to it. */
 import { request as httpRequest } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
 import { testConfig } from './config.js';
 import type { Config } from '../../src/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/app.js';
@@ -12,9 +15,47 @@ export interface Running {
 }
 
 export async function startGateway(overrides: Partial<Config> = {}, opts: GatewayOptions = {}): Promise<Running> {
-  const gw = createGateway(testConfig(overrides), { workers: sharedWorkers(), ...opts });
+  const config = testConfig(overrides);
+  if (config.store === 'redis' && config.dbPath !== ':memory:') filePrefixes.set(config.redisPrefix, config.redisUrl);
+  const gw = createGateway(config, { workers: sharedWorkers(), ...opts });
   const url = await gw.listen(0, '127.0.0.1');
-  return { url, gw, close: () => gw.close() };
+  return {
+    url,
+    gw,
+    close: async () => {
+      await gw.close();
+      // An in-memory gateway's records go with it; on Redis that is its key prefix.
+      if (config.store === 'redis' && config.dbPath === ':memory:') await dropRedisPrefix(config.redisUrl, config.redisPrefix);
+    },
+  };
+}
+
+/** Redis prefixes of file-backed test gateways (restarts reuse them): deleted when the test file ends. */
+const filePrefixes = new Map<string, string>();
+// Gateway processes a test spawns inherit the environment: on Redis, give them a prefix of their own too.
+if (process.env.STORE === 'redis' && !process.env.REDIS_PREFIX) {
+  process.env.REDIS_PREFIX = `mgtest:proc-${randomBytes(6).toString('hex')}:`;
+  filePrefixes.set(process.env.REDIS_PREFIX, process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+}
+afterAll(async () => {
+  for (const [prefix, url] of filePrefixes) await dropRedisPrefix(url, prefix);
+  filePrefixes.clear();
+});
+
+/** Deletes every Redis key under `prefix` (test clean-up on the shared Redis). */
+async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface RawResponse {

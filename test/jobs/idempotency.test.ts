@@ -1,7 +1,7 @@
 /** Idempotency keys as a unit: first use, replay, conflict, attaching duplicates, abandoning, expiry. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdempotencyKeys, isValidIdempotencyKey } from '../../src/jobs/idempotency.js';
-import { Store } from '../../src/jobs/store.js';
+import { SqliteStore as Store } from '../../src/jobs/sqlite-store.js';
 
 let store: Store;
 afterEach(() => store?.close());
@@ -24,7 +24,7 @@ describe('IdempotencyKeys', () => {
   it('reserves a new key, then replays the stored answer for the same body and refuses another', async () => {
     const k = keys();
     expect(await k.begin('alice', 'k1', 'fp1')).toEqual({ kind: 'new' });
-    k.complete('alice', 'k1', 200, { 'X-Job-ID': 'job_1' }, null);
+    await k.complete('alice', 'k1', 200, { 'X-Job-ID': 'job_1' }, null);
     const again = await k.begin('alice', 'k1', 'fp1');
     expect(again.kind).toBe('replay');
     expect(again.kind === 'replay' && again.row.status).toBe(200);
@@ -45,7 +45,7 @@ describe('IdempotencyKeys', () => {
     void duplicate.then(() => (settled = true));
     await new Promise((r) => setImmediate(r));
     expect(settled).toBe(false);
-    k.assignJob('alice', 'k1', 'job_42', 'fp1');
+    await k.assignJob('alice', 'k1', 'job_42', 'fp1');
     expect(await duplicate).toEqual({ kind: 'attach', jobId: 'job_42' });
   });
 
@@ -54,7 +54,7 @@ describe('IdempotencyKeys', () => {
     await k.begin('alice', 'k1', 'fp1');
     expect(await k.begin('alice', 'k1', 'fp2')).toEqual({ kind: 'conflict' }); // another body while in flight
     const waiting = k.begin('alice', 'k1', 'fp1');
-    k.abandon('alice', 'k1');
+    await k.abandon('alice', 'k1');
     expect(await waiting).toEqual({ kind: 'new' });
   });
 
@@ -68,9 +68,9 @@ describe('IdempotencyKeys', () => {
   it('forgets a key after its time to live', async () => {
     const k = keys(60);
     await k.begin('alice', 'k1', 'fp1');
-    k.complete('alice', 'k1', 200, {}, null);
-    const row = store.getIdempotency('alice', 'k1')!;
-    store.putIdempotency({ ...row, expires_at: Date.now() - 1 });
+    await k.complete('alice', 'k1', 200, {}, null);
+    const row = (await store.getIdempotency('alice', 'k1'))!;
+    await store.putIdempotency({ ...row, expires_at: Date.now() - 1 });
     expect(await k.begin('alice', 'k1', 'fp2')).toEqual({ kind: 'new' });
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AdapterRegistry } from '../../src/adapters/registry.js';
 import { JobRunner } from '../../src/jobs/runner.js';
-import { Store } from '../../src/jobs/store.js';
+import { SqliteStore as Store } from '../../src/jobs/sqlite-store.js';
 import { createWorkers } from '../../src/jobs/pool.js';
 import { GatewayError } from '../../src/spec/errors.js';
 import { manualClock, type ManualClock } from '../helpers/clock.js';
@@ -48,7 +48,7 @@ function rig(over: Partial<Config> = {}, gated = createGatedAdapter(), dbPath = 
   const finished: Array<[string, string]> = [];
   const registry = new AdapterRegistry([gated], { max_request_bytes: config.maxRequestBytes, max_batch_size: config.maxBatchSize });
   const runner = new JobRunner({ store, registry, config, log: silent, workers: createWorkers({ threads: 0 }), clock, onFinished: (m, s) => void finished.push([m, s]) });
-  runner.start();
+  void runner.start();
   const r = { runner, store, gated, clock, finished };
   open.push(r);
   return r;
@@ -64,7 +64,7 @@ const body = (over: Record<string, unknown> = {}) => ({
 });
 
 describe('JobRunner', () => {
-  it('prepares a request: validation errors come out as catalogue errors, the cost is samples × seconds', () => {
+  it('prepares a request: validation errors come out as catalogue errors, the cost is samples × seconds', async () => {
     const { runner } = rig();
     expect(() => runner.prepare({ ...body(), model: 'nope' })).toThrow(GatewayError);
     expect(runner.prepare(body({ options: { num_samples: 3 } })).cost.sampleSeconds).toBeCloseTo(3 * 1, 6);
@@ -77,7 +77,7 @@ describe('JobRunner', () => {
     expect(r.gated.calls.start).toBe(1);
     await r.gated.advanced(1);
     await sleeping(r.clock);
-    expect(r.store.getJob(job.id)!.state).toBe('running');
+    expect((await r.store.getJob(job.id))!.state).toBe('running');
     // Each pending step waits 20 ms on the clock: nothing more happens until the clock moves.
     const before = r.gated.calls.advance;
     await r.clock.advance(20);
@@ -86,7 +86,7 @@ describe('JobRunner', () => {
     r.gated.open();
     await r.clock.advance(20);
     await r.runner.waitFor(job.id, 5_000);
-    const done = r.store.getJob(job.id)!;
+    const done = (await r.store.getJob(job.id))!;
     expect(done.state).toBe('succeeded');
     expect(done.result!.byteLength).toBeGreaterThan(1000);
     expect(done.progress).toBe(1);
@@ -98,10 +98,10 @@ describe('JobRunner', () => {
     const r = rig({}, createGatedAdapter({ open: true }));
     const first = await r.runner.admit(r.runner.prepare(body({ options: { seed: 7 } })), 'alice');
     await r.runner.waitFor(first.id, 5_000);
-    expect(r.store.getJob(first.id)!.state).toBe('succeeded');
+    expect((await r.store.getJob(first.id))!.state).toBe('succeeded');
     const again = await r.runner.admit(r.runner.prepare(body({ options: { seed: 7, num_samples: 1 } })), 'bob');
     expect(again.state).toBe('succeeded');
-    expect(Buffer.compare(again.result!, r.store.getJob(first.id)!.result!)).toBe(0);
+    expect(Buffer.compare(again.result!, (await r.store.getJob(first.id))!.result!)).toBe(0);
     expect(r.gated.calls.start).toBe(1);
   });
 
@@ -124,7 +124,8 @@ describe('JobRunner', () => {
     for (let i = 0; i < 3; i++) queued.push(await r.runner.admit(r.runner.prepare(body()), 'a'));
     expect(r.runner.queuePosition(running.id)).toBeUndefined();
     expect(queued.map((j) => r.runner.queuePosition(j.id))).toEqual([0, 1, 2]);
-    const waits = queued.map((j) => r.runner.retryAfterS(r.store.getJob(j.id)!));
+    const waits = [];
+    for (const j of queued) waits.push(r.runner.retryAfterS((await r.store.getJob(j.id))!));
     expect(waits[2]).toBeGreaterThanOrEqual(waits[0]);
     expect(r.runner.stats()).toEqual({ active: 1, queued: 3 });
   });
@@ -134,14 +135,14 @@ describe('JobRunner', () => {
     const a = await r.runner.admit(r.runner.prepare(body()), 'a');
     await r.gated.advanced(1);
     const b = await r.runner.admit(r.runner.prepare(body()), 'a');
-    expect(r.runner.cancel(b.id)).toBe(true);
-    expect(r.runner.cancel(a.id)).toBe(true);
+    expect(await r.runner.cancel(b.id)).toBe(true);
+    expect(await r.runner.cancel(a.id)).toBe(true);
     await r.runner.waitFor(a.id, 1_000);
     await r.runner.stop(1_000);
-    expect(r.store.getJob(a.id)!.state).toBe('cancelled');
-    expect(r.store.getJob(b.id)!.state).toBe('cancelled');
+    expect((await r.store.getJob(a.id))!.state).toBe('cancelled');
+    expect((await r.store.getJob(b.id))!.state).toBe('cancelled');
     expect(r.gated.calls.cancel).toBe(1); // only the running one had provider work
-    expect(r.runner.cancel(a.id)).toBe(false);
+    expect(await r.runner.cancel(a.id)).toBe(false);
   });
 
   it('fails a job past its deadline with 504 timeout and cancels it at the provider', async () => {
@@ -151,7 +152,7 @@ describe('JobRunner', () => {
     await sleeping(r.clock);
     await r.clock.advance(1_100);
     await r.runner.waitFor(job.id, 5_000);
-    const row = r.store.getJob(job.id)!;
+    const row = (await r.store.getJob(job.id))!;
     expect(row.state).toBe('failed');
     expect(JSON.parse(row.error!).id).toBe('MG-JOB-004');
     expect(r.gated.calls.cancel).toBe(1);
@@ -169,13 +170,15 @@ describe('JobRunner', () => {
     await first.runner.stop(1_000);
     first.store.close();
     open.splice(open.indexOf(first), 1);
-    const polls = JSON.parse(new Store(db).getJob(job.id)!.checkpoint!).polls;
+    const reader = new Store(db); // the file is locked while a store has it open: read, then close
+    const polls = JSON.parse((await reader.getJob(job.id))!.checkpoint!).polls;
+    await reader.close();
     expect(polls).toBeGreaterThanOrEqual(1);
 
     shared.gate.open = true;
     const second = rig({}, createGatedAdapter({ shared }), db);
     await second.runner.waitFor(job.id, 5_000);
-    expect(second.store.getJob(job.id)!.state).toBe('succeeded');
+    expect((await second.store.getJob(job.id))!.state).toBe('succeeded');
     expect(shared.calls.start).toBe(1);
   });
 });

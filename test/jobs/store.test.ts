@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/spec/errors.js';
-import { Store, type NewJobRow } from '../../src/jobs/store.js';
-import { readPieces } from '../../src/jobs/stored-result.js';
+import type { NewJobRow } from '../../src/jobs/store.js';
+import { SqliteStore as Store } from '../../src/jobs/sqlite-store.js';
+import { bytes, jobRow, readAll as readPiecewise } from '../helpers/store-rows.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gw-store-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -23,6 +24,11 @@ afterEach(() => {
 
 const INLINE_MAX = 1024;
 const T0 = 1_700_000_000_000;
+/** A running job started at T0 (the contract suite's rows start queued). */
+const job = (id: string, over: Partial<NewJobRow> = {}): NewJobRow =>
+  jobRow(id, T0, { request: '{}', seed: 1, state: 'running', started_at: T0, deadline: T0 + 60_000, ...over });
+/** Odd-sized pieces, so piece boundaries fall anywhere. */
+const readAll = (s: Store, id: string) => readPiecewise(s, id, 777);
 
 function store(path = ':memory:', opts: ConstructorParameters<typeof Store>[1] = {}): Store {
   const s = new Store(path, { inlineResultMaxBytes: INLINE_MAX, ...opts });
@@ -30,61 +36,15 @@ function store(path = ':memory:', opts: ConstructorParameters<typeof Store>[1] =
   return s;
 }
 
-/** Deterministic bytes (a linear congruential sequence): each length gives different, repeatable content. */
-function bytes(length: number, seed = 1): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
-function job(id: string, over: Partial<NewJobRow> = {}): NewJobRow {
-  return {
-    id,
-    owner: 'alice',
-    model: 'procedural',
-    provider: 'procedural',
-    request: '{}',
-    seed: 1,
-    state: 'running',
-    checkpoint: '{}',
-    progress: null,
-    queue_position: null,
-    wait_ms: null,
-    result: null,
-    error: null,
-    cache_key: null,
-    created_at: T0,
-    started_at: T0,
-    updated_at: T0,
-    finished_at: null,
-    expires_at: null,
-    deadline: T0 + 60_000,
-    ...over,
-  };
-}
-
-async function readAll(s: Store, id: string): Promise<Buffer> {
-  const result = await s.openResult(s.getJob(id)!);
-  try {
-    const pieces: Buffer[] = [];
-    for await (const p of readPieces(result, 0, result.byteLength, 777)) pieces.push(p);
-    return Buffer.concat(pieces);
-  } finally {
-    await result.close();
-  }
-}
 
 describe('Store results', () => {
   it('keeps a result up to the row limit in its row and writes no file', async () => {
     const s = store();
-    s.insertJob(job('job_small_0001'));
+    await s.insertJob(job('job_small_0001'));
     const glb = bytes(INLINE_MAX, 2);
     expect(await s.markSucceeded('job_small_0001', glb, T0 + 5, T0 + 1000)).toMatchObject({ kind: 'inline' });
-    const row = s.getJob('job_small_0001')!;
+    const row = (await s.getJob('job_small_0001'))!;
     expect(row).toMatchObject({ state: 'succeeded', result_path: null, result_size: null });
     expect(row.result!.equals(glb)).toBe(true);
     expect(readdirSync(s.files.dir)).toEqual([]);
@@ -93,12 +53,12 @@ describe('Store results', () => {
 
   it('writes a result over the row limit to <id>.glb, durably named before the row succeeds, and reads it back', async () => {
     const s = store(join(tmp, 'large.db'));
-    s.insertJob(job('job_large_0001'));
+    await s.insertJob(job('job_large_0001'));
     const glb = bytes(INLINE_MAX * 40 + 7, 3);
     const pending = s.markSucceeded('job_large_0001', glb, T0 + 5, T0 + 1000);
-    expect(s.getJob('job_large_0001')!.state).toBe('running'); // not succeeded while the file is being written
+    expect((await s.getJob('job_large_0001'))!.state).toBe('running'); // not succeeded while the file is being written
     expect(await pending).toEqual({ kind: 'file', name: 'job_large_0001.glb', byteLength: glb.byteLength });
-    const row = s.getJob('job_large_0001')!;
+    const row = (await s.getJob('job_large_0001'))!;
     expect(row).toMatchObject({ state: 'succeeded', result: null, result_path: 'job_large_0001.glb', result_size: glb.byteLength });
     expect(s.files.dir).toBe(join(tmp, 'large.db.results'));
     expect(readdirSync(s.files.dir)).toEqual(['job_large_0001.glb']); // no temporary file left behind
@@ -108,17 +68,17 @@ describe('Store results', () => {
 
   it('keeps no file for a job cancelled while its result was being written', async () => {
     const s = store();
-    s.insertJob(job('job_cancel_001'));
+    await s.insertJob(job('job_cancel_001'));
     const pending = s.markSucceeded('job_cancel_001', bytes(INLINE_MAX * 8), T0 + 5, T0 + 1000);
-    expect(s.markCancelled('job_cancel_001', T0 + 1, T0 + 1000)).toBe(true);
+    expect((await s.markCancelled('job_cancel_001', T0 + 1, T0 + 1000))).toBe(true);
     expect(await pending).toBeUndefined();
-    expect(s.getJob('job_cancel_001')).toMatchObject({ state: 'cancelled', result_path: null });
+    expect((await s.getJob('job_cancel_001'))).toMatchObject({ state: 'cancelled', result_path: null });
     expect(readdirSync(s.files.dir)).toEqual([]);
   });
 
   it('gives a :memory: store a temporary result directory that close() removes', async () => {
     const s = new Store(':memory:', { inlineResultMaxBytes: INLINE_MAX });
-    s.insertJob(job('job_memory_001'));
+    await s.insertJob(job('job_memory_001'));
     await s.markSucceeded('job_memory_001', bytes(INLINE_MAX * 2), T0, T0 + 1000);
     const dir = s.files.dir;
     expect(readdirSync(dir)).toEqual(['job_memory_001.glb']);
@@ -128,16 +88,16 @@ describe('Store results', () => {
 
   it('sweep deletes the files of expired jobs and expired cached results, and keeps those of live ones', async () => {
     const s = store();
-    for (const id of ['job_expired_01', 'job_live_00001']) s.insertJob(job(id));
+    for (const id of ['job_expired_01', 'job_live_00001']) await s.insertJob(job(id));
     const expired = await s.markSucceeded('job_expired_01', bytes(INLINE_MAX * 3, 4), T0, T0 + 1000);
     const live = await s.markSucceeded('job_live_00001', bytes(INLINE_MAX * 3, 5), T0, T0 + 9000);
     await s.putCachedResult('k-expired', expired!, T0, T0 + 1000);
     await s.putCachedResult('k-live', live!, T0, T0 + 9000);
     expect(readdirSync(s.files.dir)).toHaveLength(4);
 
-    const swept = s.sweep(T0 + 1000);
+    const swept = (await s.sweep(T0 + 1000));
     expect(swept).toMatchObject({ jobs: 1, cache: 1 });
-    expect(s.getJob('job_expired_01')).toBeUndefined();
+    expect((await s.getJob('job_expired_01'))).toBeUndefined();
     const left = readdirSync(s.files.dir).sort();
     expect(left).toHaveLength(2);
     expect(left).toContain('job_live_00001.glb');
@@ -147,31 +107,31 @@ describe('Store results', () => {
 
   it('deleting a finished job deletes its file', async () => {
     const s = store();
-    s.insertJob(job('job_deleted_01'));
+    await s.insertJob(job('job_deleted_01'));
     await s.markSucceeded('job_deleted_01', bytes(INLINE_MAX * 2), T0, T0 + 1000);
-    s.deleteJob('job_deleted_01');
+    (await s.deleteJob('job_deleted_01'));
     expect(readdirSync(s.files.dir)).toEqual([]);
   });
 
   it('answers a vanished result file with MG-JOB-007 (404 job_not_found) and marks the job failed with it', async () => {
     const s = store();
-    s.insertJob(job('job_vanished_1'));
+    await s.insertJob(job('job_vanished_1'));
     await s.markSucceeded('job_vanished_1', bytes(INLINE_MAX * 2), T0, T0 + 1000);
     unlinkSync(join(s.files.dir, 'job_vanished_1.glb'));
-    const err = await s.openResult(s.getJob('job_vanished_1')!).catch((e: unknown) => e);
+    const err = await s.openResult((await s.getJob('job_vanished_1'))!).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ id: 'MG-JOB-007', status: 404, code: 'job_not_found' });
-    const row = s.getJob('job_vanished_1')!;
+    const row = (await s.getJob('job_vanished_1'))!;
     expect(row).toMatchObject({ state: 'failed', result_path: null });
     expect(JSON.parse(row.error!).id).toBe('MG-JOB-007');
   });
 
   it('treats a result file cut short as lost, not as a shorter answer', async () => {
     const s = store();
-    s.insertJob(job('job_truncated1'));
+    await s.insertJob(job('job_truncated1'));
     await s.markSucceeded('job_truncated1', bytes(INLINE_MAX * 2), T0, T0 + 1000);
     writeFileSync(join(s.files.dir, 'job_truncated1.glb'), bytes(10));
-    await expect(s.openResult(s.getJob('job_truncated1')!)).rejects.toMatchObject({ id: 'MG-JOB-007' });
+    await expect(s.openResult((await s.getJob('job_truncated1'))!)).rejects.toMatchObject({ id: 'MG-JOB-007' });
   });
 
   it('at start-up removes orphans past the grace period, keeps fresh and referenced files, and fails rows whose file is gone', async () => {
@@ -196,8 +156,8 @@ describe('Store results', () => {
 
     const s2 = store(db);
     expect(readdirSync(dir).sort()).toEqual(['job_inflight_1.glb.4d5e6f.tmp', 'job_kept_00001.glb']);
-    expect(s2.getJob('job_kept_00001')!.state).toBe('succeeded');
-    expect(s2.getJob('job_lost_00001')).toMatchObject({ state: 'failed', result_path: null });
+    expect((await s2.getJob('job_kept_00001'))!.state).toBe('succeeded');
+    expect((await s2.getJob('job_lost_00001'))).toMatchObject({ state: 'failed', result_path: null });
     expect(await s2.claimCachedResult('k-lost', T0, 'job_new_000001')).toBeUndefined();
     expect(s2.db.prepare('SELECT COUNT(*) AS n FROM result_cache').get()).toEqual({ n: 0 });
     expect(statSync(join(dir, 'job_kept_00001.glb')).size).toBe(INLINE_MAX * 2);
@@ -205,14 +165,14 @@ describe('Store results', () => {
 
   it('caches a large result as a second name of the same file: job and cache entry outlive each other', async () => {
     const s = store();
-    s.insertJob(job('job_cached_001'));
+    await s.insertJob(job('job_cached_001'));
     const glb = bytes(INLINE_MAX * 5, 8);
     const stored = await s.markSucceeded('job_cached_001', glb, T0, T0 + 1000);
     await s.putCachedResult('k', stored!, T0, T0 + 5000);
-    s.deleteJob('job_cached_001');
+    (await s.deleteJob('job_cached_001'));
     const claimed = await s.claimCachedResult('k', T0 + 1, 'job_claimed_01');
     expect(claimed).toEqual({ kind: 'file', name: 'job_claimed_01.glb', byteLength: glb.byteLength });
-    s.insertJob(job('job_claimed_01', { state: 'succeeded', result_path: claimed!.kind === 'file' ? claimed!.name : null, result_size: glb.byteLength }));
+    await s.insertJob(job('job_claimed_01', { state: 'succeeded', result_path: claimed!.kind === 'file' ? claimed!.name : null, result_size: glb.byteLength }));
     expect((await readAll(s, 'job_claimed_01')).equals(glb)).toBe(true);
     // Replacing the entry deletes the replaced file; the claimed job keeps its own.
     await s.putCachedResult('k', { kind: 'inline', glb: bytes(10) }, T0 + 2, T0 + 5000);
@@ -232,10 +192,10 @@ describe('Store results', () => {
     old.close();
 
     const s = store(db);
-    expect(s.getJob('job_old_000001')).toMatchObject({ state: 'succeeded', result_path: null, result_size: null });
+    expect((await s.getJob('job_old_000001'))).toMatchObject({ state: 'succeeded', result_path: null, result_size: null });
     expect((await readAll(s, 'job_old_000001')).equals(bytes(50))).toBe(true);
     expect(await s.claimCachedResult('k-old', T0, 'job_x_00000001')).toEqual({ kind: 'inline', glb: bytes(60) });
-    s.insertJob(job('job_new_large1'));
+    await s.insertJob(job('job_new_large1'));
     expect(await s.markSucceeded('job_new_large1', bytes(INLINE_MAX * 2), T0, T0 + 1000)).toMatchObject({ kind: 'file' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { contactRuns, footContacts, footDrift, removeShortRuns } from '../../src/motion/contacts.js';
+import { contactRuns, footContacts, footDrift, pointContacts, removeShortRuns } from '../../src/motion/contacts.js';
 import { allocClip, clipWorldPositions } from '../../src/motion/clip.js';
 import type { Clip } from '../../src/spec/motion.js';
 import { solveTwoBone } from '../../src/motion/ik.js';
@@ -195,5 +195,45 @@ describe('footDrift', () => {
     const world = clipWorldPositions(rig, clip);
     expect(world[(2 * J + LEFT) * 3]).toBeCloseTo(0.12, 12);
     expect(footDrift(rig, clip, LEFT, [true, true, true, false, true, true])).toBeCloseTo(0.03, 12);
+  });
+});
+
+describe('pointContacts (one sole point)', () => {
+  /** A point track: on the floor and still, then rising away at 1 m/s, then landing again. */
+  const track = (F: number, at: (f: number) => [number, number, number]): Float64Array => {
+    const t = new Float64Array(F * 3);
+    for (let f = 0; f < F; f++) t.set(at(f), f * 3);
+    return t;
+  };
+
+  it('is down while low and slow, up while moving fast or high, with the lift-off and landing frames trimmed', () => {
+    const F = 60;
+    const t = track(F, (f) => {
+      if (f < 20) return [0, 0, 0];
+      if (f < 40) {
+        const k = (f - 19) / 20;
+        return [0, 0.1 * Math.sin(Math.PI * k), k * 0.7];
+      }
+      return [0, 0, 0.7];
+    });
+    const out = pointContacts(t, F, 30, 0, new Uint8Array(F));
+    expect(Array.from(out.subarray(0, 20)).every((v) => v === 1)).toBe(true);
+    expect(Array.from(out.subarray(21, 39)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(out.subarray(41)).every((v) => v === 1)).toBe(true);
+  });
+
+  it('counts a point under the floor as down, and a point resting 1.4 cm up (a sole on its padding) too', () => {
+    const F = 20;
+    expect(Array.from(pointContacts(track(F, () => [0, -0.03, 0]), F, 30, 0, new Uint8Array(F))).every((v) => v === 1)).toBe(true);
+    expect(Array.from(pointContacts(track(F, () => [0, 0.014, 0]), F, 30, 0, new Uint8Array(F))).every((v) => v === 1)).toBe(true);
+    expect(Array.from(pointContacts(track(F, () => [0, 0.05, 0]), F, 30, 0, new Uint8Array(F))).every((v) => v === 0)).toBe(true);
+  });
+
+  it('drops a one-frame touch and fills a one-frame gap', () => {
+    const F = 30;
+    const touch = track(F, (f) => (f === 10 ? [0, 0, 0] : [f * 0.2, 0.2, 0]));
+    expect(Array.from(pointContacts(touch, F, 30, 0, new Uint8Array(F))).every((v) => v === 0)).toBe(true);
+    const gap = track(F, (f) => (f === 15 ? [0, 0.04, 0] : [0, 0, 0]));
+    expect(Array.from(pointContacts(gap, F, 30, 0, new Uint8Array(F))).every((v) => v === 1)).toBe(true);
   });
 });

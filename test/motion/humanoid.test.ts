@@ -6,7 +6,9 @@ import { skeletonFromWire } from '../../src/motion/skeleton.js';
 import type { Skeleton } from '../../src/spec/motion.js';
 import { type Joint as WireJoint } from '../../src/spec/wire.js';
 import { GatewayError } from '../../src/spec/errors.js';
-import { FIXTURE_NAMES, FIXTURE_RIGS, fixtureSkeleton, namelessLabels, type FixtureName } from '../fixtures/skeletons/index.js';
+import {
+  FIXTURE_NAMES, FIXTURE_RIGS, blenderBonesLabels, fixtureSkeleton, jointNumbersLabels, namelessLabels, type FixtureName,
+} from '../fixtures/skeletons/index.js';
 
 /** Role → joint name, as the tests state the truth. */
 function named(s: Skeleton, map: HumanoidMap): Record<string, string> {
@@ -100,9 +102,32 @@ const EXPECTED: Record<FixtureName, Record<string, string>> = {
       }),
     }).map(([role, label]) => [role, namelessLabels[label]]),
   ),
+  child: {
+    hips: 'hips', 'spine.0': 'spine_01', 'spine.1': 'spine_02', 'spine.2': 'spine_03', chest: 'spine_03', neck: 'neck', head: 'head',
+    ...sides((S) => {
+      const s = LR(S, 'l', 'r');
+      return { shoulder: `clavicle_${s}`, upperArm: `upperarm_${s}`, forearm: `lowerarm_${s}`, hand: `hand_${s}`, upperLeg: `thigh_${s}`, lowerLeg: `calf_${s}`, foot: `foot_${s}`, toe: `ball_${s}` };
+    }),
+  },
   tPose: posedExpectation(),
   aPose: posedExpectation(),
+  // Straight T-pose arms (clavicle to finger tip on one line): the wrist comes from segment lengths.
+  blenderBones: labelled(blenderBonesLabels, { 'spine.0': 'spine0', 'spine.1': 'spine1', 'spine.2': 'chest' }),
+  jointNumbers: labelled(jointNumbersLabels, { 'spine.0': 'spine0', 'spine.1': 'spine1', 'spine.2': 'spine2', 'spine.3': 'chest' }),
 };
+
+/** The expectation of a rig built from labels (blender.ts): role → joint name through the label table. */
+function labelled(labels: Readonly<Record<string, string>>, spine: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries({
+      hips: 'hips', ...spine, chest: 'chest', neck: 'neck', head: 'head',
+      ...sides((S) => {
+        const x = LR(S, 'L', 'R');
+        return { shoulder: `clavicle${x}`, upperArm: `upperArm${x}`, forearm: `forearm${x}`, hand: `hand${x}`, upperLeg: `upperLeg${x}`, lowerLeg: `lowerLeg${x}`, foot: `foot${x}`, toe: `toe${x}` };
+      }),
+    }).map(([role, label]) => [role, labels[label]]),
+  );
+}
 
 function posedExpectation(): Record<string, string> {
   return {
@@ -241,6 +266,19 @@ describe('mapHumanoid', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('refuses a name-free straight arm whose bones are all the same length, saying why', () => {
+    // The Blender rig with the finger joints moved out to forearm length: four equal bones in a line.
+    const L = blenderBonesLabels;
+    const joints = FIXTURE_RIGS.blenderBones.joints.map((j) => {
+      if (j.name !== L.fingerL && j.name !== L.fingerTipL) return j;
+      const fore = FIXTURE_RIGS.blenderBones.joints.find((k) => k.name === L.handL)!.rest_translation;
+      return { ...j, rest_translation: [...fore] as [number, number, number] };
+    });
+    const err = mappingError(() => mapHumanoid(skeletonFromWire(joints)));
+    expect(err.details?.ambiguous).toEqual(['left.upperArm', 'left.forearm', 'left.hand']);
+    expect(err.message).toMatch(/left arm's joints cannot be told apart/);
   });
 
   it('lists the feet and toes as contact joints', () => {

@@ -1,6 +1,6 @@
 /** What joint names say (src/motion/joint-names.ts): sides, role words, joint kinds, and the role hints read from them. */
 import { describe, expect, it } from 'vitest';
-import { centerRoleHint, limbRoleHints, parseJointName, rolesFromNames } from '../../src/motion/joint-names.js';
+import { centerRoleHint, limbRoleHints, nameWords, parseJointName, rolesFromNames } from '../../src/motion/joint-names.js';
 
 describe('parseJointName', () => {
   it.each([
@@ -29,6 +29,24 @@ describe('parseJointName', () => {
     expect(parseJointName('ik_foot_l')).toMatchObject({ auxiliary: true });
     expect(parseJointName('J_Sec_Hair1_01')).toMatchObject({ auxiliary: true });
     expect(parseJointName('DEF-spine.003')).toMatchObject({ side: null, segment: false, core: 'spine' });
+  });
+});
+
+describe('nameWords', () => {
+  it('splits helper-bone names into their words, namespaces dropped', () => {
+    expect(nameWords('ik_foot_l')).toEqual(['ik', 'foot', 'l']);
+    expect(nameWords('rig:ik_hand_gun')).toEqual(['ik', 'hand', 'gun']);
+    expect(nameWords('center_of_mass')).toEqual(['center', 'of', 'mass']);
+    expect(nameWords('IKFootRoot')).toEqual(['ik', 'foot', 'root']);
+    expect(nameWords('Bone.001')).toEqual(['bone', '001']);
+    expect(nameWords('j07')).toEqual(['j', '07']);
+  });
+
+  it('reads Blender default and numbered names as saying nothing', () => {
+    for (const n of ['Bone', 'Bone.001', 'Bone.017', 'j00', 'j35']) {
+      const p = parseJointName(n);
+      expect([p.core, p.side, p.auxiliary, p.minor]).toEqual(['', null, false, false]);
+    }
   });
 });
 

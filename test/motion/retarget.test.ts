@@ -118,11 +118,13 @@ describe('retarget', () => {
       const back = retarget(B.s, B.map, there, A.s, A.map, { plantFeet: false }).clip;
       const strict = worstWorldAngle(A.s, clip, A.s, back, rolePairs(A.map, A.map));
       expect(strict.deg, strict.role).toBeLessThan(3);
-      // With the feet re-planted both ways the legs move a little more, never much.
+      // With the feet re-planted both ways the legs move a little more, never much: the re-plant solves the
+      // legs with hinged knees and fades each pin out over a few frames after lift-off, so a thigh lags
+      // the source's by a few degrees for a frame or two there.
       const there2 = retarget(A.s, A.map, clip, B.s, B.map).clip;
       const back2 = retarget(B.s, B.map, there2, A.s, A.map).clip;
       const planted = worstWorldAngle(A.s, clip, A.s, back2, rolePairs(A.map, A.map));
-      expect(planted.deg, planted.role).toBeLessThan(6);
+      expect(planted.deg, planted.role).toBeLessThan(8);
       const rootDrift = Math.max(...Array.from({ length: clip.numFrames }, (_, f) => vlen(vsub(vget(back.rootPositions, f), vget(clip.rootPositions, f)))));
       expect(rootDrift).toBeLessThan(1e-6);
     });

@@ -3,6 +3,7 @@ import { restClip } from '../../src/motion/clip.js';
 import type { Clip, Skeleton } from '../../src/spec/motion.js';
 import { mapHumanoid, type HumanoidMap } from '../../src/motion/humanoid.js';
 import { solveTwoBone } from '../../src/motion/ik.js';
+import { KNEE } from '../../src/motion/limits.js';
 import { IDENTITY, qaxisAngle, qfromTo, qget, qinv, qmul, qnormalize, qset, qx, qy, vget, vnormalize, vsub, type Quat, type Vec3 } from '../../src/motion/quat.js';
 import { restFloor, restPositions } from '../../src/motion/skeleton.js';
 import { fixtureSkeleton, type FixtureName } from '../fixtures/skeletons/index.js';
@@ -89,6 +90,7 @@ export function walkClip(s: Skeleton, map: HumanoidMap, seconds = 4, fps = 30): 
       solveTwoBone(s, clip.rotations, f * J, root, { upper: S.upperLeg, mid: S.lowerLeg, end: S.foot }, [ankle[0], ankle[1] + lift, ankle[2] + z], {
         poleHint: [0, 0, 1],
         endWorldRotation: [0, 0, 0, 1],
+        hinge: KNEE,
       });
     }
   }

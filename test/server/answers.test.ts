@@ -51,7 +51,7 @@ describe('capabilities and descriptive endpoints', () => {
     expect(res.status).toBe(200);
     const caps = await res.json();
     expect(validators.capabilities(caps)).toBe(true);
-    expect(caps).toMatchObject({ protocol_version: '1.2', rotation_format: 'quaternion_xyzw', coordinate_system: 'right_handed_y_up', units: 'meters' });
+    expect(caps).toMatchObject({ protocol_version: '1.3', rotation_format: 'quaternion_xyzw', coordinate_system: 'right_handed_y_up', units: 'meters' });
     expect(caps.response_formats).toEqual(['gltf_2.0_json', 'gltf_2.0_binary']);
     expect(caps.models.map((m: any) => m.id)).toEqual(['procedural', 'broken']);
     const p = caps.models[0];
@@ -108,7 +108,7 @@ describe('glTF answers', () => {
     expect(doc.skins[0].joints).toHaveLength(skeleton.joints.length);
     const motion = doc.extensions.MMCP_motion;
     expect(validators.mmcpMotion(motion)).toBe(true);
-    expect(motion).toMatchObject({ version: '1.2', model: 'procedural', fps: 30 });
+    expect(motion).toMatchObject({ version: '1.3', model: 'procedural', fps: 30 });
     expect(motion.samples).toHaveLength(3);
     for (const s of motion.samples) {
       expect(s.num_frames).toBe(45);

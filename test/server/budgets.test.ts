@@ -56,7 +56,7 @@ const request = (o: { frames: number; fps?: number; samples?: number; joints?: n
 
 const modelOf = (g: Running): ModelCapabilities => g.gw.registry.model('procedural')!;
 const estimate = (g: Running, body: unknown) => estimateCost(body as GenerateRequest, modelOf(g));
-const jobCount = (g: Running) => Object.values(g.gw.store.countsByState()).reduce((a, b) => a + b, 0);
+const jobCount = async (g: Running) => Object.values((await g.gw.store.countsByState())).reduce((a, b) => a + b, 0);
 
 /** The largest frame count (≤ max) whose estimate `pick` stays within `budget`. */
 function largestWithin(budget: number, max: number, bodyOf: (frames: number) => unknown, pick: (c: ReturnType<typeof estimate>) => number, g: Running): number {
@@ -99,18 +99,18 @@ describe('the hostile requests of the issue', () => {
   const wide = () => request({ joints: 1024, fps: 480, frames: 30 * 480, samples: 4 });
 
   it('1,024 joints × 480 fps × 4 samples: 400 at the default fps bound, fast, and no job exists', async () => {
-    const before = jobCount(byDefault);
+    const before = (await jobCount(byDefault));
     const started = performance.now();
     const res = await postGenerate(byDefault.url, wide());
     const body = await res.json();
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(res.status).toBe(400);
     expect(body.error.details).toMatchObject({ field: 'timing.fps', max: 120 });
-    expect(jobCount(byDefault)).toBe(before);
+    expect((await jobCount(byDefault))).toBe(before);
   });
 
   it('1,024 joints × 480 fps × 4 samples with fps allowed: 400 naming x_max_output_bytes, the estimate and what to lower; no job row', async () => {
-    const before = jobCount(fastFps);
+    const before = (await jobCount(fastFps));
     const started = performance.now();
     const res = await postGenerate(fastFps.url, wide());
     const body = await res.json();
@@ -122,7 +122,7 @@ describe('the hostile requests of the issue', () => {
     expect(body.error.details.estimate).toBe(estimate(fastFps, wide()).outputBytes);
     expect(body.error.details.estimate).toBeGreaterThan(900 * MiB);
     expect(body.error.details.lower).toEqual(['num_samples', 'timing.fps', 'duration_frames', 'skeleton joints']);
-    expect(jobCount(fastFps)).toBe(before);
+    expect((await jobCount(fastFps))).toBe(before);
     expect(fastFps.gw.runner.stats()).toEqual({ active: 0, queued: 0 });
   });
 
@@ -134,7 +134,7 @@ describe('the hostile requests of the issue', () => {
     const batch = { protocol_version: '1.2', requests: Array.from({ length: 16 }, item) };
     expect(JSON.stringify(batch).length).toBeLessThan(64 * 1024);
     for (const g of [byDefault, fastFps]) {
-      const before = jobCount(g);
+      const before = (await jobCount(g));
       const started = performance.now();
       const res = await postGenerate(g.url, batch, { accept: 'application/json' });
       const body = await res.json();
@@ -145,7 +145,7 @@ describe('the hostile requests of the issue', () => {
       expect(body.error.details.items).toHaveLength(16);
       expect(body.error.details.estimate).toBeGreaterThan(1_000 * MiB);
       expect(body.error.details.lower).toContain('requests');
-      expect(jobCount(g)).toBe(before);
+      expect((await jobCount(g))).toBe(before);
     }
     expect((await fetch(`${byDefault.url}/healthz`)).status).toBe(200);
   });
@@ -220,7 +220,7 @@ describe('/capabilities', () => {
     expect((await res.json()).error.details).toMatchObject({ field: 'timing.fps', max: 100 });
   });
 
-  it('refuses a budget variable that is not a positive figure', () => {
+  it('refuses a budget variable that is not a positive figure', async () => {
     expect(() => loadConfig({ MAX_OUTPUT_BYTES: 'lots' })).toThrow(/MAX_OUTPUT_BYTES/);
     expect(() => loadConfig({ MAX_FPS: '0' })).toThrow(/MAX_FPS/);
   });

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProceduralAdapter } from '../../src/adapters/procedural/index.js';
-import { Store } from '../../src/jobs/store.js';
+import { createStore } from '../../src/jobs/store.js';
+import { testConfig } from '../helpers/config.js';
 import { validators } from '../../src/protocol/schemas.js';
 import type { Config } from '../../src/config.js';
 import type { GatewayOptions } from '../../src/server/app.js';
@@ -133,7 +134,7 @@ describe('close() while requests are in flight', () => {
     const heavy = Array.from({ length: 2 }, (_, i) => agentPost(g, agent, large(10, 2 + i)));
     await gated.advanced(8);
     // Every request has its job before the drain starts (a request admitted later is refused with 503).
-    await expect.poll(() => g.gw.store.db.prepare(`SELECT count(*) AS n FROM jobs`).get()).toEqual({ n: 22 });
+    await expect.poll(async () => Object.values(await g.gw.store.countsByState()).reduce((n, c) => n + c, 0)).toBe(22);
 
     await g.gw.close();
     const answers = await Promise.all(held);
@@ -150,9 +151,10 @@ describe('close() while requests are in flight', () => {
     }
     agent.destroy();
     // Durable: a restarted gateway finds every accepted job, unfinished, to resume.
-    const store = new Store(g.dbPath);
-    for (const a of answers) expect(store.getJob(a.headers.location!.split('/').pop()!)?.state).toMatch(/^(queued|running)$/);
-    store.close();
+    const store = createStore(testConfig({ dbPath: g.dbPath })); // the gateway's records, SQLite or Redis
+    await store.open();
+    for (const a of answers) expect((await store.getJob(a.headers.location!.split('/').pop()!))?.state).toMatch(/^(queued|running)$/);
+    await store.close();
   }, 60_000);
 
   it('finishes a slow download, closes idle kept-alive connections at once, refuses new connections, and answers a request pipelined during the drain with 503', async () => {

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProceduralAdapter } from '../../src/adapters/procedural/index.js';
 import { validators } from '../../src/protocol/schemas.js';
-import { Store } from '../../src/jobs/store.js';
+import { SqliteStore as Store } from '../../src/jobs/sqlite-store.js';
+import { RedisStore } from '../../src/jobs/redis-store.js';
+import { createStore } from '../../src/jobs/store.js';
+import { testConfig } from '../helpers/config.js';
 import { createGatedAdapter, type GatedAdapter } from '../helpers/gated-adapter.js';
 import { canonicalSkeleton, postGenerate, startGateway, type Running } from '../helpers/gateway.js';
 import { validateGltf } from '../helpers/gltf-validate.js';
@@ -23,6 +26,19 @@ const request = (over: Record<string, unknown> = {}) => ({
 });
 
 let running: Running[] = [];
+/** Sets every job's expiry (retention is at least 5 minutes by configuration). */
+async function ageJobs(g: Running, expiresAt: number): Promise<void> {
+  const store = g.gw.store;
+  if (store instanceof Store) store.db.prepare('UPDATE jobs SET expires_at = ?').run(expiresAt);
+  else if (store instanceof RedisStore) {
+    for (const key of await store.redis.keys(`${g.gw.config.redisPrefix}job:*`)) {
+      const [id, state] = await store.redis.hmget(key, 'id', 'state');
+      await store.redis.hset(key, 'expires_at', expiresAt);
+      await store.redis.zadd(`${g.gw.config.redisPrefix}jobs:${state}`, expiresAt, id!);
+    }
+  }
+}
+
 async function start(adapter: GatedAdapter, over: Parameters<typeof startGateway>[0] = {}): Promise<Running> {
   const g = await startGateway(over, { adapters: [createProceduralAdapter(), adapter] });
   running.push(g);
@@ -110,12 +126,12 @@ describe('async lifecycle', () => {
     const location = res.headers.get('content-location')!;
     expect((await fetch(g.url + location)).status).toBe(200);
     // Retention is at least 5 minutes by configuration; age the row instead of waiting.
-    g.gw.store.db.prepare('UPDATE jobs SET expires_at = ?').run(Date.now() - 1);
+    await ageJobs(g, Date.now() - 1);
     const gone = await fetch(g.url + location);
     expect(gone.status).toBe(404);
     expect((await gone.json()).error.code).toBe('job_not_found');
-    g.gw.runner.sweep();
-    expect(g.gw.store.getJob(location.split('/').pop()!)).toBeUndefined();
+    await g.gw.runner.sweep();
+    expect((await g.gw.store.getJob(location.split('/').pop()!))).toBeUndefined();
   });
 
   it('answers 404 for unknown ids and for other keys\' jobs', async () => {
@@ -254,9 +270,10 @@ describe('durability', () => {
     await g1.close();
     running = [];
     // The provider job and its progress were checkpointed before the stop.
-    const store = new Store(db);
-    const saved = store.getJob(location.split('/').pop()!)!;
-    store.close();
+    const store = createStore(testConfig({ dbPath: db })); // the same records the gateway had, SQLite or Redis
+    await store.open();
+    const saved = (await store.getJob(location.split('/').pop()!))!;
+    await store.close();
     expect(saved.state).toBe('running');
     expect(JSON.parse(saved.checkpoint!)).toMatchObject({ providerJob: 'p-1' });
 
@@ -267,7 +284,7 @@ describe('durability', () => {
     const done = await fetch(g2.url + location);
     expect(done.status).toBe(200);
     expect(shared.calls.start).toBe(1);
-    const row = g2.gw.store.getJob(id)!;
+    const row = (await g2.gw.store.getJob(id))!;
     expect(JSON.parse(row.checkpoint!).polls).toBeGreaterThanOrEqual(2);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Store } from '../../src/jobs/store.js';
+import { SqliteStore as Store } from '../../src/jobs/sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-process-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +39,7 @@ describe('the gateway process', () => {
     expect(await exited).toBe(0);
     // The job was recorded durably and the database was closed cleanly (no leftover WAL to replay).
     const store = new Store(db);
-    expect(store.getJob(job_id)?.state).toMatch(/succeeded|running|queued/);
+    expect((await store.getJob(job_id))?.state).toMatch(/succeeded|running|queued/);
     store.close();
   });
 });

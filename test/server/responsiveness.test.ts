@@ -72,11 +72,11 @@ describe('responsiveness', () => {
     expect(res.status).toBe(200);
     expect((await validateGltf(new Uint8Array(await res.arrayBuffer()), 'glb')).errors).toEqual([]);
     // The second job blocks on its own flag until released too.
-    while (g.gw.store.getJob(job_id)!.state !== 'succeeded') {
+    while ((await g.gw.store.getJob(job_id))!.state !== 'succeeded') {
       held.release();
       await g.gw.runner.waitFor(job_id, 200);
     }
-    expect(g.gw.store.getJob(job_id)!.state).toBe('succeeded');
+    expect((await g.gw.store.getJob(job_id))!.state).toBe('succeeded');
   });
 
   it('queues jobs over one provider\'s in-flight cap while another provider\'s jobs run', async () => {
@@ -91,6 +91,6 @@ describe('responsiveness', () => {
     expect(g.gw.runner.queuePosition(secondId)).toBe(0);
     slow.open();
     await g.gw.runner.waitFor(secondId, 10_000);
-    expect(g.gw.store.getJob(secondId)!.state).toBe('succeeded');
+    expect((await g.gw.store.getJob(secondId))!.state).toBe('succeeded');
   });
 });

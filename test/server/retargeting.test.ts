@@ -1,10 +1,9 @@
 /** Any humanoid in, the same humanoid out: every fixture rig gets valid glTF on its own joint names, feet planted. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contactRuns, footContacts } from '../../src/motion/contacts.js';
-import { clipWorldPositions } from '../../src/motion/clip.js';
-import { decodeAnimationFile } from '../../src/motion/decode.js';
 import { parseGlb } from '../../src/motion/gltf.js';
-import { contactJoints, mapHumanoid } from '../../src/motion/humanoid.js';
+import { mapHumanoid } from '../../src/motion/humanoid.js';
+import { DRIFT_BOUND, LOWEST_BOUND, measureClip } from '../../src/motion/quality.js';
+import { readAnswer } from '../../src/tools/read-answer.js';
 import { FIXTURE_NAMES, FIXTURE_RIGS } from '../fixtures/skeletons/index.js';
 import { postGenerate, startGateway, type Running } from '../helpers/gateway.js';
 import { validateGltf } from '../helpers/gltf-validate.js';
@@ -41,33 +40,14 @@ describe('procedural motion on foreign skeletons', () => {
     expect(contactNames.length).toBeGreaterThanOrEqual(2);
     for (const n of contactNames) expect(names.has(n)).toBe(true);
 
-    // Read the answer back as a client would and measure the feet by forward kinematics.
-    const decoded = await decodeAnimationFile(glb, { fps: 30 });
-    const { skeleton, clips } = decoded;
-    const clip = clips.find((c) => c.name === 'sample_0')!.clip;
-    const feet = contactJoints(mapHumanoid(skeleton)).slice(0, 4);
-    const world = clipWorldPositions(skeleton, clip);
-    const J = skeleton.names.length;
-    let lowest = Infinity;
-    for (let f = 0; f < clip.numFrames; f++) for (const j of feet) lowest = Math.min(lowest, world[(f * J + j) * 3 + 1]);
-    expect(lowest).toBeGreaterThan(-0.01);
-    const flags = footContacts(skeleton, clip, feet);
-    let planted = 0;
-    flags.forEach((fl, k) => {
-      for (const run of contactRuns(fl)) {
-        // The touch-down and lift-off frames are flagged planted by design (min of the two speeds); skip them.
-        const start = run.start + 1, end = run.end - 1;
-        if (end - start < 2) continue;
-        planted++;
-        const j = feet[k];
-        const x0 = world[(start * J + j) * 3], z0 = world[(start * J + j) * 3 + 2];
-        for (let f = start; f <= end; f++) {
-          const dx = world[(f * J + j) * 3] - x0, dz = world[(f * J + j) * 3 + 2] - z0;
-          expect(Math.hypot(dx, dz)).toBeLessThan(0.02);
-        }
-      }
-    });
-    expect(planted).toBeGreaterThanOrEqual(2);
+    // Read the answer back as a client would and measure every sole point (heel, ball, toe tip) by
+    // forward kinematics: none under the floor, none moving while it is down.
+    const answer = await readAnswer(glb, 30);
+    const clip = answer.samples.find((c) => c.name === 'sample_0')!.clip;
+    const q = measureClip(answer.skeleton, mapHumanoid(answer.skeleton), clip);
+    expect(q.lowest.height).toBeGreaterThan(LOWEST_BOUND);
+    expect(q.contactRuns).toBeGreaterThanOrEqual(2);
+    expect(q.drift!.drift).toBeLessThan(DRIFT_BOUND);
   });
 
   it('refuses a skeleton that is not a mappable humanoid, naming what is missing', async () => {

@@ -99,6 +99,11 @@ const cases: Case[] = [
   { name: 'effector arrays of unequal length', status: 422, code: 'schema_validation', body: () => strict({ constraints: [{ type: 'effector_target', joint: 'LeftHand', frames: [1, 3], positions: [[0, 1, 0]] }] }) },
   { name: 'pose_keyframe without rotations', status: 422, code: 'schema_validation', body: () => strict({ constraints: [{ type: 'pose_keyframe', frame: 3, joint_rotations: {} }] }) },
   { name: 'batch with requests not a list', status: 422, code: 'schema_validation', body: () => ({ protocol_version: '1.2', requests: 'all' }) },
+  { name: 'an empty batch (refused whole, as the reference server does)', status: 422, code: 'schema_validation', body: () => ({ protocol_version: '1.3', requests: [] }) },
+  { name: 'a motion reference of one frame', status: 422, code: 'schema_validation', body: () => base({ segments: [{ type: 'motion_reference', duration_frames: 10, joint_names: ['Hips'], rotations: [[[0, 0, 0, 1]]], root_positions: [[0, 1, 0]], fps: 30 }] }) },
+  { name: 'a ground point of two numbers', status: 422, code: 'schema_validation', body: () => base({ protocol_version: '1.3', constraints: [{ type: 'ground_height', points: [[0, 0]] }] }) },
+  { name: 'a ground profile with frames', status: 422, code: 'schema_validation', body: () => base({ protocol_version: '1.3', constraints: [{ type: 'ground_height', points: [[0, 0, 0]], frames: [0] }] }) },
+  { name: 'an unknown field of our minor (1.3)', status: 422, code: 'schema_validation', body: () => base({ protocol_version: '1.3', mood: 'happy' }) },
   // 3. version
   { name: 'another major version', status: 400, code: 'version_unsupported', body: () => base({ protocol_version: '2.0' }) },
   { name: 'a batch in another major', status: 400, code: 'version_unsupported', body: () => ({ protocol_version: '0.9', requests: [base()] }) },
@@ -114,6 +119,9 @@ const cases: Case[] = [
   { name: 'a foreign skeleton to a model without retargeting', status: 400, code: 'retargeting_unsupported', body: () => { const js = joints(); js[5].name = 'head_JNT'; return strict({ skeleton: withJoints(js) }); } },
   // 6. segments
   { name: 'a segment type the model lacks', status: 400, code: 'unsupported_segment', body: () => base({ segments: [{ type: 'pose', prompt: 'a T pose' }] }) },
+  { name: 'a motion reference naming a joint the skeleton lacks', status: 400, code: 'unknown_joint', body: () => base({ segments: [{ type: 'motion_reference', duration_frames: 10, joint_names: ['Hips', 'Tail'], rotations: [[[0, 0, 0, 1], [0, 0, 0, 1]], [[0, 0, 0, 1], [0, 0, 0, 1]]], root_positions: [[0, 1, 0], [0, 1, 0]], fps: 30 }] }) },
+  { name: 'a video reference', status: 400, code: 'unsupported_segment', body: () => base({ segments: [{ type: 'video_reference', duration_frames: 30, video: { url: 'https://example.com/clip.mp4' } }] }) },
+  { name: 'a segment type of a newer minor (1.9)', status: 400, code: 'unsupported_segment', body: () => base({ protocol_version: '1.9', segments: [{ type: 'dance_battle', duration_frames: 30 }] }) },
   // 7. loop
   { name: 'loop on a model without loops', status: 400, code: 'invalid_options', body: () => strict({ options: { loop: true } }) },
   // 8. constraints
@@ -121,6 +129,8 @@ const cases: Case[] = [
   { name: 'a keyframe on an unknown joint', status: 400, code: 'unknown_joint', body: () => strict({ constraints: [{ type: 'pose_keyframe', frame: 1, joint_rotations: { Tail: [0, 0, 0, 1] } }] }) },
   { name: 'a frame out of range', status: 400, code: 'frame_out_of_range', body: () => strict({ constraints: [{ type: 'root_path', frames: [0, 30], positions_xz: [[0, 0], [0, 1]] }] }) },
   { name: 'a zero quaternion in a keyframe', status: 400, code: 'invalid_request', body: () => strict({ constraints: [{ type: 'pose_keyframe', frame: 1, joint_rotations: { Head: [0, 0, 0, 0] } }] }) },
+  { name: 'a ground profile to a model that does not honour it', status: 400, code: 'unsupported_constraint', body: () => base({ protocol_version: '1.3', constraints: [{ type: 'ground_height', points: [[0, 0, 0]] }] }) },
+  { name: 'a constraint type of a newer minor (1.9)', status: 400, code: 'unsupported_constraint', body: () => base({ protocol_version: '1.9', constraints: [{ type: 'gaze', frames: [0], target: [0, 1, 2] }] }) },
   // 9. limits
   { name: 'too many samples', status: 400, code: 'invalid_options', body: () => base({ options: { num_samples: 17 } }) },
   { name: 'a prompt that is too long', status: 400, code: 'invalid_options', body: () => base({ segments: [{ type: 'text', prompt: 'walk '.repeat(201), duration_frames: 30 }] }) },

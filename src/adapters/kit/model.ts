@@ -7,7 +7,7 @@
  */
 import type { Limits, ModelCapabilities } from '../../spec/wire.js';
 
-type GatewayLimitName = 'max_request_bytes' | 'max_batch_size' | 'x_max_fps' | 'x_max_output_bytes' | 'x_max_batch_output_bytes' | 'x_max_work';
+type GatewayLimitName = 'max_request_bytes' | 'max_batch_size' | 'max_reference_frames' | 'x_max_fps' | 'x_max_output_bytes' | 'x_max_batch_output_bytes' | 'x_max_work';
 
 /**
  * The limits a deployment sets for every model: MMCP's request bytes and batch size, and this gateway's
@@ -42,7 +42,8 @@ export function defineModel(def: ModelDefinition): ModelCapabilities {
     supports_batch: false,
     supports_motion_reference_mixed: false,
     supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
-    supported_segments: ['text', 'unconditioned'],
+    // motion_reference: the pipeline splices it in for every model (adapters hold its place like a gap).
+    supported_segments: ['text', 'unconditioned', 'motion_reference'],
     supported_guidance_types: [],
     native_clip_seconds: def.native_clip_seconds ?? limits?.max_duration_seconds ?? DEFAULT_MODEL_LIMITS.max_duration_seconds,
     chunking: 'none',
@@ -52,7 +53,18 @@ export function defineModel(def: ModelDefinition): ModelCapabilities {
   };
 }
 
-/** A model with the gateway-wide limits of this deployment. */
+/**
+ * A model with the gateway-wide limits of this deployment. max_reference_frames applies (and is
+ * advertised) only where the model lists motion_reference in supported_segments, as the reference server
+ * does; the video limits are never advertised (no model takes video_reference). Listing motion_reference
+ * is the one switch: such a model also says supports_motion_reference_mixed (a reference composes like a
+ * text segment, mixed with any other; the reference server implies it the same way).
+ */
 export function withGatewayLimits(model: ModelCapabilities, gateway: GatewayLimits): ModelCapabilities {
-  return { ...model, limits: { ...model.limits, ...gateway } };
+  const { max_reference_frames: maxRef, ...rest } = gateway;
+  const limits: ModelCapabilities['limits'] = { ...model.limits, ...rest };
+  const takesReferences = model.supported_segments.includes('motion_reference');
+  if (takesReferences && maxRef !== undefined) limits.max_reference_frames = maxRef;
+  if (!takesReferences) delete limits.max_reference_frames;
+  return { ...model, ...(takesReferences ? { supports_motion_reference_mixed: true } : {}), limits };
 }

@@ -215,7 +215,7 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
         Object.assign(t, { task_id: id, rig_task_id: rigId, status: 'PENDING', progress: 0, attempts: t.attempts + 1 });
         cp.queue_full = 0;
         cp.rate_limited = 0;
-        ctx.saveCheckpoint(cp);
+        await ctx.saveCheckpoint(cp);
         ctx.log.info({ job: ctx.jobId, task: id, action_id: t.action_id }, 'meshy animation task created');
       } catch (err) {
         this.slots.release(key);
@@ -273,7 +273,7 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
       if (ruleFor(failure).resubmit && t.attempts <= this.maxResubmits) {
         ctx.log.warn({ job: ctx.jobId, task: t.task_id, type: failure.type }, 'meshy task failed transiently; creating it again');
         Object.assign(t, { task_id: undefined, status: 'QUEUED', progress: 0, preceding_tasks: undefined });
-        ctx.saveCheckpoint(cp);
+        await ctx.saveCheckpoint(cp);
         continue;
       }
       t.task_id = undefined; // ended at Meshy: nothing to delete there
@@ -297,13 +297,13 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
    * Meshy refused the stored rig (it expired): forget it and rig again, once per job. The clips bundled
    * with the old rig are taken again from the new one; animation tasks already made stay valid.
    */
-  private rigAgain(cp: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>, rigId: string): Step<MeshyCheckpoint> {
-    this.rigs.invalidate(ctx.store, rigId);
+  private async rigAgain(cp: MeshyCheckpoint, ctx: JobContext<MeshyCheckpoint>, rigId: string): Promise<Step<MeshyCheckpoint>> {
+    await this.rigs.invalidate(ctx.store, rigId);
     cp.rerigged = true;
     for (const t of cp.tasks) {
       if (t.source === 'rig_basic') Object.assign(t, { status: 'QUEUED', progress: 0, rig_task_id: undefined });
     }
-    ctx.saveCheckpoint(cp);
+    await ctx.saveCheckpoint(cp);
     return { kind: 'pending', checkpoint: cp, progress: 0, waitMs: 0 };
   }
 

@@ -106,6 +106,14 @@ export function planJob(plan: GenerationPlan, lib: ActionLibrary): MeshyCheckpoi
     const id = path.travel > 0.5 ? WALK_IN_PLACE : IDLE;
     return same(lib.byId.get(id)!, 'unconditioned', 1);
   });
+  // A motion_reference segment is spliced in by the pipeline: its placeholder reuses an action another
+  // segment already pays for (the nearest text segment's), so the reference costs no animation task.
+  plan.segments.forEach((seg, i) => {
+    if (!seg.reference) return;
+    const donor = nearestTextSegment(plan, i);
+    if (donor === undefined) return;
+    perSegment[i] = perSegment[donor].map((p) => ({ ...p, via: 'motion_reference' as const, score: 1 }));
+  });
   const picks = Array.from({ length: plan.numSamples }, (_, s) => perSegment.map((choices) => choices[s]));
   const ids = [...new Set(picks.flat().map((p) => p.action_id))].sort((a, b) => a - b);
   return {
@@ -132,4 +140,12 @@ export function readCheckpoint(checkpoint: unknown): MeshyCheckpoint {
     throw new GatewayError('MG-SRV-001', 'The job\'s Meshy checkpoint is unreadable.');
   }
   return structuredClone(cp as MeshyCheckpoint);
+}
+
+/** The text segment closest to segment `i` (earlier first on a tie), if the plan has one. */
+function nearestTextSegment(plan: GenerationPlan, i: number): number | undefined {
+  for (let d = 1; d < plan.segments.length; d++) {
+    for (const j of [i - d, i + d]) if (plan.segments[j]?.type === 'text') return j;
+  }
+  return undefined;
 }

@@ -80,8 +80,8 @@ export class RigKeeper {
     return JSON.stringify([this.config.rigTaskId ?? null, this.config.characterUrl ?? null, this.config.characterHeightM]);
   }
 
-  private read(store: AdapterStore): StoredRig | undefined {
-    const raw = store.get(RIG_KEY);
+  private async read(store: AdapterStore): Promise<StoredRig | undefined> {
+    const raw = await store.get(RIG_KEY);
     if (!raw) return undefined;
     try {
       const rec = JSON.parse(raw) as StoredRig;
@@ -91,17 +91,17 @@ export class RigKeeper {
     }
   }
 
-  private write(store: AdapterStore, rec: StoredRig): void {
-    store.set(RIG_KEY, JSON.stringify(rec));
+  private async write(store: AdapterStore, rec: StoredRig): Promise<void> {
+    await store.set(RIG_KEY, JSON.stringify(rec));
   }
 
   /** The rig task id to animate on, or how long to wait for it. Throws GatewayError when there can be none. */
   async status(store: AdapterStore, scope: CallScope): Promise<RigStatus> {
     if (this.failure) throw this.failure;
-    let rec = this.read(store);
-    if (!rec && this.config.rigTaskId && store.get(REJECTED_KEY) !== this.config.rigTaskId) {
+    let rec = await this.read(store);
+    if (!rec && this.config.rigTaskId && (await store.get(REJECTED_KEY)) !== this.config.rigTaskId) {
       rec = { task_id: this.config.rigTaskId, state: 'succeeded', source: this.source };
-      this.write(store, rec);
+      await this.write(store, rec);
     }
     if (rec?.state === 'succeeded') return { ready: true, taskId: rec.task_id };
     if (rec) return this.follow(store, rec, scope);
@@ -115,10 +115,10 @@ export class RigKeeper {
   }
 
   /** Forgets a rig Meshy refused, so the next status() rigs again (a configured id is not used again). */
-  invalidate(store: AdapterStore, taskId: string): void {
-    const rec = this.read(store);
-    if (rec?.task_id === taskId) store.delete(RIG_KEY);
-    if (taskId === this.config.rigTaskId) store.set(REJECTED_KEY, taskId);
+  async invalidate(store: AdapterStore, taskId: string): Promise<void> {
+    const rec = await this.read(store);
+    if (rec?.task_id === taskId) await store.delete(RIG_KEY);
+    if (taskId === this.config.rigTaskId) await store.set(REJECTED_KEY, taskId);
     if (this.lastPoll?.task.id === taskId) this.lastPoll = undefined;
     this.log.warn({ rig_task_id: taskId }, 'meshy no longer accepts the rig task; rigging the character again');
   }
@@ -152,7 +152,7 @@ export class RigKeeper {
         const modelUrl = await characterModelUrl(this.config.characterUrl!);
         const id = await this.client.createRig({ model_url: modelUrl, height_meters: this.config.characterHeightM }, scope);
         // Stored before anything else: a restart now follows this task instead of paying for another.
-        this.write(store, { task_id: id, state: 'pending', source: this.source });
+        await this.write(store, { task_id: id, state: 'pending', source: this.source });
         this.log.info({ rig_task_id: id }, 'meshy rigging task created');
       } catch (err) {
         this.slots.release(RIG_SLOT);
@@ -163,7 +163,7 @@ export class RigKeeper {
       }
     })();
     await this.submitting;
-    const rec = this.read(store);
+    const rec = await this.read(store);
     return rec ? this.follow(store, rec, scope) : { ready: false, progress: 0, waitMs: this.pollIntervalMs * 4 };
   }
 
@@ -182,7 +182,7 @@ export class RigKeeper {
       } catch (err) {
         if (err instanceof ProviderCallError && err.status === 404) {
           // The rigging task vanished before it finished: rig again.
-          store.delete(RIG_KEY);
+          await store.delete(RIG_KEY);
           this.slots.release(RIG_SLOT);
           return { ready: false, progress: 0, waitMs: 0 };
         }
@@ -191,13 +191,13 @@ export class RigKeeper {
       this.lastPoll = { at: this.clock.now(), task };
     }
     if (task.status === 'SUCCEEDED') {
-      this.write(store, { ...rec, state: 'succeeded' });
+      await this.write(store, { ...rec, state: 'succeeded' });
       this.slots.release(RIG_SLOT);
       this.log.info({ rig_task_id: rec.task_id }, 'meshy rig ready');
       return { ready: true, taskId: rec.task_id };
     }
     if (task.status === 'FAILED' || task.status === 'CANCELED') {
-      store.delete(RIG_KEY);
+      await store.delete(RIG_KEY);
       this.slots.release(RIG_SLOT);
       throw this.rigFailure({
         stage: 'rig',

@@ -416,7 +416,7 @@ export interface ChosenAction {
   score: number;
   inplace: boolean;
   /** How the action was chosen. */
-  via: 'prompt' | 'extension' | 'unconditioned';
+  via: 'prompt' | 'extension' | 'unconditioned' | 'motion_reference';
   /** True when there were fewer good matches than samples and this one is reused. */
   repeated?: boolean;
 }

@@ -26,6 +26,8 @@ export interface GaitSpec {
   lead: number;
   /** Fraction of the stance spent rolling over the toe before lift-off. */
   roll: number;
+  /** Fraction of the stance spent rocking down from the landing (heel or ball first) to flat; default 0.15 when the swing lands pitched (toeUp ≠ 0). */
+  strike?: number;
   swing: SwingStyle;
   /** Hips height while moving. */
   height: number;
@@ -107,15 +109,37 @@ function footPlants(spec: GaitSpec, path: Path, side: 0 | 1, duration: number): 
   };
   const start = place(0, REST.footWidth);
   const roll = spec.roll * stance;
+  const strike = (spec.strike ?? (spec.swing.toeUp !== 0 ? 0.15 : 0)) * stance;
   const plants: Plant[] = [{ land: -Infinity, lift: firstLift, ...start, roll }];
   for (let k = 0; ; k++) {
     const land = firstLift + swing + k * T;
     const over = land + spec.lead * stance;
     const settled = spec.settleAt !== undefined && over >= spec.settleAt;
-    plants.push({ land, lift: settled ? Infinity : land + stance, ...place(over, widthAt(over)), roll: settled ? 0 : roll });
+    plants.push({ land, lift: settled ? Infinity : land + stance, ...place(over, widthAt(over)), roll: settled ? 0 : roll, strike });
     if (settled || land > duration + T) break;
   }
   return plants;
+}
+
+/**
+ * Once a turn on the spot has settled, the body keeps living instead of freezing: breathing, a slow
+ * weight shift between the planted feet and a drifting gaze, growing in over a second. `since` counts
+ * seconds from the settle; nothing changes before it.
+ */
+function settleLife(body: BodyPose, since: number, side: 0 | 1): void {
+  if (since <= 0) return;
+  const w = smooth(since / 1.2);
+  const sign = side === 0 ? 1 : -1;
+  const breath = Math.sin((2 * Math.PI * since) / 4.1);
+  const shift = 0.018 * sign * Math.sin((2 * Math.PI * since) / 5.3) * w;
+  const gaze = 5 * (Math.PI / 180) * Math.sin((2 * Math.PI * since) / 6.7) * w;
+  const d = qrotate(qy(body.heading), [shift, 0, 0]);
+  body.root = [body.root[0] + d[0], body.root[1] - 3 * shift * shift - 0.004 * w, body.root[2] + d[2]];
+  body.pelvis = [body.pelvis[0], body.pelvis[1], body.pelvis[2] - 1.2 * shift];
+  body.spine = [body.spine[0] - 0.8 * (Math.PI / 180) * breath * w, body.spine[1], body.spine[2] + 1.6 * shift];
+  body.head = [body.head[0] + 0.3 * gaze, body.head[1] + gaze, body.head[2]];
+  const shrug = 1.2 * (Math.PI / 180) * breath * w;
+  body.arms = [{ ...body.arms[0], shrug: (body.arms[0].shrug ?? 0) + shrug }, { ...body.arms[1], shrug: (body.arms[1].shrug ?? 0) + shrug }];
 }
 
 /** Generates a gait clip of `frames` frames at `fps`. */
@@ -163,6 +187,7 @@ export function gait(spec: GaitSpec, frames: number, fps: number): Generated {
       head: [-spec.lean * 0.5 * amp + spec.headPitch * amp, -spec.spineCounter * spec.pelvisYaw * amp * Math.cos(psi) * 0.5 + 0.4 * turnLead, 0],
       arms: [arm(-swingR), arm(swingR)],
     };
+    if (spec.settleAt !== undefined) settleLife(body, t - spec.settleAt - T / 2, spec.leadSide);
     spec.upper?.(t, body, amp);
     renderFrame(clip, f, body, feet, contacts);
   }

@@ -3,7 +3,7 @@ import type { PlannedSegment } from '../../spec/plan.js';
 import type { Understanding } from '../../spec/motion.js';
 import type { Generated } from './generator.js';
 import { MOTIONS } from './motions/index.js';
-import { understand, type Modifiers, type MotionId, type PromptUnderstanding } from './prompt.js';
+import { understand, words, type Modifiers, type MotionId, type PromptUnderstanding } from './prompt.js';
 import { sampleRng } from './random.js';
 
 export interface SegmentMotion {
@@ -12,7 +12,17 @@ export interface SegmentMotion {
 }
 
 /** What an unconditioned segment gets: standing idle, reported as such. */
-const UNCONDITIONED: PromptUnderstanding = { motion: 'idle', recognized: true, matched: [], modifiers: {}, confidence: 1 };
+const UNCONDITIONED: PromptUnderstanding = { motion: 'idle', recognized: true, matched: [], modifiers: {}, confidence: 1, ignored: [] };
+
+/** FNV-1a of a prompt's normalized words: the same prompt always gives the same value, different prompts different ones. */
+function promptHash(prompt: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of words(prompt).join(' ')) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
 
 /** Parameters rounded to millimetres / thousandths: enough to tell samples apart, short to read. */
 function rounded(info: Generated['info']): Generated['info'] {
@@ -21,17 +31,25 @@ function rounded(info: Generated['info']): Generated['info'] {
 
 /** Generates `motion` for `frames` frames at `fps`, the variation drawn from (seed, sample). */
 export function generateMotion(motion: MotionId, frames: number, fps: number, seed: number, sample: number, mods: Modifiers = {}): Generated {
-  return MOTIONS[motion].generate({ frames: Math.max(1, Math.floor(frames)), fps, rng: sampleRng(seed, sample), mods });
+  // A manner the motion already is (walk + sneaking → sneak) is not applied a second time on top.
+  const own = (motion === 'sneak' && mods.manner === 'sneak') || (motion === 'limp' && mods.manner === 'limp') || (motion === 'zombie_walk' && mods.manner === 'zombie');
+  const m = own ? { ...mods, manner: undefined } : mods;
+  return MOTIONS[motion].generate({ frames: Math.max(1, Math.floor(frames)), fps, rng: sampleRng(seed, sample), mods: m });
 }
 
 /** The clip and the `understood` entry of one planned segment for sample `sample`. */
 export function generateSegment(segment: PlannedSegment, fps: number, sample: number): SegmentMotion {
   const text = segment.type === 'text' || segment.type === 'pose';
   const u = text ? understand(segment.prompt ?? '') : UNCONDITIONED;
-  const generated = generateMotion(u.motion, segment.frames, fps, segment.seed, sample, u.modifiers);
+  const unknown = text && !u.recognized;
+  // An unrecognized prompt gets a neutral idle whose variation is drawn from the prompt too, so two
+  // different unknown prompts never silently answer the same clip.
+  const hash = unknown ? promptHash(segment.prompt ?? '') : 0;
+  const seed = unknown ? (segment.seed ^ hash) >>> 0 : segment.seed;
+  const generated = generateMotion(u.motion, segment.frames, fps, seed, sample, u.modifiers);
   const understood: Understanding = {
     segment: segment.index,
-    source: text ? 'prompt' : 'unconditioned',
+    source: text ? 'prompt' : segment.reference ? 'motion_reference' : 'unconditioned',
     motion: u.motion,
     recognized: u.recognized,
     matched: u.matched,
@@ -39,6 +57,11 @@ export function generateSegment(segment: PlannedSegment, fps: number, sample: nu
     confidence: u.confidence,
     params: rounded(generated.info),
   };
-  if (text && !u.recognized) understood.note = 'prompt not recognized; generated a standing idle';
+  if (text) understood.ignored = u.ignored;
+  if (unknown) {
+    understood.nearest = u.nearest ?? [];
+    understood.prompt_hash = hash.toString(16).padStart(8, '0');
+    understood.note = `prompt not recognized; generated a neutral standing idle (variant ${String(generated.info.variant)}) varied by the prompt's hash ${understood.prompt_hash as string}; nearest known motions: ${(u.nearest ?? []).join(', ')}`;
+  }
   return { generated, understood };
 }

@@ -7,6 +7,8 @@ import { GatewayError } from '../../spec/errors.js';
 import type { GenerationPlan } from '../../spec/plan.js';
 import type { ModelCapabilities } from '../../spec/wire.js';
 import { defineModel, type ModelLimits } from '../kit/model.js';
+import { MOTIONS } from './motions/index.js';
+import { MOTION_IDS, understand } from './prompt.js';
 import { CONTACT_JOINTS, proceduralSkeletonWire } from './rig.js';
 import { PROCEDURAL_WORK } from './work.js';
 
@@ -34,7 +36,7 @@ class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
     const { limits, ...flags } = opts.capabilities ?? {};
     this.model = defineModel({
       id: opts.modelId ?? PROCEDURAL_MODEL_ID,
-      description: 'Built-in procedural motion model: 31 foot-driven motions (walk, run, jump, wave, sit, turn, dance…) recognised from English prompts; deterministic per seed.',
+      description: `Built-in procedural motion model: ${MOTION_IDS.length} foot-driven motions (walk, run, jump, climb stairs, backflip, crawl, push, pick up, fall down, get up, dance…) and style modifiers (slowly, tired, sneaking, limping, zombie, angry, happy…) recognised from English prompts; deterministic per seed. An unrecognised prompt gets a neutral idle, reported in x_understood and the X-Prompt-Unrecognized header; extensions.procedural.strict: true refuses it instead.`,
       provider: PROCEDURAL_PROVIDER,
       fps: PROCEDURAL_FPS,
       supports_segment_seed: true,
@@ -56,9 +58,29 @@ class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
   }
 
   async start(plan: GenerationPlan): Promise<ProceduralCheckpoint> {
-    const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned');
+    // A motion_reference segment is the pipeline's to splice in: the model holds its place like a gap.
+    const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned' && !s.reference);
     if (bad) {
       throw new GatewayError('MG-PRO-006', undefined, { details: { segment: bad.index, type: bad.type, supported_segments: this.model.supported_segments } });
+    }
+    if (readStrict(plan)) {
+      for (const s of plan.segments) {
+        if (s.type !== 'text') continue;
+        const u = understand(s.prompt ?? '');
+        if (u.recognized) continue;
+        const nearest = u.nearest ?? [];
+        throw new GatewayError('MG-PRO-014', `Segment ${s.index}: the prompt names no motion the procedural model knows (extensions.procedural.strict is on).`, {
+          details: {
+            segment: s.index,
+            prompt: s.prompt,
+            ignored: u.ignored,
+            nearest,
+            alternatives: nearest.map((id) => ({ motion: id, description: MOTIONS[id].description })),
+            known_motions: MOTION_IDS.length,
+          },
+          action: `Rephrase the prompt with a known motion (closest: ${nearest.join(', ')}), or leave extensions.procedural.strict off to get a neutral idle.`,
+        });
+      }
     }
     // Nothing to submit: the whole job happens in the first advance().
     return {};
@@ -76,6 +98,26 @@ class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
 
 export function createProceduralAdapter(opts: ProceduralAdapterOptions = {}): Adapter<ProceduralCheckpoint> {
   return new ProceduralAdapter(opts);
+}
+
+/** Options a request may set in `extensions.procedural`. */
+const KNOWN_EXTENSIONS = ['strict'] as const;
+
+/**
+ * `extensions.procedural.strict`: true refuses a prompt that names no known motion (400 invalid_request,
+ * MG-PRO-014, with the nearest motions) instead of answering a neutral idle. Unknown keys are refused.
+ */
+function readStrict(plan: GenerationPlan): boolean {
+  for (const key of Object.keys(plan.extensions)) {
+    if (!(KNOWN_EXTENSIONS as readonly string[]).includes(key)) {
+      throw new GatewayError('MG-PRO-007', `extensions.procedural.${key} is not a procedural-model option.`, { details: { option: `extensions.procedural.${key}`, allowed: [...KNOWN_EXTENSIONS] } });
+    }
+  }
+  const strict = plan.extensions.strict;
+  if (strict !== undefined && typeof strict !== 'boolean') {
+    throw new GatewayError('MG-PRO-007', 'extensions.procedural.strict must be true or false.', { details: { option: 'extensions.procedural.strict', allowed: [true, false] } });
+  }
+  return strict === true;
 }
 
 /** Always configured: the model needs no account and no variables. */

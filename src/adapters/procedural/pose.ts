@@ -4,13 +4,11 @@
  * toward the feet (so planted feet stay exactly where they are); hands may reach targets the same way.
  */
 import type { Clip } from '../../spec/motion.js';
-import { solveTwoBone, type TwoBoneChain, type TwoBoneOptions } from '../../motion/ik.js';
+import type { TwoBoneChain } from '../../motion/ik.js';
 import {
-  IDENTITY, qget, qinv, qmul, qrotate, qset, qslerp, qx, qy, qz, vget, type Quat, type Vec3,
+  IDENTITY, qaxisAngle, qget, qinv, qmul, qrotate, qset, qslerp, qx, qy, qz, vget, type Quat, type Vec3,
 } from '../../motion/quat.js';
-import { skeletonFromWire } from '../../motion/skeleton.js';
-import type { Skeleton } from '../../spec/motion.js';
-import { smin } from './curves.js';
+import { lerpAngle, smin } from './curves.js';
 import type { FootPose } from './feet.js';
 import { ARM, JOINT, JOINT_COUNT, LEG, PROCEDURAL_SKELETON, REST } from './rig.js';
 
@@ -65,6 +63,12 @@ export interface BodyPose {
   arms: readonly [ArmPose, ArmPose];
   /** Keep the root height as given even if a foot cannot be reached (feet in the air). */
   free?: boolean;
+  /**
+   * How softly (metres) the hips are lowered to keep both feet reachable (default REACH_SOFTNESS). A motion
+   * whose hips rise onto a straightening leg (climbing) sets it larger, so the knee slows into its
+   * extension instead of snapping straight at the reach limit.
+   */
+  reachSoftness?: number;
 }
 
 export const standingBody = (): BodyPose => ({
@@ -84,6 +88,9 @@ const mirrorV = (v: Vec3): Vec3 => [-v[0], v[1], v[2]];
 const SPINE_SHARE = [0.3, 0.35, 0.35] as const;
 const SPINE_JOINTS = [JOINT.Spine, JOINT.Spine1, JOINT.Spine2] as const;
 const LEG_REACH = REST.legLength * 0.999;
+const REACH_SOFTNESS = 0.006;
+/** Hip-to-ankle distance of a leg extended as far as a kick goes (knee about 12° from straight). */
+const EXTENDED_REACH = REST.legLength * 0.995;
 
 /** Highest root height for which the hip joint of `side` still reaches `ankle` (with a small margin). */
 function reachHeight(root: Vec3, rootRot: Quat, side: 0 | 1, ankle: Vec3): number {
@@ -117,8 +124,9 @@ export function renderFrame(clip: Clip, f: number, body: BodyPose, feet: readonl
   const root: Vec3 = [body.root[0], body.root[1], body.root[2]];
   if (!body.free) {
     // Lower the hips (smoothly) rather than let IK fall short: a foot that cannot reach its plant would slide.
-    root[1] = smin(root[1], reachHeight(root, rootRot, 0, feet[0].ankle), 0.006);
-    root[1] = smin(root[1], reachHeight(root, rootRot, 1, feet[1].ankle), 0.006);
+    const k = body.reachSoftness ?? REACH_SOFTNESS;
+    root[1] = smin(root[1], reachHeight(root, rootRot, 0, feet[0].ankle) - (k - REACH_SOFTNESS) / 4, k);
+    root[1] = smin(root[1], reachHeight(root, rootRot, 1, feet[1].ankle) - (k - REACH_SOFTNESS) / 4, k);
   }
   // + 0 turns −0 into 0 (a clip starts at exactly the origin).
   clip.rootPositions[f * 3] = root[0] + 0;
@@ -147,9 +155,24 @@ export function renderFrame(clip: Clip, f: number, body: BodyPose, feet: readonl
   for (let side = 0 as 0 | 1; side < 2; side = (side + 1) as 0 | 1) {
     const foot = feet[side];
     const leg = LEG[side];
-    const pole = qrotate(qy(body.heading), [side === 0 ? 0.15 : -0.15, 0, 1]);
-    const hip = qrotate(rootRot, vget(PROCEDURAL_SKELETON.offsets, leg.upper));
-    solveChain(rot, off, leg, rootRot, [root[0] + hip[0], root[1] + hip[1], root[2] + hip[2]], foot.ankle, { poleHint: pole, endWorldRotation: foot.rot, keepBendAbove: 10 });
+    // The knee points where the foot and the body both face (between their headings), a little outward.
+    const fwd = qrotate(foot.rot, [0, 0, 1]);
+    const footYaw = Math.hypot(fwd[0], fwd[2]) > 1e-6 ? Math.atan2(fwd[0], fwd[2]) : body.heading;
+    const kneeYaw = lerpAngle(body.heading, footYaw, 0.5);
+    const pole = qrotate(qy(kneeYaw), [side === 0 ? 0.12 : -0.12, 0, 1]);
+    const hipOff = qrotate(rootRot, vget(PROCEDURAL_SKELETON.offsets, leg.upper));
+    const hip: Vec3 = [root[0] + hipOff[0], root[1] + hipOff[1], root[2] + hipOff[2]];
+    let ankle = foot.ankle;
+    if (foot.extend && foot.extend > 0) {
+      // Straighten toward nearly full reach along the hip→ankle line (the knee keeps a few degrees).
+      const d: Vec3 = [ankle[0] - hip[0], ankle[1] - hip[1], ankle[2] - hip[2]];
+      const n = Math.hypot(d[0], d[1], d[2]);
+      if (n > 1e-6) {
+        const k = (n + (EXTENDED_REACH - n) * Math.min(1, foot.extend)) / n;
+        ankle = [hip[0] + d[0] * k, hip[1] + d[1] * k, hip[2] + d[2] * k];
+      }
+    }
+    solveHinge(rot, off, leg, rootRot, hip, ankle, pole, KNEE_AXIS, foot.rot);
     qset(rot, off + leg.toe, foot.toeLocal);
     if (contacts) {
       contacts[f * 4 + side * 2] = foot.heel ? 1 : 0;
@@ -180,7 +203,7 @@ function reachHands(clip: Clip, f: number, root: Vec3, arms: readonly [ArmPose, 
     const upperPos: Vec3 = [chest.pos[0] + s0[0] + s1[0], chest.pos[1] + s0[1] + s1[1], chest.pos[2] + s0[2] + s1[2]];
     const upper0 = qget(rot, off + chain.upper);
     const mid0 = qget(rot, off + chain.mid);
-    solveChain(rot, off, chain, shoulderRot, upperPos, target, { poleHint: qrotate(chest.rot, pole), keepBendAbove: 10 });
+    solveHinge(rot, off, chain, shoulderRot, upperPos, target, qrotate(chest.rot, pole), ELBOW_AXIS[side]);
     if (r.w < 1) {
       qset(rot, off + chain.upper, qslerp(upper0, qget(rot, off + chain.upper), r.w));
       qset(rot, off + chain.mid, qslerp(mid0, qget(rot, off + chain.mid), r.w));
@@ -204,35 +227,86 @@ function worldOf(rot: Float64Array, off: number, root: Vec3, joint: number): { r
   return { rot: w, pos: p };
 }
 
-/** Three-joint skeletons of each limb, so IK runs forward kinematics over 3 joints instead of 22. */
-const CHAIN_SKELETONS = new Map<number, Skeleton>();
-function chainSkeleton(chain: TwoBoneChain): Skeleton {
-  let s = CHAIN_SKELETONS.get(chain.upper);
-  if (!s) {
-    const o = PROCEDURAL_SKELETON.offsets;
-    s = skeletonFromWire([
-      { name: 'upper', parent: null, rest_translation: [0, 0, 0] },
-      { name: 'mid', parent: 'upper', rest_translation: [...vget(o, chain.mid)] },
-      { name: 'end', parent: 'mid', rest_translation: [...vget(o, chain.end)] },
-    ]);
-    CHAIN_SKELETONS.set(chain.upper, s);
+/**
+ * Hinge axes in the upper bone's local frame (the rest pose is world-aligned): the knee flexes about the
+ * thigh's lateral axis (+X; a positive angle swings the shin back), the elbow about the upper arm's
+ * vertical axis (the forearm swings forward: −Y on the left, +Y on the mirrored right).
+ */
+const KNEE_AXIS: Vec3 = [1, 0, 0];
+const ELBOW_AXIS: readonly [Vec3, Vec3] = [[0, -1, 0], [0, 1, 0]];
+
+/** Quaternion of the rotation matrix with columns c0, c1, c2 (orthonormal, right-handed). */
+function quatFromColumns(c0: Vec3, c1: Vec3, c2: Vec3): Quat {
+  const m00 = c0[0], m10 = c0[1], m20 = c0[2];
+  const m01 = c1[0], m11 = c1[1], m21 = c1[2];
+  const m02 = c2[0], m12 = c2[1], m22 = c2[2];
+  const tr = m00 + m11 + m22;
+  let q: Quat;
+  if (tr > 0) {
+    const S = Math.sqrt(tr + 1) * 2;
+    q = [(m21 - m12) / S, (m02 - m20) / S, (m10 - m01) / S, 0.25 * S];
+  } else if (m00 > m11 && m00 > m22) {
+    const S = Math.sqrt(1 + m00 - m11 - m22) * 2;
+    q = [0.25 * S, (m01 + m10) / S, (m02 + m20) / S, (m21 - m12) / S];
+  } else if (m11 > m22) {
+    const S = Math.sqrt(1 + m11 - m00 - m22) * 2;
+    q = [(m01 + m10) / S, 0.25 * S, (m12 + m21) / S, (m02 - m20) / S];
+  } else {
+    const S = Math.sqrt(1 + m22 - m00 - m11) * 2;
+    q = [(m02 + m20) / S, (m12 + m21) / S, 0.25 * S, (m10 - m01) / S];
   }
-  return s;
+  const n = Math.hypot(q[0], q[1], q[2], q[3]);
+  return [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
 }
-const chainRot = new Float64Array(12);
+
+const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+function unit(a: Vec3): Vec3 {
+  const n = Math.hypot(a[0], a[1], a[2]);
+  return n < 1e-12 ? [0, 0, 0] : [a[0] / n, a[1] / n, a[2] / n];
+}
 
 /**
- * solveTwoBone on the limb alone: the limb's upper joint becomes the root of a 3-joint skeleton whose
- * root rotation is the upper joint's world rotation, and the results are written back as local rotations.
+ * Two-bone IK with a true hinge: the middle joint's local rotation is a rotation about `axis` (upper-bone
+ * local frame) only, and the upper bone is rolled so that hinge axis is the normal of the limb's plane,
+ * which contains the middle joint displaced toward `pole` (world). The canonical rig's limbs are straight
+ * at rest (both bones along one direction), which is what makes the middle joint's rotation one angle.
+ * Targets beyond reach are met with the limb straight, along the line to the target.
  */
-function solveChain(rot: Float64Array, off: number, chain: TwoBoneChain, parentWorld: Quat, upperPos: Vec3, target: Vec3, opts: TwoBoneOptions): void {
-  qset(chainRot, 0, qmul(parentWorld, qget(rot, off + chain.upper)));
-  qset(chainRot, 1, qget(rot, off + chain.mid));
-  qset(chainRot, 2, qget(rot, off + chain.end));
-  solveTwoBone(chainSkeleton(chain), chainRot, 0, upperPos, { upper: 0, mid: 1, end: 2 }, target, opts);
-  qset(rot, off + chain.upper, qmul(qinv(parentWorld), qget(chainRot, 0)));
-  qset(rot, off + chain.mid, qget(chainRot, 1));
-  qset(rot, off + chain.end, qget(chainRot, 2));
+function solveHinge(rot: Float64Array, off: number, chain: TwoBoneChain, parentWorld: Quat, upperPos: Vec3, target: Vec3, pole: Vec3, axis: Vec3, endWorld?: Quat): void {
+  const o = PROCEDURAL_SKELETON.offsets;
+  const midOff = vget(o, chain.mid);
+  const endOff = vget(o, chain.end);
+  const a = Math.hypot(midOff[0], midOff[1], midOff[2]);
+  const c = Math.hypot(endOff[0], endOff[1], endOff[2]);
+  const b = unit(midOff);
+  const bend = cross(axis, b);
+  const d: Vec3 = [target[0] - upperPos[0], target[1] - upperPos[1], target[2] - upperPos[2]];
+  const dist = Math.hypot(d[0], d[1], d[2]);
+  const L = Math.min((a + c) * 0.99995, Math.max(Math.abs(a - c) + 1e-4, dist));
+  const dh: Vec3 = dist > 1e-9 ? [d[0] / dist, d[1] / dist, d[2] / dist] : qrotate(qmul(parentWorld, qget(rot, off + chain.upper)), b);
+  let pp: Vec3 = [pole[0] - dh[0] * dot(pole, dh), pole[1] - dh[1] * dot(pole, dh), pole[2] - dh[2] * dot(pole, dh)];
+  if (Math.hypot(pp[0], pp[1], pp[2]) < 1e-6) pp = cross(dh, Math.abs(dh[1]) < 0.9 ? [0, 1, 0] : [1, 0, 0]);
+  pp = unit(pp);
+  const cosA = Math.min(1, Math.max(-1, (a * a + L * L - c * c) / (2 * a * L)));
+  const sinA = Math.sqrt(Math.max(0, 1 - cosA * cosA));
+  // Upper bone direction and the in-plane direction the middle joint is displaced toward.
+  const u: Vec3 = [dh[0] * cosA + pp[0] * sinA, dh[1] * cosA + pp[1] * sinA, dh[2] * cosA + pp[2] * sinA];
+  const k: Vec3 = [pp[0] * cosA - dh[0] * sinA, pp[1] * cosA - dh[1] * sinA, pp[2] * cosA - dh[2] * sinA];
+  // Rest frame (b, bend, axis) maps to world (u, −k, u × −k).
+  const e2: Vec3 = [-k[0], -k[1], -k[2]];
+  const e3 = cross(u, e2);
+  const restM = quatFromColumns(b, bend, axis);
+  const worldM = quatFromColumns(u, e2, e3);
+  const upperWorld = qmul(worldM, qinv(restM));
+  // Flexion: the distal bone's angle from the upper bone's direction, toward the bend side.
+  const mid: Vec3 = [upperPos[0] + u[0] * a, upperPos[1] + u[1] * a, upperPos[2] + u[2] * a];
+  const v = unit([upperPos[0] + dh[0] * L - mid[0], upperPos[1] + dh[1] * L - mid[1], upperPos[2] + dh[2] * L - mid[2]]);
+  const theta = Math.atan2(dot(v, e2), dot(v, u));
+  const midLocal = qaxisAngle(axis, theta);
+  qset(rot, off + chain.upper, qmul(qinv(parentWorld), upperWorld));
+  qset(rot, off + chain.mid, midLocal);
+  if (endWorld) qset(rot, off + chain.end, qmul(qinv(qmul(upperWorld, midLocal)), endWorld));
 }
 
 /**

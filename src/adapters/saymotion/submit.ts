@@ -44,11 +44,11 @@ export class Submitter {
     const { client, clock, retry } = this.opts;
     if (unit.state === 'submitting') {
       const found = await this.recover(unit, ctx);
-      if (found) return void this.adopt(unit, found, state, ctx);
+      if (found) return void (await this.adopt(unit, found, state, ctx));
     }
     unit.state = 'submitting';
     unit.submittedAt = clock.now();
-    ctx.saveCheckpoint(snapshot(state));
+    await ctx.saveCheckpoint(snapshot(state));
     let lookFirst = false;
     let looked = false;
     try {
@@ -75,17 +75,17 @@ export class Submitter {
           isRetryable: (e) => e instanceof ProviderCallError && (e.isRetryable || e.kind === 'parse'),
         },
       );
-      this.adopt(unit, rid, state, ctx);
+      await this.adopt(unit, rid, state, ctx);
       return undefined;
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       if (lookFirst && !looked) {
         const found = await this.recover(unit, ctx);
-        if (found) return void this.adopt(unit, found, state, ctx);
+        if (found) return void (await this.adopt(unit, found, state, ctx));
       }
       unit.state = 'pending';
       unit.submittedAt = undefined;
-      ctx.saveCheckpoint(snapshot(state));
+      await ctx.saveCheckpoint(snapshot(state));
       const wait = err instanceof ProviderCallError && err.isRetryable ? err.retryAfterMs : undefined;
       if (wait !== undefined && clock.now() + wait < ctx.deadline) return { waitMs: wait };
       throw this.opts.errorOf(err);
@@ -95,32 +95,32 @@ export class Submitter {
   /** Looks in the job list for the job a lost submission created (one no other job of ours claimed). */
   async recover(unit: Unit, ctx: Pick<SayMotionContext, 'signal' | 'deadline' | 'store'>): Promise<string | undefined> {
     const list = await this.opts.client.list({ signal: ctx.signal, deadline: ctx.deadline });
-    const owned = this.claims(ctx);
+    const owned = await this.claims(ctx);
     return findSubmitted(list, unit.params, unit.submittedAt ?? 0, (rid) => rid in owned);
   }
 
-  private adopt(unit: Unit, rid: string, state: SayMotionCheckpoint, ctx: SayMotionContext): void {
+  private async adopt(unit: Unit, rid: string, state: SayMotionCheckpoint, ctx: SayMotionContext): Promise<void> {
     unit.rid = rid;
     unit.state = 'running';
     // Persist first: from here on a restart polls this rid instead of paying for another job.
-    ctx.saveCheckpoint(snapshot(state));
-    this.claim(ctx, rid);
+    await ctx.saveCheckpoint(snapshot(state));
+    await this.claim(ctx, rid);
     ctx.log.info({ provider: PROVIDER, job: ctx.jobId, provider_job_id: rid, segment: unit.segment, chunk: unit.chunk }, 'SayMotion job submitted');
   }
 
   // Claims: which provider rids belong to our jobs (kept a day, so recovery never adopts them twice).
-  private claims(ctx: Pick<SayMotionContext, 'store'>): Record<string, number> {
+  private async claims(ctx: Pick<SayMotionContext, 'store'>): Promise<Record<string, number>> {
     try {
-      return JSON.parse(ctx.store.get(CLAIMS_KEY) ?? '{}') as Record<string, number>;
+      return JSON.parse((await ctx.store.get(CLAIMS_KEY)) ?? '{}') as Record<string, number>;
     } catch {
       return {};
     }
   }
 
-  private claim(ctx: Pick<SayMotionContext, 'store'>, rid: string): void {
+  private async claim(ctx: Pick<SayMotionContext, 'store'>, rid: string): Promise<void> {
     const t = this.opts.clock.now();
-    const entries = Object.entries(this.claims(ctx)).filter(([, at]) => t - at < CLAIM_TTL_MS);
+    const entries = Object.entries(await this.claims(ctx)).filter(([, at]) => t - at < CLAIM_TTL_MS);
     entries.push([rid, t]);
-    ctx.store.set(CLAIMS_KEY, JSON.stringify(Object.fromEntries(entries.slice(-MAX_CLAIMS))));
+    await ctx.store.set(CLAIMS_KEY, JSON.stringify(Object.fromEntries(entries.slice(-MAX_CLAIMS))));
   }
 }

@@ -7,8 +7,9 @@ import type { Request, Response } from 'express';
 import { GatewayError, asGatewayError } from '../../spec/errors.js';
 import { parseJsonBody } from '../../protocol/body.js';
 import { fingerprint } from '../../protocol/canonical.js';
-import { describeErrors, validators } from '../../protocol/schemas.js';
+import { describeErrors, lenientValidators, validators } from '../../protocol/schemas.js';
 import { checkVersion } from '../../protocol/validate.js';
+import { isNewerMinor } from '../../spec/version.js';
 import type { BatchRequest } from '../../spec/wire.js';
 import { checkBatchAdmission } from '../../jobs/admission.js';
 import { isValidIdempotencyKey } from '../../jobs/idempotency.js';
@@ -63,18 +64,18 @@ async function answerForJob(
   res.on('close', () => closed.abort());
   const respondAsync = prefer.respondAsync && supportsAsync;
   if (!respondAsync) await gw.runner.waitFor(jobId, waitMsFor(gw, prefer, supportsAsync), closed.signal);
-  const found = gw.store.getJob(jobId);
+  const found = await gw.store.getJob(jobId);
   if (!found) throw new GatewayError('MG-JOB-001');
   // Prefer: respond-async gets 202 at once, even when the job happened to finish already.
   const row: JobRow = respondAsync ? { ...found, state: found.state === 'queued' ? 'queued' : 'running' } : found;
   const headers = { ...extra };
   if (respondAsync) headers['Preference-Applied'] = 'respond-async';
   if (idem) {
-    if (row.state === 'succeeded') gw.idempotency.complete(idem.scope, idem.key, 200, { 'X-Job-ID': row.id }, null);
+    if (row.state === 'succeeded') await gw.idempotency.complete(idem.scope, idem.key, 200, { 'X-Job-ID': row.id }, null);
     else if (row.state === 'queued' || row.state === 'running') {
-      gw.idempotency.complete(idem.scope, idem.key, 202, { Location: jobPath(row.id), 'X-Job-ID': row.id }, Buffer.from(JSON.stringify(acceptedBody(row))));
+      await gw.idempotency.complete(idem.scope, idem.key, 202, { Location: jobPath(row.id), 'X-Job-ID': row.id }, Buffer.from(JSON.stringify(acceptedBody(row))));
     } else {
-      gw.idempotency.complete(idem.scope, idem.key, jobError(row).status, { 'X-Job-ID': row.id }, Buffer.from(JSON.stringify(jobError(row).toEnvelope())));
+      await gw.idempotency.complete(idem.scope, idem.key, jobError(row).status, { 'X-Job-ID': row.id }, Buffer.from(JSON.stringify(jobError(row).toEnvelope())));
     }
   }
   await sendJob(res, row, media, gw, { 'X-Job-ID': row.id, ...headers });
@@ -84,7 +85,7 @@ async function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, me
   const headers: Record<string, string> = { ...(JSON.parse(row.headers ?? '{}') as Record<string, string>), 'Idempotent-Replayed': 'true' };
   const jobId = headers['X-Job-ID'];
   if (row.status === 200 && row.body === null) {
-    const job = jobId ? gw.store.getJob(jobId) : undefined;
+    const job = jobId ? await gw.store.getJob(jobId) : undefined;
     if (!job || job.state !== 'succeeded') throw new GatewayError('MG-JOB-001', 'The first answer to this Idempotency-Key is no longer available.');
     if (!media) throw new GatewayError('MG-REQ-006');
     return sendJob(res, job, media, gw, headers);
@@ -94,7 +95,7 @@ async function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, me
   if (batchItems) return sendBatch(res, gw.store, batchItems, headers);
   res.status(row.status!);
   if (row.status === 202) {
-    const job = jobId ? gw.store.getJob(jobId) : undefined;
+    const job = jobId ? await gw.store.getJob(jobId) : undefined;
     headers['Retry-After'] = String(job ? gw.runner.retryAfterS(job) : 1);
   }
   if (row.status === 429 || row.status === 503) headers['Retry-After'] ??= '5';
@@ -103,11 +104,41 @@ async function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, me
   res.end(row.body ?? Buffer.alloc(0));
 }
 
-async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res: Response, idem: IdemHandle | undefined): Promise<void> {
-  if (!validators.batchRequest(body)) {
-    throw new GatewayError('MG-REQ-015', undefined, { details: { errors: describeErrors(validators.batchRequest.errors) } });
+/**
+ * The header listing the fields a newer-minor request had that this server ignored: comma-separated
+ * paths, with bytes outside visible ASCII (and "," and "%") percent-encoded as UTF-8; cut to whole
+ * entries within 4000 characters (MMCP_motion.x_ignored_fields has the full list).
+ */
+const IGNORED_FIELDS_HEADER = 'X-MMCP-Ignored-Fields';
+
+export function ignoredFieldsHeader(paths: readonly string[]): string {
+  const percent = (c: string): string => {
+    try {
+      return encodeURIComponent(c);
+    } catch {
+      return '%EF%BF%BD'; // a lone surrogate: U+FFFD
+    }
+  };
+  const encoded = paths.map((p) => p.replace(/[^\x21-\x7e]|[,%]/gu, percent));
+  let out = '';
+  for (const e of encoded) {
+    const next = out ? `${out}, ${e}` : e;
+    if (next.length > 4000) break;
+    out = next;
   }
-  const batch = body as BatchRequest;
+  return out;
+}
+
+async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res: Response, idem: IdemHandle | undefined): Promise<void> {
+  // A batch of a newer minor: fields of the envelope this server does not know are ignored (its items are
+  // read the same way, each on its own).
+  const newer = !!body && typeof body === 'object' && isNewerMinor((body as { protocol_version?: unknown }).protocol_version);
+  const validate = newer ? lenientValidators.batchRequest : validators.batchRequest;
+  const checked = newer ? structuredClone(body) : body;
+  if (!validate(checked)) {
+    throw new GatewayError('MG-REQ-015', undefined, { details: { errors: describeErrors(validate.errors) } });
+  }
+  const batch = checked as BatchRequest;
   checkVersion(batch.protocol_version);
   if (batch.requests.length > gw.config.maxBatchSize) {
     throw new GatewayError('MG-PRO-013', `The batch has ${batch.requests.length} requests; at most ${gw.config.maxBatchSize} are accepted.`, {
@@ -130,8 +161,8 @@ async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res
   const deadline = Date.now() + gw.config.syncWaitMs;
   await Promise.all(items.map((i) => (i.job ? gw.runner.waitFor(i.job.id, Math.max(0, deadline - Date.now())) : undefined)));
   // Streamed (batch-answer.ts): the answer is never one string; replay keeps the items, not the bytes.
-  const answers = items.map((i) => (i.error ? { envelope: i.error.toEnvelope() } : batchItemOf(gw.store.getJob(i.job!.id)!)));
-  if (idem) gw.idempotency.complete(idem.scope, idem.key, 200, {}, batchManifest(answers));
+  const answers = await Promise.all(items.map(async (i) => (i.error ? { envelope: i.error.toEnvelope() } : batchItemOf((await gw.store.getJob(i.job!.id))!))));
+  if (idem) await gw.idempotency.complete(idem.scope, idem.key, 200, {}, batchManifest(answers));
   await sendBatch(res, gw.store, answers);
 }
 
@@ -157,7 +188,7 @@ export function postGenerate(gw: GatewayContext) {
       if (decision.kind === 'conflict') throw new GatewayError('MG-JOB-002');
       if (decision.kind === 'replay') return replay(gw, res, decision.row, media === 'application/json' && !isBatch ? 'model/gltf+json' : media);
       if (decision.kind === 'attach') {
-        const job = gw.store.getJob(decision.jobId);
+        const job = await gw.store.getJob(decision.jobId);
         if (!job) throw new GatewayError('MG-JOB-001');
         const model = gw.registry.model(job.model);
         return answerForJob(gw, req, res, job.id, media, model?.supports_async ?? true, undefined, {});
@@ -175,17 +206,18 @@ export function postGenerate(gw: GatewayContext) {
       const a = gw.runner.prepare(body);
       const extra: Record<string, string> = {};
       if (idem && a.cost.sampleSeconds > gw.config.idempotencyMaxCost) {
-        gw.idempotency.abandon(idem.scope, idem.key);
+        await gw.idempotency.abandon(idem.scope, idem.key);
         idem = undefined;
         extra['Idempotency-Status'] = 'declined';
       }
+      if (a.ignoredFields.length) extra[IGNORED_FIELDS_HEADER] = ignoredFieldsHeader(a.ignoredFields);
       const job = await gw.runner.admit(a, owner);
-      if (idem) gw.idempotency.assignJob(idem.scope, idem.key, job.id, idem.fingerprint);
+      if (idem) await gw.idempotency.assignJob(idem.scope, idem.key, job.id, idem.fingerprint);
       assigned = true;
       await answerForJob(gw, req, res, job.id, media, a.model.supports_async, idem, extra);
     } catch (err) {
       // Requests refused before a job exists are not stored: a corrected retry may reuse the key.
-      if (idem && !assigned) gw.idempotency.abandon(idem.scope, idem.key);
+      if (idem && !assigned) await gw.idempotency.abandon(idem.scope, idem.key);
       throw err;
     }
   };

@@ -8,9 +8,9 @@ import { negotiateMotion } from '../negotiate.js';
 import { jobError, sendJob } from '../respond.js';
 
 /** The caller's job, or 404 for unknown, expired and other keys' jobs alike (ids reveal nothing). */
-function ownJob(gw: GatewayContext, req: Request, res: Response): JobRow {
+async function ownJob(gw: GatewayContext, req: Request, res: Response): Promise<JobRow> {
   const id = String(req.params.id);
-  const row = /^job_[A-Za-z0-9_-]{10,64}$/.test(id) ? gw.store.getJob(id) : undefined;
+  const row = /^job_[A-Za-z0-9_-]{10,64}$/.test(id) ? await gw.store.getJob(id) : undefined;
   if (!row || row.owner !== res.locals.owner || (row.expires_at !== null && row.expires_at <= gw.clock.now())) {
     throw new GatewayError('MG-JOB-001');
   }
@@ -19,7 +19,7 @@ function ownJob(gw: GatewayContext, req: Request, res: Response): JobRow {
 
 export function getJob(gw: GatewayContext) {
   return async (req: Request, res: Response): Promise<void> => {
-    const row = ownJob(gw, req, res);
+    const row = await ownJob(gw, req, res);
     const media = negotiateMotion(req.headers.accept);
     if (!media) throw new GatewayError('MG-REQ-006');
     await sendJob(res, row, media, gw, { 'X-Job-ID': row.id });
@@ -27,10 +27,10 @@ export function getJob(gw: GatewayContext) {
 }
 
 export function deleteJob(gw: GatewayContext) {
-  return (req: Request, res: Response): void => {
-    const row = ownJob(gw, req, res);
-    if (row.state === 'queued' || row.state === 'running') gw.runner.cancel(row.id);
-    else gw.store.deleteJob(row.id); // a finished job: forget its result
+  return async (req: Request, res: Response): Promise<void> => {
+    const row = await ownJob(gw, req, res);
+    if (row.state === 'queued' || row.state === 'running') await gw.runner.cancel(row.id);
+    else await gw.store.deleteJob(row.id); // a finished job: forget its result
     res.status(204).end();
   };
 }
@@ -58,8 +58,8 @@ function jobStatusView(gw: GatewayContext, row: JobRow): JobStatus {
 }
 
 export function getJobStatus(gw: GatewayContext) {
-  return (req: Request, res: Response): void => {
-    const row = ownJob(gw, req, res);
+  return async (req: Request, res: Response): Promise<void> => {
+    const row = await ownJob(gw, req, res);
     const view = jobStatusView(gw, row);
     if (view.retry_after_s) res.setHeader('Retry-After', String(view.retry_after_s));
     res.setHeader('Cache-Control', 'no-store');

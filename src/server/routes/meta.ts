@@ -36,14 +36,15 @@ export function getHealth() {
 export function getReady(gw: GatewayContext) {
   return (_req: Request, res: Response): void => {
     const adapters = gw.registry.readiness();
-    const store = gw.store.isOpen() ? 'ok' : 'closed';
+    const storeStatus = gw.store.status();
+    const store = storeStatus.state === 'ok' ? 'ok' : storeStatus.state === 'end' ? 'closed' : storeStatus.state;
     const anyReady = Object.values(adapters).some((a) => a.ready);
     if (store === 'ok' && anyReady) {
-      res.status(200).json({ status: 'ready', store, adapters, jobs: gw.runner.stats() });
+      res.status(200).json({ status: 'ready', store, store_kind: storeStatus.kind, adapters, jobs: gw.runner.stats() });
       return;
     }
-    const why = store !== 'ok' ? 'the job store is closed' : 'no model provider is ready';
-    sendError(res, new GatewayError('MG-SRV-003', `The gateway is not ready: ${why}.`, { retryAfterS: 10, details: { store, adapters } }));
+    const why = store === 'ok' ? 'no model provider is ready' : store === 'closed' ? 'the job store is closed' : `the ${storeStatus.kind} store is ${store}`;
+    sendError(res, new GatewayError('MG-SRV-003', `The gateway is not ready: ${why}.`, { retryAfterS: 10, details: { store, store_kind: storeStatus.kind, adapters } }));
   };
 }
 

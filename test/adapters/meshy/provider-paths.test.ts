@@ -23,7 +23,7 @@ afterEach(async () => {
 
 const rigPosts = (rig: Rig) => rig.sim.count('POST /openapi/v1/rigging');
 const rigIds = (rig: Rig) => rig.sim.created.filter((c) => c.kind === 'rigging').map((c) => c.id);
-const storedRig = (rig: Rig) => JSON.parse(rig.gw.gw.store.kv('meshy').get('rig') ?? 'null') as { task_id: string; state: string } | null;
+const storedRig = async (rig: Rig) => JSON.parse((await rig.gw.gw.store.kv('meshy').get('rig')) ?? 'null') as { task_id: string; state: string } | null;
 /** Meshy's bundled Walking clip (-2) and a library action. */
 const WALK = { extensions: { meshy: { action_id: -2 } } };
 
@@ -53,7 +53,7 @@ describe('an expired rig', () => {
     const first = await generate(rig.url, request([{ prompt: 'walk', frames: 30 }], WALK));
     expect(first.status, JSON.stringify(first.error)).toBe(200);
     const [oldRig] = rigIds(rig);
-    expect(storedRig(rig)?.task_id).toBe(oldRig);
+    expect((await storedRig(rig))?.task_id).toBe(oldRig);
 
     // Meshy lets the rig task expire; the gateway restarts with the old record in its store.
     rig.sim.forget(oldRig);
@@ -62,7 +62,7 @@ describe('an expired rig', () => {
     expect(again.status, JSON.stringify(again.error)).toBe(200);
     expect(rigPosts(rig)).toBe(2);
     const newRig = rigIds(rig)[1];
-    expect(storedRig(rig)).toMatchObject({ task_id: newRig, state: 'succeeded' });
+    expect((await storedRig(rig))).toMatchObject({ task_id: newRig, state: 'succeeded' });
     // The walk came from the new rig's bundled clips.
     expect(rig.sim.count('GET /openapi/v1/rigging/:id')).toBeGreaterThan(0);
 
@@ -83,7 +83,7 @@ describe('an expired rig', () => {
     expect(rigPosts(rig)).toBe(2);
     const newRig = rigIds(rig)[1];
     expect(rig.sim.created.filter((c) => c.kind === 'animations').at(-1)!.body.rig_task_id).toBe(newRig);
-    expect(storedRig(rig)?.task_id).toBe(newRig);
+    expect((await storedRig(rig))?.task_id).toBe(newRig);
   });
 });
 

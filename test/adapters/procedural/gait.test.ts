@@ -1,7 +1,10 @@
 /** Locomotion: planted feet stay put, legs alternate, arms answer the legs, speed follows stride × cadence, turns turn the documented way. */
 import { describe, expect, it } from 'vitest';
 import { generateMotion } from '../../../src/adapters/procedural/generate.js';
-import { JOINT, REST } from '../../../src/adapters/procedural/rig.js';
+import { JOINT, PROCEDURAL_SKELETON } from '../../../src/adapters/procedural/rig.js';
+import { footModel, footPointAt } from '../../../src/motion/foot.js';
+import { mapHumanoid } from '../../../src/motion/humanoid.js';
+import { clipForwardKinematics } from '../../../src/motion/skeleton.js';
 import type { MotionId } from '../../../src/adapters/procedural/prompt.js';
 import { correlation, inContact, maxDrift, positions, rootForward, rootYaw, runs, CONTACT_INDEX } from './measure.js';
 
@@ -24,12 +27,24 @@ describe('planted feet do not slide', () => {
     });
   }
 
-  it('a planted heel is flat on the floor (ankle at its rest height)', () => {
+  // The foot rolls heel → flat → ball → toe tip: the ankle is placed from whichever sole point is
+  // planted, so it sits above its flat height at heel strike and heel-off (it used to be pinned there).
+  it('a planted heel has its heel sole point on the floor; a planted toe has its ball or toe tip there', () => {
     const g = generateMotion('walk', 180, FPS, 3, 0);
-    const pos = positions(g.clip);
-    for (let f = 0; f < 180; f++) {
-      if (g.contacts[f * 4] === 1) expect(pos.at(f, JOINT.LeftFoot)[1]).toBeCloseTo(REST.ankleHeight, 6);
-      if (g.contacts[f * 4 + 3] === 1) expect(Math.abs(pos.at(f, JOINT.RightToeBase)[1])).toBeLessThan(1e-3);
+    const F = g.clip.numFrames;
+    const P = new Float64Array(F * 22 * 3), R = new Float64Array(F * 22 * 4);
+    clipForwardKinematics(PROCEDURAL_SKELETON, g.clip, P, R);
+    const feet = footModel(PROCEDURAL_SKELETON, mapHumanoid(PROCEDURAL_SKELETON));
+    const at = new Float64Array(3);
+    const height = (side: 0 | 1, k: number, f: number) => {
+      footPointAt(feet.sides[side][k], 22, P, R, f, at);
+      return at[1];
+    };
+    for (let f = 0; f < F; f++) {
+      for (const side of [0, 1] as const) {
+        if (g.contacts[f * 4 + side * 2] === 1) expect(Math.abs(height(side, 0, f))).toBeLessThan(1e-6);
+        if (g.contacts[f * 4 + side * 2 + 1] === 1) expect(Math.min(Math.abs(height(side, 1, f)), Math.abs(height(side, 2, f)))).toBeLessThan(1e-6);
+      }
     }
   });
 });

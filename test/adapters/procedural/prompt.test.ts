@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stem, understand, words, type MotionId } from '../../../src/adapters/procedural/prompt.js';
+import { MOTION_IDS, stem, understand, words, type MotionId } from '../../../src/adapters/procedural/prompt.js';
 
 const TABLE: [string, MotionId][] = [
   ['A person walks forward.', 'walk'],
@@ -106,10 +106,14 @@ describe('understand(): prompts to motions', () => {
     expect(understand('walk in a circle').modifiers.circle).toBe(true);
   });
 
-  it('an unknown prompt becomes an idle, says so, and echoes nothing', () => {
+  it('an unknown prompt becomes an idle, says so, lists the words it ignored and the three nearest motions', () => {
     for (const prompt of ['xyzzy plugh', 'the quick brown fox', '', '   ', '¡Hola, qué tal!', '12345']) {
       const u = understand(prompt);
-      expect(u).toEqual({ motion: 'idle', recognized: false, matched: [], modifiers: {}, confidence: 0 });
+      expect(u).toMatchObject({ motion: 'idle', recognized: false, confidence: 0 });
+      // Every word is either a modifier it understood ("quick") or reported as ignored.
+      expect([...u.matched, ...u.ignored].sort()).toEqual(words(prompt).sort());
+      expect(u.nearest).toHaveLength(3);
+      for (const m of u.nearest ?? []) expect(MOTION_IDS).toContain(m);
     }
   });
 
@@ -120,7 +124,11 @@ describe('understand(): prompts to motions', () => {
     expect(u.matched.length).toBeLessThanOrEqual(8);
     expect(u.matched).toContain('walks');
     expect(u.matched.join(' ').length).toBeLessThan(prompt.length / 2);
-    expect(JSON.stringify(u)).not.toContain('office');
+    // The ignored words are reported, but at most 12 of them: a long prompt is never echoed whole.
+    expect(u.ignored.length).toBeLessThanOrEqual(12);
+    expect(u.ignored).toContain('office');
+    expect(u.ignored).not.toContain('walks');
+    expect(JSON.stringify(u)).not.toContain('rain');
   });
 
   it('is not fooled by words that contain motion words', () => {

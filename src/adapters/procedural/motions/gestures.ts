@@ -1,6 +1,6 @@
 /** Upper-body motions on planted feet: wave, clap, cheer, punch, bow, nod, head shake, look around, stretch, throw, shrug, point. */
 import { qx, qz, type Vec3 } from '../../../motion/quat.js';
-import { DEG, clamp, envelope, lerp, smooth, track, track3, type Keys, type Keys3 } from '../curves.js';
+import { DEG, clamp, envelope, hermite, lerp, smooth, track, track3, type Keys, type Keys3 } from '../curves.js';
 import type { Generated, MotionInput } from '../generator.js';
 import { HANGING, type ArmPose, type BodyPose } from '../pose.js';
 import type { Modifiers } from '../prompt.js';
@@ -114,7 +114,8 @@ export function punch(input: MotionInput): Generated {
   const lead = actingSide(mods, rng, 0.3);
   const period = between(rng, 0.55, 0.8) / s.speed;
   const alternate = !mods.side && rng() < 0.75;
-  const reachLen = between(rng, 0.5, 0.58);
+  // Short of full reach: the elbow keeps a few degrees at impact, so its extension has no snap.
+  const reachLen = between(rng, 0.47, 0.53);
   const height = between(rng, 0.12, 0.22);
   const D = durationOf(input);
   const start = 0.45;
@@ -124,29 +125,46 @@ export function punch(input: MotionInput): Generated {
     pose(t, body) {
       const guardW = holdWeight(t, D, 0.35, 0.45);
       const extension: [number, number] = [0, 0];
-      const k = Math.floor((t - start) / period);
-      if (k >= 0 && k < count) {
-        const u = t - start - k * period;
+      // Every stroke: cock back, drive out, snap back past the guard and settle; strokes of the two hands
+      // overlap, so one hand is leaving as the other returns.
+      for (let k = Math.max(0, Math.floor((t - start) / period) - 1); k < count && start + k * period <= t; k++) {
         const side = alternate ? ((lead + k) % 2) as 0 | 1 : lead;
-        // Fast out (0.12 s), slower back.
-        extension[side] = u < 0.12 ? Math.sin((Math.PI / 2) * (u / 0.12)) : 1 - smooth((u - 0.12) / 0.25);
+        extension[side] += strokeProfile(t - start - k * period, period);
       }
+      // The guard never parks: the hands circle a little and the body weaves with the rhythm.
+      const weave = Math.sin((2 * Math.PI * (t - start)) / (2 * period)) * guardW;
       const arm = (side: 0 | 1): ArmPose => {
         const e = extension[side];
-        const guard: Vec3 = [0.12, 0.2, 0.24];
+        const ph = 2 * Math.PI * 1.4 * t + side * Math.PI;
+        const guard: Vec3 = [0.12 + 0.012 * Math.cos(ph), 0.2 + 0.014 * Math.sin(ph), 0.24 + 0.01 * Math.sin(ph)];
         const hit: Vec3 = [-0.02, height, reachLen];
         return { ...HANGING, reach: { hand: [lerp(guard[0], hit[0], e), lerp(guard[1], hit[1], e), lerp(guard[2], hit[2], e)], pole: [0.6, -1, -0.3], w: guardW }, wrist: qx(0.2) };
       };
       body.arms = [arm(0), arm(1)];
-      const twist = (extension[1] - extension[0]) * 18 * DEG;
-      body.pelvis = [4 * DEG * guardW, twist * 0.4, 0];
-      body.spine = [6 * DEG * guardW, twist * 0.6, 0];
+      const twist = (extension[1] - extension[0]) * 18 * DEG + 3 * DEG * weave;
+      body.pelvis = [4 * DEG * guardW, twist * 0.4, 2 * DEG * weave];
+      body.spine = [6 * DEG * guardW, twist * 0.6, -2.5 * DEG * weave];
       body.head = [-6 * DEG * guardW, -twist * 0.8, 0];
       body.root = [body.root[0], body.root[1] - 0.035 * guardW, body.root[2] - 0.02 * guardW];
     },
     life: () => 0.4,
     info: { lead: sideName(lead), punches: count, alternate },
   }, s);
+}
+
+/**
+ * Extension of one punch `u` seconds into it (0 guard, 1 full reach): a short cock back (anticipation),
+ * a fast drive out, a snap back slightly past the guard (follow-through) and a settle, each piece
+ * joining the next at matching velocity. Shorter periods compress the whole stroke.
+ */
+function strokeProfile(u: number, period: number): number {
+  const k = Math.min(1, period / 0.6);
+  const a = 0.09 * k, b = a + 0.17 * k, c = b + 0.2 * k, d = c + 0.16 * k;
+  if (u <= 0 || u >= d) return 0;
+  if (u < a) return hermite(0, 0, -0.1, 0, u / a);
+  if (u < b) return hermite(-0.1, 0, 1, 0, (u - a) / (b - a));
+  if (u < c) return hermite(1, 0, -0.06, 0, (u - b) / (c - b));
+  return hermite(-0.06, 0, 0, 0, (u - c) / (d - c));
 }
 
 export function bow(input: MotionInput): Generated {
@@ -247,7 +265,10 @@ export function stretch(input: MotionInput): Generated {
   const scale = clamp(D / 5, 0.4, 2);
   const T = (x: number) => x * scale;
   const firstSide = rng() < 0.5 ? 1 : -1;
-  const up: Keys = [[T(0.2), 0], [T(1.0), 1], [T(4.2), 1], [T(4.9), 0]];
+  // The arms come down from overhead (about 170° at the shoulder) over at least 0.6 s: squeezed into a
+  // short clip's 0.4 s they swung at 640°/s; a person lowering stretched arms takes half a second or more.
+  const down = Math.max(T(0.7), 0.6);
+  const up: Keys = [[T(0.2), 0], [T(1.0), 1], [Math.max(T(1.0) + 0.1, T(4.9) - down), 1], [T(4.9), 0]];
   const side: Keys = [[T(1.6), 0], [T(2.3), firstSide], [T(2.7), firstSide], [T(3.4), -firstSide], [T(3.8), -firstSide], [T(4.3), 0]];
   return standing(input, {
     pose(t, body) {
@@ -275,18 +296,18 @@ export function throwBall(input: MotionInput): Generated {
   const t0 = Math.min(0.3, D * 0.1);
   const T = (x: number) => t0 + x * pace;
   const hand: Keys3 = [
-    [T(0), [0.2, -0.5, 0.02]], [T(0.55), [0.32, 0.32, -0.36]], [T(0.8), [0.14, 0.36, 0.42]],
-    [T(1.05), [-0.12, -0.25, 0.35]], [T(1.7), [0.2, -0.5, 0.02]],
+    [T(0), [0.2, -0.5, 0.02]], [T(0.55), [0.32, 0.32, -0.36]], [T(0.86), [0.14, 0.36, 0.42]],
+    [T(1.16), [-0.12, -0.25, 0.35]], [T(1.75), [0.2, -0.5, 0.02]],
   ];
   const w: Keys = [[T(0), 0], [T(0.35), 1], [T(1.2), 1], [T(1.75), 0]];
-  const yaw: Keys = [[T(0), 0], [T(0.55), -32 * DEG * power], [T(0.8), 12 * DEG], [T(1.05), 30 * DEG * power], [T(1.7), 0]];
-  const lean: Keys = [[T(0), 0], [T(0.55), -6 * DEG], [T(0.8), 10 * DEG], [T(1.05), 24 * DEG * power], [T(1.7), 0]];
+  const yaw: Keys = [[T(0), 0], [T(0.55), -32 * DEG * power], [T(0.86), 12 * DEG], [T(1.16), 30 * DEG * power], [T(1.75), 0]];
+  const lean: Keys = [[T(0), 0], [T(0.55), -6 * DEG], [T(0.86), 10 * DEG], [T(1.16), 24 * DEG * power], [T(1.75), 0]];
   const shift: Keys = [[T(0), 0], [T(0.55), -0.05], [T(1.05), 0.06], [T(1.7), 0]];
   return standing(input, {
     pose(t, body) {
       const y = forwardYaw(side, track(yaw, t));
       const l = track(lean, t);
-      withArm(body, side, { ...HANGING, reach: { hand: track3(hand, t), pole: [1, -0.3, -1], w: track(w, t) }, wrist: qx(-0.4 * track(w, t)) });
+      withArm(body, side, { ...HANGING, reach: { hand: track3(hand, t), pole: [1, -0.8, 0], w: track(w, t) }, wrist: qx(-0.4 * track(w, t)) });
       // The free arm points at the target during the wind-up, then tucks in.
       const aim = envelope(t, T(0.1), 0.4 * pace, T(1.0), 0.35 * pace);
       withArm(body, (1 - side) as 0 | 1, { ...HANGING, reach: { hand: [0.22, 0.12, 0.45], pole: [1, -1, -0.2], w: aim * 0.9 } });

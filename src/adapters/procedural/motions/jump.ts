@@ -112,7 +112,8 @@ export function jump(input: MotionInput): Generated {
   for (const L of leaps) {
     const tf = L.d - L.c;
     lean.push([L.a, 0], [L.b, 28 * DEG], [L.c, 4 * DEG], [L.c + tf / 2, 0], [L.d, 8 * DEG], [L.d + 0.2, 22 * DEG], [L.e, 0]);
-    flex.push([L.a, 0], [L.b, -45 * DEG * swing], [L.c, 150 * DEG * swing], [L.c + 0.6 * tf, 110 * DEG * swing], [L.d, 40 * DEG], [L.d + 0.2, 20 * DEG], [L.e, 3 * DEG]);
+    // The arms swing back during the crouch and drive up through the take-off (not in one jerk at the bottom).
+    flex.push([L.a, 0], [L.a + 0.6 * (L.b - L.a), -45 * DEG * swing], [L.c + 0.05, 125 * DEG * swing], [L.c + 0.5 * tf, 140 * DEG * swing], [L.d, 40 * DEG], [L.d + 0.2, 20 * DEG], [L.e, 3 * DEG]);
     elbow.push([L.a, 12 * DEG], [L.b, 20 * DEG], [L.c, 15 * DEG + (1 - swing) * 60 * DEG], [L.d, 30 * DEG], [L.e, 12 * DEG]);
   }
   const leanKeys: Keys = lean;

@@ -33,6 +33,7 @@ export function kick(input: MotionInput): Generated {
   const shift: [number, number][] = [];
   const lean: [number, number][] = [];
   const guard: [number, number][] = [];
+  const straight: [number, number][] = [];
   for (let i = 0; i < count; i++) {
     const t0 = i * slot + 0.1;
     const T = (x: number) => t0 + x * pace;
@@ -44,12 +45,15 @@ export function kick(input: MotionInput): Generated {
     shift.push([T(0), 0], [T(K.shift), 0.85], [T(K.down), 0.85], [T(K.settle), 0]);
     lean.push([T(K.lift), 0], [T(K.chamber), -4 * DEG], [T(K.extend), -14 * DEG], [T(K.rechamber), -4 * DEG], [T(K.down), 0]);
     guard.push([T(0), 0], [T(K.shift), 1], [T(K.down), 1], [T(K.settle + 0.2), 0]);
+    // The leg snaps out to nearly straight at the top of the kick and folds back to the chamber.
+    straight.push([T(K.chamber), 0], [T(K.extend), 1], [T(K.rechamber), 0]);
   }
   const ankleKeys: Keys3 = ankle;
   const pitchKeys: Keys = pitch;
   const shiftKeys: Keys = shift;
   const leanKeys: Keys = lean;
   const guardKeys: Keys = guard;
+  const straightKeys: Keys = straight;
   const supportFoot = flatFoot(supX, 0, 0);
 
   const feet = (t: number): readonly [FootPose, FootPose] => {
@@ -58,7 +62,10 @@ export function kick(input: MotionInput): Generated {
     const grounded = a[1] <= REST.ankleHeight + 1e-9 && Math.abs(p) < 1e-9;
     const kicking: FootPose = grounded
       ? flatFoot(kx, 0, 0)
-      : { ankle: [a[0], Math.max(a[1], ankleClearance(p)), a[2]], rot: qx(p), toeLocal: qx(-0.3 * Math.max(0, p)), heel: false, toe: false };
+      : {
+        ankle: [a[0], Math.max(a[1], ankleClearance(p, -0.3 * Math.max(0, p))), a[2]], rot: qx(p), toeLocal: qx(-0.3 * Math.max(0, p)),
+        heel: false, toe: false, extend: track(straightKeys, t),
+      };
     return side === 0 ? [kicking, supportFoot] : [supportFoot, kicking];
   };
 

@@ -67,7 +67,7 @@ function info(g: Generated, extra: Record<string, number | string | boolean> = {
 
 const WALK: GaitSpec = {
   cadence: 1.85, step: 0.68, stance: 0.6, direction: 0, width: 0.085, lead: 0.36, roll: 0.5,
-  swing: WALK_SWING, height: 0.925, bob: 0.018, flight: false, sway: 0.022, pelvisYaw: 5 * DEG, pelvisRoll: 3 * DEG,
+  swing: WALK_SWING, height: 0.915, bob: 0.018, flight: false, sway: 0.022, pelvisYaw: 5 * DEG, pelvisRoll: 3 * DEG,
   lean: 3 * DEG, arms: { swing: 20 * DEG, flex: 3 * DEG, elbow: 14 * DEG, elbowSwing: 14 * DEG, out: 7 * DEG },
   spineCounter: 0.8, headPitch: 3 * DEG, leadSide: 0, ramp: 0.6,
 };
@@ -94,7 +94,7 @@ export function jog({ frames, fps, rng, mods }: MotionInput): Generated {
 
 const RUN: GaitSpec = {
   ...JOG, cadence: 2.85, step: 1.1, stance: 0.36, width: 0.06, lead: 0.3, roll: 0.55,
-  swing: { clearance: 0.24, apex: 0.35, rollAngle: 45 * DEG, toeUp: 10 * DEG }, height: 0.9, bob: 0.025,
+  swing: { clearance: 0.24, apex: 0.35, rollAngle: 45 * DEG, toeUp: 10 * DEG }, height: 0.87, bob: 0.025,
   sway: 0.008, pelvisYaw: 8 * DEG, lean: 9 * DEG, arms: { swing: 40 * DEG, flex: 12 * DEG, elbow: 85 * DEG, elbowSwing: 10 * DEG, out: 10 * DEG },
   ramp: 0.8,
 };
@@ -106,9 +106,16 @@ export function run({ frames, fps, rng, mods }: MotionInput): Generated {
 }
 
 const BACKWARD: GaitSpec = {
-  ...WALK, cadence: 1.7, step: 0.42, stance: 0.62, direction: Math.PI, lead: 0.5, roll: 0,
-  swing: { clearance: 0.05, apex: 0.5, rollAngle: 0, toeUp: -8 * DEG }, height: 0.92, bob: 0.012, sway: 0.018,
-  pelvisYaw: 3 * DEG, lean: -1 * DEG, arms: { swing: 12 * DEG, flex: 4 * DEG, elbow: 18 * DEG, elbowSwing: 8 * DEG, out: 9 * DEG },
+  ...WALK, cadence: 1.7, step: 0.42, stance: 0.62, direction: Math.PI, lead: 0.5, roll: 0.15,
+  // A forward walk played backward: lands toe first and rocks down onto the heel (a drop before touch-down
+  // would jerk the knee), and leaves toe first, the toes peeling up about the heel, so the leg in front is
+  // released gradually instead of holding the hips at full reach until lift-off (a one-frame knee drop).
+  swing: { clearance: 0.05, apex: 0.5, rollAngle: 0, toeUp: -8 * DEG, drop: 0, liftToeUp: 12 * DEG }, height: 0.92,
+  // Hips nearly level, with little pelvis roll: at this slow speed a walk's bob and hip drop lift the hip
+  // faster than the foot moves away from under it, and the stance knee would dip and hump mid-stance
+  // instead of one loading flexion then a steady extension.
+  bob: 0.002, sway: 0.018, pelvisYaw: 3 * DEG, pelvisRoll: 1 * DEG, lean: -1 * DEG,
+  arms: { swing: 12 * DEG, flex: 4 * DEG, elbow: 18 * DEG, elbowSwing: 8 * DEG, out: 9 * DEG },
   headPitch: 4 * DEG,
 };
 
@@ -117,8 +124,8 @@ export function walkBackward({ frames, fps, rng, mods }: MotionInput): Generated
 }
 
 const SIDESTEP: GaitSpec = {
-  ...WALK, cadence: 2, step: 0.24, stance: 0.6, width: 0.17, lead: 0.5, roll: 0,
-  swing: { clearance: 0.045, apex: 0.5, rollAngle: 0, toeUp: 0 }, height: 0.92, bob: 0.012, sway: 0,
+  ...WALK, cadence: 2, step: 0.24, stance: 0.6, width: 0.17, lead: 0.5, roll: 0.2,
+  swing: { clearance: 0.045, apex: 0.5, rollAngle: 15 * DEG, toeUp: 0 }, height: 0.92, bob: 0.012, sway: 0,
   pelvisYaw: 0, pelvisRoll: 2 * DEG, lean: 2 * DEG, arms: { swing: 5 * DEG, flex: 4 * DEG, elbow: 20 * DEG, elbowSwing: 5 * DEG, out: 14 * DEG },
   spineCounter: 0, ramp: 0.5,
 };
@@ -133,8 +140,9 @@ export function sidestep(side: 'left' | 'right') {
 }
 
 const MARCH: GaitSpec = {
-  ...WALK, cadence: 1.9, step: 0.6, stance: 0.56, width: 0.09, lead: 0.42, roll: 0.12,
-  swing: { clearance: 0.22, apex: 0.5, rollAngle: 15 * DEG, toeUp: -6 * DEG }, height: 0.94, bob: 0.012, sway: 0.01,
+  // A longer swing than a walk's for the high knee (lifting and lowering it in 0.44 of the cycle turned the hip past 330°/s).
+  ...WALK, cadence: 1.7, step: 0.6, stance: 0.52, width: 0.09, lead: 0.42, roll: 0.3,
+  swing: { clearance: 0.13, apex: 0.5, rollAngle: 35 * DEG, toeUp: -6 * DEG }, height: 0.9, bob: 0.012, sway: 0.01,
   pelvisYaw: 2 * DEG, pelvisRoll: 2 * DEG, lean: 0, arms: { swing: 38 * DEG, flex: 4 * DEG, elbow: 6 * DEG, elbowSwing: 4 * DEG, out: 5 * DEG },
   spineCounter: 0.2, headPitch: -3 * DEG,
 };
@@ -161,15 +169,23 @@ export function turn(angle: number | 'by-side') {
   return ({ frames, fps, rng, mods }: MotionInput): Generated => {
     const a = angle === 'by-side' ? (mods.spin ? 2 * Math.PI : Math.PI) * (mods.side === 'right' ? -1 : 1) : angle;
     const duration = Math.max(0.2, (frames - 1) / fps);
-    const turnTime = 0.55 + 0.6 * (Math.abs(a) / (Math.PI / 2)) ** 0.8;
+    const turnTime = 0.55 + 1.05 * (Math.abs(a) / (Math.PI / 2)) ** 0.9;
     const pace = styleOf(mods).speed * jitter(rng, 1, 0.1);
+    // A swing foot turns by the body's turn over a whole stride within its swing, and its thigh with it:
+    // past 90° (0 at a quarter turn, 1 from a half turn on) the turn takes more of the segment (less
+    // time reserved for standing after it) and the feet swing longer (a shorter stance), which kept a
+    // 180° turn's thigh at 11.8°/frame down to ~9 (the hip bound of a gait is 10°/frame).
+    const wide = clamp(Math.abs(a) / (Math.PI / 2) - 1, 0, 1);
+    const reserve = 1.1 - 0.5 * wide;
     // Fit the turn into short segments by stepping faster (down to half the time).
-    const fit = clamp(duration / (turnTime / pace + 1.1), 0.5, 1);
+    const fit = clamp(duration / (turnTime / pace + reserve), 0.5, 1);
     const D = (turnTime / pace) * fit;
     const cadence = (2 * pace) / fit;
     const spec = varied(rng, styleOf(mods), {
-      ...WALK, cadence, step: 0, stance: 0.62, lead: 0.5, roll: 0, width: 0.09,
-      swing: { clearance: 0.04, apex: 0.5, rollAngle: 0, toeUp: 0 }, height: 0.94, bob: 0.008, sway: 0.012,
+      ...WALK, cadence, step: 0, stance: 0.62 - 0.07 * wide, lead: 0.5, roll: 0, width: 0.09,
+      // The foot lifts clear of the floor before it turns (rise) and higher than a walk's shuffle, so no sole
+      // point twists on the floor while it is still down (a turning foot's heel and toe sweep around the ankle).
+      swing: { clearance: 0.055, apex: 0.5, rollAngle: 0, toeUp: 0, rise: 0.1 }, height: 0.94, bob: 0.008, sway: 0.012,
       pelvisYaw: 2 * DEG, pelvisRoll: 2 * DEG, lean: 2 * DEG, arms: { swing: 6 * DEG, flex: 3 * DEG, elbow: 16 * DEG, elbowSwing: 6 * DEG, out: 8 * DEG },
       spineCounter: 0.3, ramp: 0, heading: (t) => a * smooth(t / D), settleAt: D, leadSide: a >= 0 ? 0 : 1,
     });

@@ -3,12 +3,19 @@
  * a slow weight shift, a drifting gaze) under whatever the motion does, plus the idle itself.
  */
 import { allocClip } from '../../../motion/clip.js';
+import { footModel, footPointAt } from '../../../motion/foot.js';
+import { mapHumanoid } from '../../../motion/humanoid.js';
+import { solveTwoBone } from '../../../motion/ik.js';
+import { KNEE } from '../../../motion/limits.js';
+import type { Vec3 } from '../../../motion/quat.js';
+import { forwardKinematics } from '../../../motion/skeleton.js';
+import type { Clip } from '../../../spec/motion.js';
 import { DEG, smooth } from '../curves.js';
 import { flatFoot, type FootPose } from '../feet.js';
 import type { Generated, MotionInput } from '../generator.js';
 import { finishClip, renderFrame, standingBody, type ArmPose, type BodyPose } from '../pose.js';
 import { between, pick, type Rng } from '../random.js';
-import { JOINT_COUNT, REST } from '../rig.js';
+import { JOINT_COUNT, LEG, PROCEDURAL_SKELETON, REST } from '../rig.js';
 import { applyPosture, styleOf, type Style } from '../style.js';
 
 export interface StandingSpec {
@@ -19,6 +26,36 @@ export interface StandingSpec {
   /** How much standing life (breathing, weight shift, gaze) to add at time t, 0..1; default 1. */
   life?(t: number): number;
   info?: Record<string, number | string | boolean>;
+  /**
+   * Keep the whole body on or above the floor: after each frame is posed, the body is raised by however
+   * far its lowest sole point (heel, ball, toe tip) or joint sinks below `floor` metres (for motions
+   * that roll, lie or turn over, where no foot plan bounds the body).
+   */
+  floor?: number;
+  /**
+   * World directions the knees point at time t (null: the default, forward). For bodies lying or
+   * kneeling, where "forward" does not tell the knee which way to bend.
+   */
+  kneePoles?(t: number): readonly [Vec3 | null, Vec3 | null];
+}
+
+const FOOT_MODEL = footModel(PROCEDURAL_SKELETON, mapHumanoid(PROCEDURAL_SKELETON));
+const fkPos = new Float64Array(JOINT_COUNT * 3);
+const fkRot = new Float64Array(JOINT_COUNT * 4);
+const solePoint = new Float64Array(3);
+
+/** Lowest height of any joint or sole point of frame f (forward kinematics of that frame alone). */
+function lowestPoint(clip: Clip, f: number): number {
+  forwardKinematics(PROCEDURAL_SKELETON, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), fkPos, fkRot, f * JOINT_COUNT);
+  let low = Infinity;
+  for (let j = 0; j < JOINT_COUNT; j++) low = Math.min(low, fkPos[j * 3 + 1]);
+  for (const side of FOOT_MODEL.sides) {
+    for (const p of side) {
+      footPointAt(p, JOINT_COUNT, fkPos, fkRot, 0, solePoint);
+      low = Math.min(low, solePoint[1]);
+    }
+  }
+  return low;
 }
 
 /** The small motions of a body standing still, drawn once per sample. */
@@ -74,7 +111,20 @@ export function standing(input: MotionInput, spec: StandingSpec, style: Style = 
     spec.pose(t, body);
     addLife(body, life, t, spec.life ? spec.life(t) : 1);
     applyPosture(body, style);
-    renderFrame(clip, f, body, spec.feet ? spec.feet(t) : RESTING_FEET, contacts);
+    const feet = spec.feet ? spec.feet(t) : RESTING_FEET;
+    renderFrame(clip, f, body, feet, contacts);
+    if (spec.kneePoles) {
+      const poles = spec.kneePoles(t);
+      for (let side = 0; side < 2; side++) {
+        const pole = poles[side];
+        if (!pole) continue;
+        solveTwoBone(PROCEDURAL_SKELETON, clip.rotations, f * JOINT_COUNT, clip.rootPositions.subarray(f * 3, f * 3 + 3), LEG[side], feet[side].ankle, { poleHint: pole, endWorldRotation: feet[side].rot, hinge: KNEE });
+      }
+    }
+    if (spec.floor !== undefined) {
+      const low = lowestPoint(clip, f);
+      if (low < spec.floor) clip.rootPositions[f * 3 + 1] += spec.floor - low;
+    }
   }
   finishClip(clip);
   return { clip, contacts, info: { ...spec.info } };
@@ -83,7 +133,10 @@ export function standing(input: MotionInput, spec: StandingSpec, style: Style = 
 /** Seconds covered by a clip of `frames` frames. */
 export const durationOf = (input: MotionInput): number => Math.max(0, (input.frames - 1) / input.fps);
 
-/** Arm poses of the idle variants. */
+/**
+ * Arm poses of the idle variants. Hands that meet stay a hand's width apart and the elbows point away
+ * from the body, so no forearm passes through the other or through the trunk.
+ */
 const IDLE_ARMS: Record<string, readonly [ArmPose, ArmPose]> = {
   relaxed: [
     { flex: 2 * DEG, out: 6 * DEG, elbow: 12 * DEG },
@@ -93,15 +146,19 @@ const IDLE_ARMS: Record<string, readonly [ArmPose, ArmPose]> = {
     { flex: 2 * DEG, out: 8 * DEG, elbow: 12 * DEG, reach: { hand: [0.21, -0.3, -0.01], pole: [1, 0.1, -0.5], w: 1 } },
     { flex: 2 * DEG, out: 8 * DEG, elbow: 12 * DEG, reach: { hand: [0.21, -0.3, -0.01], pole: [1, 0.1, -0.5], w: 1 } },
   ],
-  arms_crossed: [
-    { flex: 2 * DEG, out: 6 * DEG, elbow: 12 * DEG, reach: { hand: [-0.13, -0.1, 0.2], pole: [1, -0.6, 0], w: 1 } },
-    { flex: 2 * DEG, out: 6 * DEG, elbow: 12 * DEG, reach: { hand: [-0.11, -0.05, 0.24], pole: [1, -0.6, 0], w: 1 } },
+  hands_clasped_front: [
+    { flex: 4 * DEG, out: 6 * DEG, elbow: 20 * DEG, reach: { hand: [0.045, -0.42, 0.16], pole: [1, 0, -0.3], w: 1 } },
+    { flex: 4 * DEG, out: 6 * DEG, elbow: 20 * DEG, reach: { hand: [0.045, -0.42, 0.16], pole: [1, 0, -0.3], w: 1 } },
+  ],
+  hands_behind_back: [
+    { flex: -4 * DEG, out: 6 * DEG, elbow: 20 * DEG, reach: { hand: [0.06, -0.38, -0.2], pole: [1, 0, 0.2], w: 1 } },
+    { flex: -4 * DEG, out: 6 * DEG, elbow: 20 * DEG, reach: { hand: [0.06, -0.38, -0.2], pole: [1, 0, 0.2], w: 1 } },
   ],
 };
 
-/** Standing still with natural breathing and weight shift; the answer to unknown prompts and unconditioned segments. */
+/** Standing still with natural breathing and weight shift; the answer to unconditioned segments and (as a neutral variant) to unknown prompts. */
 export function idle(input: MotionInput): Generated {
-  const variant = pick(input.rng, ['relaxed', 'relaxed', 'hands_on_hips', 'arms_crossed'] as const);
+  const variant = pick(input.rng, ['relaxed', 'relaxed', 'hands_on_hips', 'hands_clasped_front', 'hands_behind_back'] as const);
   const arms = IDLE_ARMS[variant];
   return standing(input, {
     pose(t, body) {
