@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -12,5 +13,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most test files wait on sockets, child processes and worker threads rather than compute: one file
+    // more than there are cores keeps the CPUs busy (on 2 cores: 137 s with vitest's default of 1 file
+    // at a time, 92 s with 2, 87 s with 3).
+    maxWorkers: availableParallelism() + 1,
   },
 });
