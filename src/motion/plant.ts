@@ -27,7 +27,7 @@ import type { HumanoidMap, HumanoidSide } from './humanoid.js';
 import { easedReach, hingeReach, solveTwoBone } from './ik.js';
 import { KNEE } from './limits.js';
 import { qfromTo, qget, qinv, qmul, qnormalize, qrotate, qrotateAt, qset, qslerp, smoothstep, type Quat, type Vec3 } from './quat.js';
-import { ancestorPath, ancestorsOf, childrenOf, clipForwardKinematics, forwardKinematicsPath } from './skeleton.js';
+import { ancestorPath, ancestorsOf, childrenOf, clipForwardKinematics, forwardKinematicsPath, restPositions } from './skeleton.js';
 
 export interface PlantOptions {
   /** Frames over which a planted foot blends in before and out after its contact (default 4). */
@@ -290,9 +290,10 @@ interface LegGoals {
 
 /**
  * Plants the feet of `clip` (in place) on the contacts given per sole point: see the module comment.
- * Only the upper legs, knees, feet and toe joints change. `pose` is legPose(clip) when the caller has it.
+ * Only the upper legs, knees, feet and toe joints change. `pose` is legPose(clip) when the caller has it;
+ * `landing` (ownTouchDown) raises the pins of points held while still coming down.
  */
-export function plantSoles(s: Skeleton, map: HumanoidMap, clip: Clip, contacts: SoleContacts, opts: PlantOptions = {}, pose?: LegPose, fm: FootModel = footModel(s, map)): void {
+export function plantSoles(s: Skeleton, map: HumanoidMap, clip: Clip, contacts: SoleContacts, opts: PlantOptions = {}, pose?: LegPose, fm: FootModel = footModel(s, map), landing?: SoleLanding): void {
   const F = clip.numFrames;
   if (F === 0) return;
   const J = s.names.length;
@@ -302,7 +303,7 @@ export function plantSoles(s: Skeleton, map: HumanoidMap, clip: Clip, contacts: 
   SIDES.forEach((sideName, k) => {
     const side = map[sideName];
     const rig = footRig(s, side, fm, k);
-    const goals = legGoals(rig, posed, J, F, clip.fps, contacts[k], fm.floor, blend);
+    const goals = legGoals(rig, posed, J, F, clip.fps, contacts[k], fm.floor, blend, landing?.[k]);
     solveLeg(s, map, side, rig, clip, posed, goals, soft, fm.floor);
   });
 }
@@ -330,7 +331,7 @@ function inputPose(rig: FootRig, posed: LegPose, J: number, f: number): FootPose
   };
 }
 
-function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: number, down: Uint8Array[], floor: number, blend: number): LegGoals {
+function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: number, down: Uint8Array[], floor: number, blend: number, landing?: Float64Array): LegGoals {
   const goals: LegGoals = {
     ankle: new Float64Array(F * 3),
     foot: new Float64Array(F * 4),
@@ -363,6 +364,7 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
   });
   const keep = Math.exp(-1 / (0.25 * fps));
   const lift = liftOff(rig, posed, J, F, mask);
+  if (landing) for (let j = 0; j < 3 * F; j++) lift[j] += landing[j];
   let held = 0;
   /** Per sole point, its height above the floor when it landed on a foot already down, and that frame. */
   const landOff = [0, 0, 0], landAt = [0, 0, 0];
@@ -404,6 +406,8 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
           const p = pointOf(rig, pose, i);
           pins[i * 3] = p[0]; pins[i * 3 + 2] = p[2];
           landOff[i] = Math.max(0, p[1] - floor);
+          // (It settles from where the foot puts it, not on its own landing profile.)
+          if (landing) for (let g = f; g < F && mask[g] & (1 << i); g++) lift[i * F + g] -= landing[i * F + g];
           landAt[i] = f;
         }
         pins[i * 3 + 1] = floor;
@@ -466,7 +470,22 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
         if (up) turnAbout(pose, up, tip);
         footPointAt(rig.points[HEEL], J, posed.positions, posed.rotations, f, tmp, 0);
         const at = toeJointOf(rig, pose);
-        const pitch = raiseAbout(at, pointOf(rig, pose, HEEL), tmp[1] + over, true);
+        const heel = pointOf(rig, pose, HEEL);
+        // The heel is turned about the toes' joint, in the foot's vertical plane, to the input's pitch of
+        // the foot (the sine of the heel's rise above the joint) and on the input's side of the joint: on a
+        // retargeted foot of other proportions the input heel's height itself may be out of the foot's
+        // reach (which stood the foot on end), and raising the toes' joint may have swung the heel over it.
+        const ix = tmp[0] - posed.positions[tjIn], iy = tmp[1] - posed.positions[tjIn + 1], iz = tmp[2] - posed.positions[tjIn + 2];
+        const il = Math.hypot(ix, iy, iz);
+        const vx = heel[0] - at[0], vy = heel[1] - at[1], vz = heel[2] - at[2];
+        const vl = Math.hypot(vx, vy, vz), vh = Math.hypot(vx, vz);
+        let pitch: Quat | null = null;
+        if (il > 1e-9 && vl > 1e-9 && vh > 1e-6) {
+          const side = vx * ix + vz * iz < 0 ? -1 : 1;
+          const sin = iy / il, cos = Math.sqrt(Math.max(0, 1 - sin * sin));
+          const hx = (side * vx) / vh, hz = (side * vz) / vh;
+          pitch = qfromTo([vx, vy, vz], [hx * cos * vl, sin * vl, hz * cos * vl]);
+        }
         if (pitch) {
           const toe = pose.toe;
           turnAbout(pose, pitch, at);
@@ -759,8 +778,9 @@ function kneePole(rig: FootRig, foot: Quat, hips: Quat): Vec3 {
 
 /**
  * Re-plants the feet of a retargeted clip `out` (the transfer of `clip` from `source` onto `target`), in
- * place: the source's sole points' contacts (heel, ball, toe, detected on the source) plant the same
- * points of the target's feet (plantSoles). `sourcePositions` is accepted for compatibility and unused:
+ * place: the source's sole points' contacts (heel, ball, toe, detected on the source), each run widened
+ * to the target's own touch-down and lift-off of that point (ownTouchDown), plant the same points of the
+ * target's feet (plantSoles). `sourcePositions` is accepted for compatibility and unused:
  * the contacts need the source's rotations too.
  */
 export function plantFeet(
@@ -778,7 +798,110 @@ export function plantFeet(
     heightTolerance: opts.contactHeight,
     speedThreshold: opts.contactSpeed,
   });
-  plantSoles(target, tm, out, contacts, opts);
+  const fm = footModel(target, tm);
+  const tp = legPose(target, tm, out);
+  const landing = ownTouchDown(target, tm, out, tp, fm, contacts, opts);
+  plantSoles(target, tm, out, contacts, opts, tp, fm, landing);
+}
+
+/** Per side, per sole point (i·F + f): how far above the floor the point's pin is held while it comes down (m). */
+export type SoleLanding = [Float64Array, Float64Array];
+
+/** The hips height (above the floor) of the body the target contact thresholds are set for (m). */
+const THRESHOLD_HIPS_HEIGHT = 0.95;
+
+/** A point whose own touch-down moves it less than this (m, at THRESHOLD_HIPS_HEIGHT) is not held sooner, unless the foot is already down. */
+const TRAVEL_SLACK = 0.002;
+
+/**
+ * A sole point that, on the target, reaches the floor before the source's does (a rig whose heel sits
+ * lower, or whose foot is longer, touches down while the source's point is still gliding in) or leaves
+ * it after the source's: its contact run (`contacts`, the source's, extended in place) runs from its
+ * own touch-down to its own lift-off on the target, the frames around the source's run where the
+ * target's point, before planting, is already (still) within the contact height of the floor and
+ * slower than the contact speed (both scaled by the rig's hips height). Held there, it no longer creeps
+ * along the floor for those frames. Before the source's landing its pin comes down with it, from the
+ * point's own height at its touch-down to the floor at the source's landing (the returned profile,
+ * added to the pin's height), so the foot neither snaps down nor stops short; after the source's
+ * lift-off it rises with the input's (liftOff). See the comments inside for the points left as they are.
+ */
+function ownTouchDown(s: Skeleton, map: HumanoidMap, clip: Clip, pose: LegPose, fm: FootModel, contacts: SoleContacts, opts: PlantOptions): SoleLanding {
+  const F = clip.numFrames, J = s.names.length;
+  const rest = restPositions(s);
+  const hips = rest[map.hips * 3 + 1] - fm.floor;
+  const scale = hips > 0 ? hips / THRESHOLD_HIPS_HEIGHT : 1;
+  const height = (opts.contactHeight ?? BALL_ON_FLOOR) * scale, slow = (opts.contactSpeed ?? 0.35) * scale;
+  const slack = TRAVEL_SLACK * scale;
+  const track = new Float64Array(F * 3);
+  const out: SoleLanding = [new Float64Array(3 * F), new Float64Array(3 * F)];
+  for (let k = 0; k < 2; k++) {
+    const source = contacts[k].map((c) => c.slice());
+    for (let i = 0; i < 3; i++) {
+      /** Whether another point of this foot is down (on the source's contacts) at some frame of [a, b). */
+      const othersDown = (a: number, b: number): boolean => {
+        for (let j = 0; j < 3; j++) {
+          if (j === i) continue;
+          for (let g = Math.max(0, a); g < Math.min(F, b); g++) if (source[j][g]) return true;
+        }
+        return false;
+      };
+      for (let f = 0; f < F; f++) footPointAt(fm.sides[k][i], J, pose.positions, pose.rotations, f, track, f * 3);
+      const c = contacts[k][i];
+      const down = (f: number): boolean => {
+        const a = Math.max(0, f - 1), b = Math.min(F - 1, f + 1);
+        const speed = b > a ? (Math.hypot(track[b * 3] - track[a * 3], track[b * 3 + 2] - track[a * 3 + 2]) * clip.fps) / (b - a) : 0;
+        return track[f * 3 + 1] - fm.floor <= height && speed <= slow;
+      };
+      // The farthest the point moves (horizontally) over frames [a, b) from where it is at frame b.
+      const travel = (a: number, b: number): number => {
+        let d = 0;
+        for (let g = Math.min(a, b); g <= Math.max(a, b); g++) d = Math.max(d, Math.hypot(track[g * 3] - track[b * 3], track[g * 3 + 2] - track[b * 3 + 2]));
+        return d;
+      };
+      let prevEnd = -1;
+      for (let f = 0; f < F; f++) {
+        if (!c[f]) continue;
+        if (f > 0 && !c[f - 1]) {
+          // Back from the source's landing while the target's point is already down (a frame's gap kept
+          // after the run before).
+          let e = f;
+          while (e - 1 > prevEnd + 1 && down(e - 1)) e--;
+          // Only the heel where it starts the foot's contact (a foot gliding in heel first), and the ball
+          // and toe tip where they come down on a foot already down (a foot rolling onto them from the
+          // heel). A ball or tip held sooner while starting the contact (a step back, toes first) and a
+          // heel held sooner on a foot already resting on its ball both change the foot's roll the
+          // source's contacts give (measured: an ankle turning in a jump, the toes sliding, a knee whose
+          // bend reverses once more a stride). And not where the
+          // foot would only start its contact a frame sooner for a point that hardly moves.
+          const onFoot = othersDown(e - 1, e + 1);
+          if ((i === HEEL) === onFoot || (travel(e, f) < slack && !othersDown(e - 1, f))) e = f;
+          for (let g = e; g < f; g++) {
+            c[g] = 1;
+            out[k][i * F + g] = Math.max(0, track[g * 3 + 1] - fm.floor) * (1 - (g - e + 1) / (f - e + 1));
+          }
+        }
+        let b = f;
+        while (b + 1 < F && c[b + 1]) b++;
+        // On past the source's lift-off while the target's point is still down (a frame's gap kept
+        // before the next run); its pin rises with it there (liftOff). Not the toe tip: held on past the
+        // ball's lift-off, it would hold the foot's toe-off roll (the ankle's turn) for frames the input
+        // has already left, then release it in one.
+        let next = b + 1;
+        while (next < F && !c[next]) next++;
+        if (b + 1 < F && i !== TOE) {
+          let e = b;
+          while (e + 1 < next - 1 && down(e + 1)) e++;
+          if (travel(e, b) >= slack || othersDown(b + 1, e + 2)) {
+            c.fill(1, b + 1, e + 1);
+            b = e;
+          }
+        }
+        prevEnd = b;
+        f = b;
+      }
+    }
+  }
+  return out;
 }
 
 /**

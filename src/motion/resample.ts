@@ -64,7 +64,9 @@ export function slerpInto(out: Float64Array, o: number, src: ArrayLike<number>, 
     s1 = Math.sin(t * theta) / sin;
   }
   const x = s0 * ax + s1 * bx, y = s0 * ay + s1 * by, z = s0 * az + s1 * bz, w = s0 * aw + s1 * bw;
-  const n = Math.hypot(x, y, z, w);
+  // Quaternion components are at most 1 in size: a plain square root cannot overflow, and it is several
+  // times cheaper than Math.hypot (this runs for every joint of every resampled frame).
+  const n = Math.sqrt(x * x + y * y + z * z + w * w);
   if (n < 1e-12) {
     out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 1;
     return;

@@ -19,6 +19,7 @@ describe('gateway-wide limits in /capabilities', () => {
     expect(caps.protocol_version).toBe('1.3');
     for (const m of caps.models) {
       expect(m.supported_segments).toContain('motion_reference');
+      expect(m.supported_segments).toContain('pose');
       expect(m.supports_motion_reference_mixed).toBe(true);
       expect(m.limits.max_reference_frames).toBeGreaterThan(0);
       expect(m.supported_segments).not.toContain('video_reference');

@@ -97,7 +97,7 @@ const rows: Row[] = [
   ['its own skeleton with two joints of one name', () => req({ segments: [ref(['mixamorig:Hips'], 2, { skeleton: { joints: [...MIXAMO.joints, { ...MIXAMO.joints[2] }] } })] }), 422, 'schema_validation'],
   // 6. the segment type, where not advertised
   ['a reference to a model that does not list motion_reference', () => req({ model: 'texts', segments: [ref()] }), 400, 'unsupported_segment'],
-  ['a pose to a model that does not list pose', () => req({ model: 'procedural', segments: [{ type: 'pose', prompt: 'a T pose' }] }), 400, 'unsupported_segment'],
+  ['a pose to a model that does not list pose', () => req({ model: 'texts', segments: [{ type: 'pose', prompt: 'a T pose' }] }), 400, 'unsupported_segment'],
   ['a video reference (no model takes video)', () => req({ segments: [{ type: 'video_reference', duration_frames: 30, video: { url: 'https://example.com/a.mp4' } }] }), 400, 'unsupported_segment'],
   // 7. the reference payload, in the reference server's order
   ['its own skeleton with two roots', () => req({ segments: [ref(['mixamorig:Hips'], 2, { skeleton: { joints: [MIXAMO.joints[0], { ...MIXAMO.joints[1], parent: null }] } })] }), 400, 'invalid_skeleton'],
@@ -254,7 +254,7 @@ describe('MMCP 1.3 over HTTP', () => {
     const byId = Object.fromEntries(caps.models.map((m: any) => [m.id, m]));
     // The pipeline splices references for every model: the procedural model lists them, a text-only one does not.
     expect(byId.procedural.limits.max_reference_frames).toBe(450);
-    expect(byId.procedural.supported_segments).toEqual(['text', 'unconditioned', 'motion_reference']);
+    expect(byId.procedural.supported_segments).toEqual(['text', 'unconditioned', 'pose', 'motion_reference']);
     expect(byId.texts.limits.max_reference_frames).toBeUndefined();
     expect(byId.procedural.supported_constraints).not.toContain('ground_height');
     expect(byId.refs.limits.max_reference_frames).toBe(450);
@@ -294,7 +294,7 @@ describe('MMCP 1.3 over HTTP', () => {
   it('ignores unknown fields of a newer minor’s batch envelope, and checks its items on their own', async () => {
     const res = await postGenerate(g.url, { protocol_version: '1.9', priority: 'high', requests: [{ model: 'procedural', skeleton, segments: [{ type: 'dance_battle', duration_frames: 3 }] }] });
     expect(res.status).toBe(200);
-    expect((await res.json()).results[0].error).toMatchObject({ code: 'unsupported_segment', details: { supported_segments: ['text', 'unconditioned', 'motion_reference'] } });
+    expect((await res.json()).results[0].error).toMatchObject({ code: 'unsupported_segment', details: { supported_segments: ['text', 'unconditioned', 'pose', 'motion_reference'] } });
   });
 
   it('says how large a refused body is and what the limit is (413)', async () => {

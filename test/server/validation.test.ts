@@ -13,7 +13,7 @@ beforeAll(async () => {
     adapters: [
       createProceduralAdapter(),
       // A strict model for the checks the procedural model would pass (no retargeting, no loop, two constraint types).
-      createGatedAdapter({ modelId: 'strict', open: true, caps: { supports_retargeting: false, supports_loop: false, supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'] } }),
+      createGatedAdapter({ modelId: 'strict', open: true, caps: { supports_retargeting: false, supports_loop: false, supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'], supported_segments: ['text', 'unconditioned', 'motion_reference'] } }),
     ],
   });
   skeleton = await canonicalSkeleton(g.url);
@@ -118,7 +118,7 @@ const cases: Case[] = [
   { name: 'a zero rest rotation', status: 400, code: 'invalid_skeleton', body: () => { const js = joints(); js[3].rest_rotation = [0, 0, 0, 0]; return base({ skeleton: withJoints(js) }); } },
   { name: 'a foreign skeleton to a model without retargeting', status: 400, code: 'retargeting_unsupported', body: () => { const js = joints(); js[5].name = 'head_JNT'; return strict({ skeleton: withJoints(js) }); } },
   // 6. segments
-  { name: 'a segment type the model lacks', status: 400, code: 'unsupported_segment', body: () => base({ segments: [{ type: 'pose', prompt: 'a T pose' }] }) },
+  { name: 'a segment type the model lacks', status: 400, code: 'unsupported_segment', body: () => strict({ segments: [{ type: 'pose', prompt: 'a T pose' }] }) },
   { name: 'a motion reference naming a joint the skeleton lacks', status: 400, code: 'unknown_joint', body: () => base({ segments: [{ type: 'motion_reference', duration_frames: 10, joint_names: ['Hips', 'Tail'], rotations: [[[0, 0, 0, 1], [0, 0, 0, 1]], [[0, 0, 0, 1], [0, 0, 0, 1]]], root_positions: [[0, 1, 0], [0, 1, 0]], fps: 30 }] }) },
   { name: 'a video reference', status: 400, code: 'unsupported_segment', body: () => base({ segments: [{ type: 'video_reference', duration_frames: 30, video: { url: 'https://example.com/clip.mp4' } }] }) },
   { name: 'a segment type of a newer minor (1.9)', status: 400, code: 'unsupported_segment', body: () => base({ protocol_version: '1.9', segments: [{ type: 'dance_battle', duration_frames: 30 }] }) },

@@ -43,7 +43,9 @@ export function defineModel(def: ModelDefinition): ModelCapabilities {
     supports_motion_reference_mixed: false,
     supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
     // motion_reference: the pipeline splices it in for every model (adapters hold its place like a gap).
-    supported_segments: ['text', 'unconditioned', 'motion_reference'],
+    // pose: every adapter answers it with one frame (the procedural model from its pose vocabulary,
+    // provider models from a representative frame of a short motion for the prompt).
+    supported_segments: ['text', 'unconditioned', 'pose', 'motion_reference'],
     supported_guidance_types: [],
     native_clip_seconds: def.native_clip_seconds ?? limits?.max_duration_seconds ?? DEFAULT_MODEL_LIMITS.max_duration_seconds,
     chunking: 'none',

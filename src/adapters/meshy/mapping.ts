@@ -102,7 +102,8 @@ export function planJob(plan: GenerationPlan, lib: ActionLibrary): MeshyCheckpoi
     const same = (a: MeshyAction, via: ChosenAction['via'], score: number): ChosenAction[] =>
       Array.from({ length: plan.numSamples }, (_, s) => ({ action_id: a.action_id, name: a.name, score, inplace: /_inplace$/i.test(a.name), via, ...(s > 0 ? { repeated: true } : {}) }));
     if (fixed) return same(inPlace ? (inplaceTwin(lib, fixed) ?? fixed) : fixed, 'extension', 1);
-    if (seg.type === 'text') return chooseActions(lib, seg.prompt ?? '', { inPlace, count: plan.numSamples, segment: i });
+    // A pose is the action its prompt names, of which the answer keeps one representative frame (kit/pose-frame.ts).
+    if (seg.type === 'text' || seg.type === 'pose') return chooseActions(lib, seg.prompt ?? '', { inPlace, count: plan.numSamples, segment: i });
     const id = path.travel > 0.5 ? WALK_IN_PLACE : IDLE;
     return same(lib.byId.get(id)!, 'unconditioned', 1);
   });

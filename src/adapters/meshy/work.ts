@@ -8,6 +8,7 @@ import { IDENTITY, qset } from '../../motion/quat.js';
 import { GatewayError } from '../../spec/errors.js';
 import type { Clip, Motion, SampleMotion, Skeleton, Understanding } from '../../spec/motion.js';
 import type { GenerationPlan } from '../../spec/plan.js';
+import { frameClip, POSE_MOTION_SECONDS, representativeFrame } from '../kit/pose-frame.js';
 import { meshyError } from './errors.js';
 import { closeLoop, fitClip, isCyclic } from './fit.js';
 import type { MeshyAction } from './library.js';
@@ -72,6 +73,13 @@ export async function meshyMotion(input: MeshyMotionInput): Promise<Motion> {
     const understood: Understanding[] = [];
     const segments = picks.map((pick, i) => {
       const action = input.actions[pick.action_id];
+      if (plan.segments[i].type === 'pose') {
+        // A pose: the action fitted to a short motion, answered by its representative frame.
+        const { clip, fit } = fitClip(clips.get(pick.action_id)!, Math.max(2, Math.round(POSE_MOTION_SECONDS * plan.fps)), isCyclic(action));
+        const frame = representativeFrame(clip);
+        understood.push({ segment: i, ...pick, category: action.category, subcategory: action.subcategory, fit: fit.mode, rate: fit.rate, clip_seconds: fit.clip_seconds, source: 'pose', pose_frame: frame, pose_motion_frames: clip.numFrames });
+        return frameClip(clip, frame, plan.fps);
+      }
       const { clip, fit } = fitClip(clips.get(pick.action_id)!, plan.segments[i].frames, isCyclic(action));
       understood.push({ segment: i, ...pick, category: action.category, subcategory: action.subcategory, fit: fit.mode, rate: fit.rate, clip_seconds: fit.clip_seconds });
       return plan.loop ? closeLoop(clip) : clip;

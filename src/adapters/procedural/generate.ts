@@ -2,8 +2,8 @@
 import type { PlannedSegment } from '../../spec/plan.js';
 import type { Understanding } from '../../spec/motion.js';
 import type { Generated } from './generator.js';
-import { MOTIONS } from './motions/index.js';
-import { understand, words, type Modifiers, type MotionId, type PromptUnderstanding } from './prompt.js';
+import { MOTIONS, POSES } from './motions/index.js';
+import { understand, understandPose, words, type Modifiers, type MotionId, type PromptUnderstanding } from './prompt.js';
 import { sampleRng } from './random.js';
 
 export interface SegmentMotion {
@@ -39,7 +39,8 @@ export function generateMotion(motion: MotionId, frames: number, fps: number, se
 
 /** The clip and the `understood` entry of one planned segment for sample `sample`. */
 export function generateSegment(segment: PlannedSegment, fps: number, sample: number): SegmentMotion {
-  const text = segment.type === 'text' || segment.type === 'pose';
+  if (segment.type === 'pose') return generatePose(segment, fps, sample);
+  const text = segment.type === 'text';
   const u = text ? understand(segment.prompt ?? '') : UNCONDITIONED;
   const unknown = text && !u.recognized;
   // An unrecognized prompt gets a neutral idle whose variation is drawn from the prompt too, so two
@@ -62,6 +63,31 @@ export function generateSegment(segment: PlannedSegment, fps: number, sample: nu
     understood.nearest = u.nearest ?? [];
     understood.prompt_hash = hash.toString(16).padStart(8, '0');
     understood.note = `prompt not recognized; generated a neutral standing idle (variant ${String(generated.info.variant)}) varied by the prompt's hash ${understood.prompt_hash as string}; nearest known motions: ${(u.nearest ?? []).join(', ')}`;
+  }
+  return { generated, understood };
+}
+
+/**
+ * A pose segment: one frame of the pose its prompt names (the pose vocabulary of prompt.ts). An
+ * unrecognized prompt gets the neutral standing pose, reported as an unrecognized motion prompt is
+ * (recognized: false, nearest, a note; the X-Prompt-Unrecognized header follows from it).
+ */
+function generatePose(segment: PlannedSegment, fps: number, sample: number): SegmentMotion {
+  const u = understandPose(segment.prompt ?? '');
+  const generated = POSES[u.pose].generate({ fps, rng: sampleRng(segment.seed, sample) });
+  const understood: Understanding = {
+    segment: segment.index,
+    source: 'pose',
+    pose: u.pose,
+    recognized: u.recognized,
+    matched: u.matched,
+    confidence: u.confidence,
+    params: rounded(generated.info),
+    ignored: u.ignored,
+  };
+  if (!u.recognized) {
+    understood.nearest = u.nearest ?? [];
+    understood.note = `pose prompt not recognized; answered the neutral standing pose; nearest known poses: ${(u.nearest ?? []).join(', ')}`;
   }
   return { generated, understood };
 }

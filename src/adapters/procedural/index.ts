@@ -8,7 +8,7 @@ import type { GenerationPlan } from '../../spec/plan.js';
 import type { ModelCapabilities } from '../../spec/wire.js';
 import { defineModel, type ModelLimits } from '../kit/model.js';
 import { MOTIONS } from './motions/index.js';
-import { MOTION_IDS, understand } from './prompt.js';
+import { MOTION_IDS, POSE_IDS, understand, understandPose } from './prompt.js';
 import { CONTACT_JOINTS, proceduralSkeletonWire } from './rig.js';
 import { PROCEDURAL_WORK } from './work.js';
 
@@ -36,7 +36,7 @@ class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
     const { limits, ...flags } = opts.capabilities ?? {};
     this.model = defineModel({
       id: opts.modelId ?? PROCEDURAL_MODEL_ID,
-      description: `Built-in procedural motion model: ${MOTION_IDS.length} foot-driven motions (walk, run, jump, climb stairs, backflip, crawl, push, pick up, fall down, get up, dance…) and style modifiers (slowly, tired, sneaking, limping, zombie, angry, happy…) recognised from English prompts; deterministic per seed. An unrecognised prompt gets a neutral idle, reported in x_understood and the X-Prompt-Unrecognized header; extensions.procedural.strict: true refuses it instead.`,
+      description: `Built-in procedural motion model: ${MOTION_IDS.length} foot-driven motions (walk, run, jump, climb stairs, backflip, crawl, push, pick up, fall down, get up, dance…) and style modifiers (slowly, tired, sneaking, limping, zombie, angry, happy…) recognised from English prompts, and ${POSE_IDS.length} poses (T-pose, sitting, kneeling, arms raised…) for pose segments; deterministic per seed. An unrecognised prompt gets a neutral idle, reported in x_understood and the X-Prompt-Unrecognized header; extensions.procedural.strict: true refuses it instead.`,
       provider: PROCEDURAL_PROVIDER,
       fps: PROCEDURAL_FPS,
       supports_segment_seed: true,
@@ -59,12 +59,20 @@ class ProceduralAdapter implements Adapter<ProceduralCheckpoint> {
 
   async start(plan: GenerationPlan): Promise<ProceduralCheckpoint> {
     // A motion_reference segment is the pipeline's to splice in: the model holds its place like a gap.
-    const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned' && !s.reference);
+    const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned' && s.type !== 'pose' && !s.reference);
     if (bad) {
       throw new GatewayError('MG-PRO-006', undefined, { details: { segment: bad.index, type: bad.type, supported_segments: this.model.supported_segments } });
     }
     if (readStrict(plan)) {
       for (const s of plan.segments) {
+        if (s.type === 'pose') {
+          const p = understandPose(s.prompt ?? '');
+          if (p.recognized) continue;
+          throw new GatewayError('MG-PRO-014', `Segment ${s.index}: the prompt names no pose the procedural model knows (extensions.procedural.strict is on).`, {
+            details: { segment: s.index, prompt: s.prompt, ignored: p.ignored, nearest: p.nearest ?? [], known_poses: POSE_IDS.length },
+            action: `Rephrase the pose prompt with a known pose (closest: ${(p.nearest ?? []).join(', ')}), or leave extensions.procedural.strict off to get a neutral standing pose.`,
+          });
+        }
         if (s.type !== 'text') continue;
         const u = understand(s.prompt ?? '');
         if (u.recognized) continue;

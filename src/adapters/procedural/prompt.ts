@@ -435,3 +435,104 @@ function nearestMotions(tokens: readonly string[], n = 3): MotionId[] {
   for (const fill of ['idle', 'walk', 'wave'] as const) if (!ranked.includes(fill)) ranked.push(fill);
   return ranked.slice(0, n);
 }
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Poses: the vocabulary of `pose` segments (one frame from a prompt), apart from the motion vocabulary. */
+
+export const POSE_IDS = [
+  't_pose', 'a_pose', 'standing', 'sitting', 'kneeling', 'crouching', 'arms_raised', 'pointing', 'hands_on_hips',
+  'arms_crossed', 'waving', 'saluting', 'lying_down', 'hands_behind_back', 'hands_clasped',
+] as const;
+export type PoseId = (typeof POSE_IDS)[number];
+
+/** [pose, weight, comma-separated phrases]: 1.5 a specific phrase, 1 the pose's own words, 0.8 a synonym. */
+const POSE_VOCABULARY: readonly [PoseId, number, string][] = [
+  ['t_pose', 1.5, 't pose, t-pose, tpose, t stance, bind pose, arms out to the side, arms outstretched, arms spread, arms horizontal, arms straight out'],
+  ['a_pose', 1.5, 'a pose, a-pose, apose, a stance, arms at 45 degrees, arms angled down'],
+  ['standing', 1, 'stand, standing, stood, upright, neutral, rest pose, at rest, idle, relaxed, attention'],
+  ['sitting', 1, 'sit, sitting, seated, sat, sitting on a chair, on a chair, sit down, chair'],
+  ['kneeling', 1, 'kneel, kneeling, knelt, on one knee, on a knee, on his knee, on her knee, genuflect, propose'],
+  ['crouching', 1, 'crouch, crouching, crouched, squat, squatting, squatted, hunker, duck, low stance'],
+  ['arms_raised', 1.5, 'arms raised, arms up, raised arms, hands up, hands raised, arms overhead, hands in the air, arms in the air, hands above head, arms above head, victory, surrender, hooray, cheer, celebrate'],
+  ['pointing', 1, 'point, pointing, pointed, points ahead, point forward, indicate, aim finger'],
+  ['hands_on_hips', 1.5, 'hands on hips, hands on his hips, hands on her hips, hand on hip, akimbo, arms akimbo, superhero, power pose'],
+  ['arms_crossed', 1.5, 'arms crossed, crossed arms, arms folded, folded arms, fold arms, cross arms, crossing arms, cross his arms, cross her arms'],
+  ['waving', 1, 'wave, waving, waved, hello, greet, greeting, hi, bye, goodbye'],
+  ['saluting', 1, 'salute, saluting, saluted, military salute'],
+  ['lying_down', 1.5, 'lying down, lie down, lying, lie, laying, lay down, lying on the back, flat on the back, on his back, on her back, on the floor, supine, recline, reclining'],
+  ['hands_behind_back', 1.5, 'hands behind back, hands behind his back, hands behind her back, arms behind back, at ease, parade rest'],
+  ['hands_clasped', 1.5, 'hands clasped, clasped hands, hands together in front, hands folded, folded hands'],
+];
+
+const POSE_PHRASES: Phrase<{ pose: PoseId; weight: number }>[] = POSE_VOCABULARY.flatMap(([pose, weight, list]) => phrases(list, { pose, weight })).sort(byLength);
+
+const POSE_STEMS: readonly { stem: string; pose: PoseId }[] = (() => {
+  const out: { stem: string; pose: PoseId }[] = [];
+  const seen = new Set<string>();
+  for (const p of POSE_PHRASES) {
+    for (const st of p.stems) {
+      const key = `${st}:${p.value.pose}`;
+      if (st.length < 3 || seen.has(key) || STOPWORDS.has(st)) continue;
+      seen.add(key);
+      out.push({ stem: st, pose: p.value.pose });
+    }
+  }
+  return out;
+})();
+
+/** Words of a pose prompt that say nothing about which pose ("a", "pose", "in", "person"…). */
+const POSE_FILLER = new Set(['a', 'an', 'in', 'on', 'of', 'to', 'is', 'pose', 'posing', 'position', 'posture', 'stance', 'strike', 'strik', 'hold', 'holding']);
+
+export interface PoseUnderstanding {
+  pose: PoseId;
+  /** False when no pose word was found (the pose is then a neutral standing). */
+  recognized: boolean;
+  /** The prompt words that decided the pose (lower case, at most 8). */
+  matched: string[];
+  /** 0..1: 0 when nothing was recognized. */
+  confidence: number;
+  /** The prompt words that named no pose (lower case, at most 12). */
+  ignored: string[];
+  /** For an unrecognized prompt: the known poses closest to its words (by spelling), best first. */
+  nearest?: PoseId[];
+}
+
+/**
+ * Reads a `pose` segment's prompt: the strongest pose phrase found wins (among equals the first
+ * mentioned), as understand() does for motions. An unrecognized prompt answers the neutral standing pose
+ * with the nearest poses by spelling, reported like an unrecognized motion prompt.
+ */
+export function understandPose(prompt: string): PoseUnderstanding {
+  const ws = words(prompt).slice(0, 400);
+  const tokens = ws.map(stem);
+  const taken = tokens.map(() => false);
+  const hits: { pose: PoseId; weight: number; position: number; words: string[] }[] = [];
+  for (const p of POSE_PHRASES) {
+    const at = find(tokens, p.stems, taken);
+    if (!at) continue;
+    for (const i of at) taken[i] = true;
+    hits.push({ pose: p.value.pose, weight: p.value.weight, position: at[0], words: at.map((i) => ws[i]) });
+  }
+  const ignored = ws.filter((w, i) => !taken[i] && !POSE_FILLER.has(w) && !POSE_FILLER.has(tokens[i])).slice(0, 12);
+  if (hits.length === 0) return { pose: 'standing', recognized: false, matched: [], confidence: 0, ignored, nearest: nearestPoses(tokens) };
+  hits.sort((a, b) => b.weight - a.weight || a.position - b.position);
+  const best = hits[0];
+  const rivals = new Set(hits.map((h) => h.pose).filter((p) => p !== best.pose)).size;
+  const base = best.weight >= 1.5 ? 0.95 : best.weight >= 1 ? 0.85 : 0.75;
+  return { pose: best.pose, recognized: true, matched: best.words.slice(0, 8), confidence: Math.round(base * Math.pow(0.85, rivals) * 100) / 100, ignored };
+}
+
+/** The known poses closest by spelling to a prompt nothing matched (standing, t_pose, a_pose filling in). */
+function nearestPoses(tokens: readonly string[], n = 3): PoseId[] {
+  const score = new Map<PoseId, number>();
+  for (const t of tokens.slice(0, 40)) {
+    if (t.length < 3 || STOPWORDS.has(t) || POSE_FILLER.has(t)) continue;
+    for (const v of POSE_STEMS) {
+      const s = similarity(t, v.stem);
+      if (s > (score.get(v.pose) ?? 0)) score.set(v.pose, s);
+    }
+  }
+  const ranked = [...score.entries()].filter(([, s]) => s >= 0.34).sort((a, b) => b[1] - a[1] || POSE_IDS.indexOf(a[0]) - POSE_IDS.indexOf(b[0])).map(([p]) => p);
+  for (const fill of ['standing', 't_pose', 'a_pose'] as const) if (!ranked.includes(fill)) ranked.push(fill);
+  return ranked.slice(0, n);
+}

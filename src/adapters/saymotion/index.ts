@@ -147,7 +147,8 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
 
   async start(plan: GenerationPlan): Promise<SayMotionCheckpoint> {
     // A motion_reference segment is the pipeline's to splice in: the model holds its place like a gap.
-    const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned' && !s.reference);
+    // A pose segment is a short motion of its prompt whose representative frame answers (kit/pose-frame.ts).
+    const bad = plan.segments.find((s) => s.type !== 'text' && s.type !== 'unconditioned' && s.type !== 'pose' && !s.reference);
     if (bad) throw new GatewayError('MG-PRO-006', undefined, { details: { segment: bad.index, type: bad.type, supported_segments: this.account.model.supported_segments } });
     const max = this.account.maxVariants;
     if (plan.numSamples > max) throw new GatewayError('MG-PRO-012', `num_samples is at most ${max} for this model.`, { details: { limit: 'max_num_samples', max } });

@@ -8,6 +8,7 @@ import { GatewayError } from '../../spec/errors.js';
 import type { Unit } from './checkpoint.js';
 import type { DownloadLink, ListedJob, StatusEntry } from './client.js';
 import { codesIn } from './errors.js';
+import { POSE_MOTION_SECONDS } from '../kit/pose-frame.js';
 
 /** Longest clip asked of SayMotion in one job (its docs offer 1–10 s); longer segments are chunked. */
 export const NATIVE_CLIP_SECONDS = 10;
@@ -67,11 +68,26 @@ export function chunkFrames(seg: Pick<PlannedSegment, 'frames' | 'seconds'>): nu
   return out;
 }
 
-/** The provider jobs of a plan, in segment and chunk order (unconditioned segments need none). */
+/**
+ * The provider jobs of a plan, in segment and chunk order (unconditioned segments need none). A pose
+ * segment is one job of POSE_MOTION_SECONDS of its prompt; the answer takes its representative frame
+ * (src/adapters/kit/pose-frame.ts).
+ */
 export function planUnits(plan: GenerationPlan, characterId: string, numVariant: number): Unit[] {
   const knobs = knobParams(plan);
   const units: Unit[] = [];
   for (const seg of plan.segments) {
+    if (seg.type === 'pose') {
+      const frames = Math.max(2, Math.round(POSE_MOTION_SECONDS * plan.fps));
+      units.push({
+        segment: seg.index,
+        chunk: 0,
+        frames,
+        params: [promptParam(seg.prompt ?? ''), `model=${characterId}`, `requestedAnimationDuration=${durationValue(frames, plan.fps)}`, `numVariant=${numVariant}`, ...knobs],
+        state: 'pending',
+      });
+      continue;
+    }
     if (seg.type !== 'text') continue;
     chunkFrames(seg).forEach((frames, chunk) => {
       units.push({

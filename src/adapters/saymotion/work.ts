@@ -9,6 +9,7 @@ import type { GenerationPlan } from '../../spec/plan.js';
 import type { SayMotionCheckpoint } from './checkpoint.js';
 import { alignToCanonical, decodeResult, resampleChunk, stitchChunks, type DecodedResult } from './motion.js';
 import { DEEPMOTION_SKELETON } from './rig.js';
+import { frameClip, representativeFrame } from '../kit/pose-frame.js';
 
 /** This module, as a compute task names it. */
 export const SAYMOTION_WORK = import.meta.url;
@@ -42,8 +43,18 @@ export function assembleMotion({ plan, state, results }: AssembleInput): Motion 
 function sampleOf(plan: GenerationPlan, state: SayMotionCheckpoint, skeleton: Skeleton, decoded: DecodedResult[]): SampleMotion {
   const clips: Array<Clip | undefined> = [];
   const boundaries: number[][] = [];
+  const poseFrames = new Map<number, { frame: number; of: number }>();
   for (const seg of plan.segments) {
     const idx = state.units.map((u, i) => (u.segment === seg.index ? i : -1)).filter((i) => i >= 0);
+    if (seg.type === 'pose' && idx.length > 0) {
+      // One frame: the representative frame of the short motion asked for the pose (kit/pose-frame.ts).
+      const motion = resampleChunk(decoded[idx[0]].clip, plan.fps, state.units[idx[0]].frames);
+      const frame = representativeFrame(motion);
+      clips.push(frameClip(motion, frame, plan.fps));
+      boundaries.push([]);
+      poseFrames.set(seg.index, { frame, of: motion.numFrames });
+      continue;
+    }
     if (seg.type !== 'text' || idx.length === 0) {
       clips.push(undefined);
       boundaries.push([]);
@@ -56,8 +67,12 @@ function sampleOf(plan: GenerationPlan, state: SayMotionCheckpoint, skeleton: Sk
   }
   const segments = plan.segments.map((seg, i) => clips[i] ?? heldPose(skeleton, clips, i, seg.frames, plan.fps));
   const understood = plan.segments
-    .filter((seg) => seg.type === 'text')
-    .map((seg) => ({ segment: seg.index, provider_job_ids: state.units.filter((u) => u.segment === seg.index).map((u) => u.rid) }));
+    .filter((seg) => seg.type === 'text' || seg.type === 'pose')
+    .map((seg) => {
+      const pose = poseFrames.get(seg.index);
+      const ids = { segment: seg.index, provider_job_ids: state.units.filter((u) => u.segment === seg.index).map((u) => u.rid) };
+      return pose ? { ...ids, source: 'pose', pose_frame: pose.frame, pose_motion_frames: pose.of } : ids;
+    });
   return { segments, chunkBoundaries: boundaries, understood };
 }
 

@@ -43,7 +43,7 @@ describe('capabilities', () => {
     const caps = await (await fetch(`${rig.url}/capabilities`)).json();
     const m = caps.models.find((x: any) => x.id === 'meshy');
     expect(m).toMatchObject({ provider: 'meshy', fps: 30, supports_async: true, supports_retargeting: true, chunking: 'none' });
-    expect(m.supported_segments).toEqual(['text', 'unconditioned', 'motion_reference']);
+    expect(m.supported_segments).toEqual(['text', 'unconditioned', 'pose', 'motion_reference']);
     expect(m.supported_constraints).toEqual(['root_path', 'effector_target', 'pose_keyframe']);
     const names = m.canonical_skeleton.joints.map((j: any) => j.name);
     for (const n of ['Hips', 'Spine02', 'Spine01', 'Spine', 'neck', 'Head', 'head_end', 'headfront', 'LeftToeBase']) expect(names).toContain(n);

@@ -67,7 +67,7 @@ describe('procedural adapter', () => {
       supports_batch: true,
       supports_motion_reference_mixed: false, // the registry sets it with the gateway limits, where motion_reference is listed
       supported_constraints: ["root_path", "effector_target", "pose_keyframe"],
-      supported_segments: ['text', 'unconditioned', 'motion_reference'],
+      supported_segments: ['text', 'unconditioned', 'pose', 'motion_reference'],
       supported_guidance_types: [],
       predicted_contact_joints: ['LeftFoot', 'LeftToeBase', 'RightFoot', 'RightToeBase'],
       native_clip_seconds: 30,
@@ -140,7 +140,7 @@ describe('procedural adapter', () => {
   });
 
   it('refuses segment types it does not support before any work', async () => {
-    const p = plan([{ type: 'pose', prompt: 'a T-pose', frames: 1, seed: 1 }]);
+    const p = plan([{ type: 'video_reference', frames: 30, seed: 1 }]);
     await expect(adapter.start(p)).rejects.toBeInstanceOf(GatewayError);
     await expect(adapter.start(p)).rejects.toMatchObject({ code: 'unsupported_segment' });
   });

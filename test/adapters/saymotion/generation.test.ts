@@ -46,7 +46,7 @@ describe('capabilities', () => {
       supports_retargeting: true,
       chunking: 'stitched',
       native_clip_seconds: 10,
-      supported_segments: ['text', 'unconditioned', 'motion_reference'],
+      supported_segments: ['text', 'unconditioned', 'pose', 'motion_reference'],
       predicted_contact_joints: ['l_foot_JNT', 'l_toebase_JNT', 'r_foot_JNT', 'r_toebase_JNT'],
     });
     // maxVariantsGeneration of the account (4) caps the configured 8.

@@ -179,6 +179,22 @@ export function sitUps(input: MotionInput): Generated {
 }
 
 /** Push-ups: a straight plank on the toes, hands under the shoulders, elbows bending to bring the chest down. */
+/** Ankle height in a plank (the hips line of pushUps is set from it). */
+const PLANK_ANKLE = REST.ankleHeight + 0.06;
+/**
+ * The foot of a plank, toes tucked under: pitched toes-down about the ankle until the ball (the toe joint,
+ * at sole level in the rest pose) touches the floor, the sole facing back. With the toe joint at
+ * (0, −h, f) from the ankle, pitching by θ puts it h·cosθ + f·sinθ below the ankle; of the two pitches that
+ * make this the ankle height, the steeper one (about 82°, toes pointing down) is the plank's.
+ */
+const PLANK_PITCH = (() => {
+  const h = -REST.toeOffset[1], f = REST.toeOffset[2];
+  return Math.atan2(f, h) + Math.acos(Math.min(1, PLANK_ANKLE / Math.hypot(h, f)));
+})();
+const PLANK_FOOT = qx(PLANK_PITCH);
+/** The toes bent back level under the ball (dorsiflexed at the ball), their pads and tips on the floor. */
+const PLANK_TOES = qx(-PLANK_PITCH);
+
 export function pushUps(input: MotionInput): Generated {
   const { rng, mods } = input;
   const s = styleOf(mods);
@@ -213,7 +229,7 @@ export function pushUps(input: MotionInput): Generated {
       const u = (t - 0.3) / cycle;
       const c = u > 0 && u < count ? 0.5 - 0.5 * Math.cos(2 * Math.PI * u) : 0;
       // On the balls of the feet, which stay put: the ankles hinge as the body lowers.
-      const foot = (side: 0 | 1): FootPose => ({ ankle: [(side === 0 ? 1 : -1) * 0.1, 0.14, ankleZ], rot: qx(90 * DEG - topAngle - 75 * DEG), toeLocal: qx(-45 * DEG), heel: false, toe: c >= 0 });
+      const foot = (side: 0 | 1): FootPose => ({ ankle: [(side === 0 ? 1 : -1) * 0.1, PLANK_ANKLE, ankleZ], rot: PLANK_FOOT, toeLocal: PLANK_TOES, heel: false, toe: c >= 0 });
       return [foot(0), foot(1)];
     },
     floor: 0,
@@ -221,6 +237,22 @@ export function pushUps(input: MotionInput): Generated {
     info: { push_ups: count },
   }, s);
 }
+
+/** Ankle height on hands and knees, the shin about level. */
+const CRAWL_ANKLE = 0.085;
+/**
+ * The foot on hands and knees, pitched back past the shin line (about 136°, 46° of plantarflexion) until the
+ * tip of the toes rests 1 cm over the floor: with the tip at (0, −h, f) from the ankle, pitching by θ puts it
+ * h·cosθ + f·sinθ below the ankle. Pitched less (150°) the toes hung 6 cm in the air.
+ */
+const CRAWL_PITCH = (() => {
+  // The tip sits 0.45 of the toe joint's reach ahead of it (TOES_AHEAD_OF_BALL in src/motion/foot.ts).
+  const h = -REST.toeOffset[1], f = 1.45 * REST.toeOffset[2];
+  const r = Math.hypot(h, f);
+  return Math.atan2(f, h) + Math.acos(Math.min(1, (CRAWL_ANKLE - 0.01) / r));
+})();
+/** Extra pitch at the top of a knee's swing (the 5 cm lift): the foot swings up with the shin, toes clear of the floor. */
+const CRAWL_SWING_PITCH = 20 * DEG;
 
 /**
  * Crawling on hands and knees: the trunk level, diagonal limbs moving together (left hand with right
@@ -245,12 +277,16 @@ export function crawl(input: MotionInput): Generated {
   const limb = (i: number, t: number): { dz: number; lift: number } => {
     if (stride === 0 || t < t0) return { dz: 0, lift: 0 };
     const u = (((t - t0) / T + phaseOf[i]) % 1 + 1) % 1;
-    // Stance 70 % of the cycle (the limb slides back relative to the body), swing 30 % (forward, lifted).
-    if (u < 0.7) return { dz: stride * (0.5 - u / 0.7), lift: 0 };
+    // Stance 70 % of the cycle, swing 30 % (forward, lifted). In stance the limb goes back relative to the
+    // body exactly as fast as the body advances (v), so it stays put on the floor: 0.7·stride over the
+    // stance, which the swing brings forward again (the limb travels the full stride over the floor).
+    const reach = 0.7 * stride;
+    if (u < 0.7) return { dz: reach * (0.5 - u / 0.7), lift: 0 };
     const w = (u - 0.7) / 0.3;
-    return { dz: stride * (-0.5 + minJerk(w)), lift: 0.05 * bump(w) };
+    return { dz: reach * (-0.5 + minJerk(w)), lift: 0.05 * bump(w) };
   };
-  const ramp = (t: number) => smooth((t - 0.05) / 0.25);
+  // Each limb holds its first stance place from frame 0 (both diagonals are in stance at t0): easing the
+  // offsets in from zero would slide the planted hands and knees over the floor.
   return standing(input, {
     pose(t, body) {
       const z = z0(t);
@@ -264,7 +300,7 @@ export function crawl(input: MotionInput): Generated {
       const shoulderZ = z + 0.46;
       body.arms = [0, 1].map((side) => {
         const l = limb(side, Math.max(t, t0));
-        const hand: Vec3 = [(side === 0 ? 1 : -1) * 0.19, WRIST_ON_FLOOR + l.lift, shoulderZ + 0.02 + l.dz * ramp(t)];
+        const hand: Vec3 = [(side === 0 ? 1 : -1) * 0.19, WRIST_ON_FLOOR + l.lift, shoulderZ + 0.02 + l.dz];
         return { ...HANGING, reach: { hand: handTarget(body, side as 0 | 1, hand), pole: [0.3, 0, -1], w: 1 } };
       }) as unknown as [ArmPose, ArmPose];
     },
@@ -272,9 +308,9 @@ export function crawl(input: MotionInput): Generated {
       const z = z0(t);
       return [0, 1].map((side) => {
         const l = limb(2 + side, Math.max(t, t0));
-        // The shin lies along the floor behind the knee, the foot's top on the floor.
-        const kz = z + l.dz * ramp(t);
-        return { ankle: [(side === 0 ? 1 : -1) * 0.11, 0.085 + l.lift, kz - 0.4], rot: qx(150 * DEG), toeLocal: [0, 0, 0, 1], heel: false, toe: false } satisfies FootPose;
+        // The shin lies along the floor behind the knee, the foot pointed back and down onto its toe tips.
+        const kz = z + l.dz;
+        return { ankle: [(side === 0 ? 1 : -1) * 0.11, CRAWL_ANKLE + l.lift, kz - 0.4], rot: qx(CRAWL_PITCH + CRAWL_SWING_PITCH * Math.sqrt(l.lift / 0.05)), toeLocal: [0, 0, 0, 1], heel: false, toe: false } satisfies FootPose;
       }) as unknown as readonly [FootPose, FootPose];
     },
     kneePoles: () => [[0.1, -1, 0.3], [-0.1, -1, 0.3]],
@@ -390,6 +426,15 @@ export function cartwheel(input: MotionInput): Generated {
     const arm: ArmPose = { flex: 8 * DEG * up, out: lerp(6, 172, up) * DEG, elbow: (10 - 6 * up) * DEG };
     body.arms = [arm, arm];
     body.head = [-8 * DEG * up, 0, 0];
+    if (t > b) {
+      // Landed: the knees give a little and come back, and the chest heaves with the quick breaths of the
+      // effort, easing off, while the standing life (weight shift, gaze) fades in instead of a frozen stand.
+      const u = t - b;
+      body.root = [body.root[0], body.root[1] - 0.03 * bump(clamp(u / 0.8, 0, 1), 0.35), body.root[2]];
+      const heave = Math.sin((2 * Math.PI * u) / 1.6) * smooth(u / 0.4) * (1 - 0.5 * smooth((u - 0.5) / 2));
+      body.spine = [body.spine[0] + 2 * DEG * smooth(u / 0.3) * (1 - smooth((u - 0.3) / 0.9)) - 1.5 * DEG * heave, body.spine[1], body.spine[2]];
+      body.arms = [{ ...arm, shrug: 2 * DEG * heave }, { ...arm, shrug: 2 * DEG * heave }];
+    }
   };
   return standing(input, {
     pose,
@@ -416,7 +461,7 @@ export function cartwheel(input: MotionInput): Generated {
       return [p, p];
     },
     floor: 0,
-    life: () => 0.1,
+    life: (t) => 0.1 + 0.9 * smooth((t - b - 0.3) / 0.9),
     info: { direction: dir > 0 ? 'left' : 'right', travel_m: Math.round(travel * 100) / 100 },
   }, s);
 }

@@ -13,6 +13,7 @@ import {
   roundhouseKick, salute, talk, thumbsUp, uppercut, yawn,
 } from './actions.js';
 import { backflip, cartwheel, crawl, fallDown, getUp, kneel, lieDown, pushUps, sitUps } from './ground.js';
+export { POSES } from './poses.js';
 import { climbStairs, hop, limp, skip, stumble, zombieWalk } from './steps.js';
 
 export interface MotionEntry {

@@ -122,8 +122,8 @@ export function limp(input: MotionInput): Generated {
   for (let k = 0; ; k++) {
     const gl = goodLand0 + k * T;
     const bl = gl + phase * T;
-    plants[good].push({ land: gl, lift: gl + sg * T, x: xw(good), z: z(gl + 0.35 * sg * T) + 0.04, yaw: 0, roll: 0.3 * sg * T });
-    plants[sore].push({ land: bl, lift: bl + sb * T, x: xw(sore) * 1.15, z: z(bl + 0.4 * sb * T) + 0.04, yaw: sore === 0 ? 0.12 : -0.12, roll: 0 });
+    plants[good].push({ land: gl, lift: gl + sg * T, x: xw(good), z: z(gl + 0.25 * sg * T) + 0.04, yaw: 0, roll: 0.3 * sg * T });
+    plants[sore].push({ land: bl, lift: bl + sb * T, x: xw(sore) * 1.15, z: z(bl + 0.3 * sb * T) + 0.04, yaw: sore === 0 ? 0.12 : -0.12, roll: 0 });
     if (gl > D + T) break;
   }
   const soreSwing: SwingStyle = { clearance: 0.025, apex: 0.5, rollAngle: 0, toeUp: 2 * DEG };
@@ -139,7 +139,10 @@ export function limp(input: MotionInput): Generated {
       // 1 at the middle of the sore foot's stance, 0 half a cycle away.
       const onSore = 0.5 + 0.5 * Math.cos((2 * Math.PI * (t - soreMid)) / T);
       const load = onSore * onSore * amp;
-      body.root = [sign * 0.035 * (2 * load - 1) * amp, REST.hipsHeight - 0.02 * amp - 0.035 * load, z(t)];
+      // The hips sink onto the sore leg over its whole stance, from its landing to the good foot's landing
+      // (onSore, not the peaked load): rising between the two landings would only be pulled back down by
+      // the next foot's reach, flexing the stance knee twice.
+      body.root = [sign * 0.035 * (2 * load - 1) * amp, REST.hipsHeight - 0.02 * amp - 0.035 * onSore * amp, z(t)];
       // The good leg reaches far at the end of its swing: lower the hips softly so its knee slows into the
       // landing instead of snapping straight at the reach limit.
       body.reachSoftness = 0.04;
