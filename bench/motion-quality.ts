@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import {
-  DRIFT_BOUND, GAIT_REVERSALS_BOUND, IK_GAP_BOUND, JOINT_CLASSES, LOWEST_BOUND, OFF_HINGE_BOUND, ROOT_FLOOR_BOUND, ROTATION_BOUNDS, SEAM_DECEL_BOUND,
+  BODY_LOWEST_BOUND, DRIFT_BOUND, GAIT_REVERSALS_BOUND, IK_GAP_BOUND, JOINT_CLASSES, LOWEST_BOUND, OFF_HINGE_BOUND, ROOT_FLOOR_BOUND, ROTATION_BOUNDS, SEAM_DECEL_BOUND,
   motionClassOf,
   qualityViolations, type MotionClass, type Violation,
 } from '../src/motion/quality.js';
@@ -125,11 +125,12 @@ function qualityMarkdown(rows: MeasuredRow[], failed: FailedCase[], seconds: num
     '',
     `Measured by \`tsx bench/motion-quality.ts\` (also part of \`npm run bench\`): ${rows.length} answers (${qualityMotions().length} motions of the vocabulary, ${MODIFIER_PROMPTS.length} modifier prompts and the seam case ${SEAM_SEGMENTS.map((s) => `${s.prompt}(${s.frames})`).join(' → ')}, 3 s at 30 fps, on ${QUALITY_RIGS.length} rigs: ${QUALITY_RIGS.join(', ')}; post-processing on and off), each made as the gateway makes it (generation, \`renderMotion\`), decoded back from the GLB and measured by forward kinematics of sample 0 (src/motion/quality.ts). Took ${seconds.toFixed(0)} s.`,
     '',
-    `Bounds: lowest sole point (heel, ball, toe tip) ≥ ${cm(LOWEST_BOUND)} cm; drift of a planted sole point < ${cm(DRIFT_BOUND)} cm; knee and elbow off-hinge < ${OFF_HINGE_BOUND}° while bent > 10°; per-frame rotation per joint and motion class (src/motion/quality.ts ROTATION_BOUNDS); gait knee flexion reversals ≤ ${GAIT_REVERSALS_BOUND} per stride; hips deceleration within 1 s of a seam ≤ ${SEAM_DECEL_BOUND} m/s²; a floor-level root within ${cm(ROOT_FLOOR_BOUND)} cm of the floor and IK bones within ${cm(IK_GAP_BOUND)} cm of their foot or hand. **${failing.length} of ${rows.length} answers break at least one bound.**`,
+    `Bounds: lowest sole point (heel, ball, toe tip) ≥ ${cm(LOWEST_BOUND)} cm; drift of a planted sole point < ${cm(DRIFT_BOUND)} cm; knee and elbow off-hinge < ${OFF_HINGE_BOUND}° while bent > 10°; per-frame rotation per joint and motion class (src/motion/quality.ts ROTATION_BOUNDS); gait knee flexion reversals ≤ ${GAIT_REVERSALS_BOUND} per stride; hips deceleration within 1 s of a seam ≤ ${SEAM_DECEL_BOUND} m/s²; every mapped body joint ≥ ${cm(BODY_LOWEST_BOUND)} cm; a floor-level root within ${cm(ROOT_FLOOR_BOUND)} cm of the floor and IK bones within ${cm(IK_GAP_BOUND)} cm of their foot or hand. **${failing.length} of ${rows.length} answers break at least one bound.**`,
     '',
     '| metric | answers over the bound | worst three |',
     '|---|---|---|',
     metric('lowest sole point (cm)', (r) => -r.quality.lowest.height, (r) => `${cm(r.quality.lowest.height)} (${r.quality.lowest.side} ${r.quality.lowest.point} @${r.quality.lowest.frame})`, (r) => r.quality.lowest.height < LOWEST_BOUND),
+    metric('lowest body joint (cm)', (r) => -r.quality.lowestJoint.height, (r) => `${cm(r.quality.lowestJoint.height)} (${r.quality.lowestJoint.joint} @${r.quality.lowestJoint.frame})`, (r) => r.quality.lowestJoint.height < BODY_LOWEST_BOUND),
     metric('planted drift (cm)', (r) => r.quality.drift?.drift ?? 0, (r) => `${cm(r.quality.drift?.drift ?? 0)} (${r.quality.drift?.side ?? ''} ${r.quality.drift?.point ?? ''})`, (r) => (r.quality.drift?.drift ?? 0) >= DRIFT_BOUND),
     metric('knee off-hinge (°)', (r) => r.quality.knee.offHinge, (r) => deg(r.quality.knee.offHinge), (r) => r.quality.knee.offHinge >= OFF_HINGE_BOUND),
     metric('elbow off-hinge (°)', (r) => r.quality.elbow.offHinge, (r) => deg(r.quality.elbow.offHinge), (r) => r.quality.elbow.offHinge >= OFF_HINGE_BOUND),

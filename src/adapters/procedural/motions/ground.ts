@@ -17,6 +17,15 @@ import { chestOf, handTarget, onToes, pelvisDir, pelvisPoint, pelvisRotation } f
 
 /** Height of the wrist joint over a palm flat on the floor (metres). */
 const WRIST_ON_FLOOR = 0.055;
+/**
+ * Where push-ups and the crawl put the wrist: 2.5 cm over WRIST_ON_FLOOR. The retargeter reproduces bone
+ * directions and scales the hips' travel by hip height, so on a rig whose shoulders sit lower over its
+ * hips (trunk pitched near level) and whose arms are longer for its hip height, the wrist lands lower:
+ * about 0.1 hip heights lower on the child and VRM rigs, 2.3 cm and 3.5 cm under the floor with the palm
+ * target flat on our rig. The margin (with the elbows kept bent, see pushUps and crawl) keeps every
+ * fixture rig's wrist within 1 cm of the floor; on our own rig the palm rests 2.5 cm over it instead.
+ */
+const HANDS_DOWN_WRIST = WRIST_ON_FLOOR + 0.025;
 import { durationOf, standing } from './standing.js';
 
 const G = 9.81;
@@ -203,7 +212,9 @@ export function pushUps(input: MotionInput): Generated {
   const count = clamp(mods.count ?? Math.floor((D - 0.3) / cycle), 1, 40);
   const depth = (mods.size === 'small' ? 0.5 : between(rng, 0.75, 1)) * 1;
   const ankleZ = -0.85;
-  const topAngle = 19 * DEG;
+  // The top a little short of the arms' full reach (16°, not 19°): the elbows keep a bend, so the arms' length,
+  // which differs from rig to rig, carries the wrist less far down (HANDS_DOWN_WRIST).
+  const topAngle = 16 * DEG;
   const lowAngle = lerp(19, 6, depth) * DEG;
   // Hips to ankle with the knees a touch short of locked (IK approaches full reach softly).
   const L = 0.995 * LEG + 0.047;
@@ -212,8 +223,8 @@ export function pushUps(input: MotionInput): Generated {
   const top = { root: hipsAt(topAngle), heading: 0, pelvis: [90 * DEG - topAngle, 0, 0], spine: [0, 0, 0], neck: [0, 0, 0], head: [0, 0, 0], arms: [HANGING, HANGING] } as unknown as BodyPose;
   const shoulderZ = chestOf(top).pos[2] + 0.14 * Math.sin(90 * DEG - topAngle);
   // A wrist joint sits about 5 cm above a palm flat on the floor (the heel of the hand and the wrist's
-  // own thickness); lower, a rig with longer arms than ours would put its wrist through the floor.
-  const hands: Vec3[] = [[0.22, WRIST_ON_FLOOR, shoulderZ], [-0.22, WRIST_ON_FLOOR, shoulderZ]];
+  // own thickness), plus the margin for other rigs' proportions (HANDS_DOWN_WRIST).
+  const hands: Vec3[] = [[0.22, HANDS_DOWN_WRIST, shoulderZ], [-0.22, HANDS_DOWN_WRIST, shoulderZ]];
   return standing(input, {
     pose(t, body) {
       const u = (t - 0.3) / cycle;
@@ -267,9 +278,10 @@ export function crawl(input: MotionInput): Generated {
   const t0 = 0.3;
   const hipY = 0.49;
   // The trunk a little short of level: the shoulders low enough that the arms keep a slight bend
-  // (about 30°) on the floor. Locked straight, the 5 cm lift of a hand would snap the elbow from 0° to
-  // 25° in a frame, as a two-bone chain's flexion changes fastest near full reach.
-  const trunk = 82 * DEG;
+  // on the floor. Locked straight, the 5 cm lift of a hand would snap the elbow from 0° to 25° in a frame,
+  // as a two-bone chain's flexion changes fastest near full reach; 85° (not 82°) also keeps the shoulders
+  // low on rigs whose shoulders sit lower over their hips than ours (HANDS_DOWN_WRIST).
+  const trunk = 85 * DEG;
   // Limb i of the four (0 left hand, 1 right hand, 2 left knee, 3 right knee) plants at z(i, k).
   const phaseOf = [0, 0.5, 0.5, 0] as const;
   const z0 = (t: number) => v * Math.max(0, t - t0);
@@ -300,7 +312,7 @@ export function crawl(input: MotionInput): Generated {
       const shoulderZ = z + 0.46;
       body.arms = [0, 1].map((side) => {
         const l = limb(side, Math.max(t, t0));
-        const hand: Vec3 = [(side === 0 ? 1 : -1) * 0.19, WRIST_ON_FLOOR + l.lift, shoulderZ + 0.02 + l.dz];
+        const hand: Vec3 = [(side === 0 ? 1 : -1) * 0.19, HANDS_DOWN_WRIST + l.lift, shoulderZ + 0.02 + l.dz];
         return { ...HANGING, reach: { hand: handTarget(body, side as 0 | 1, hand), pole: [0.3, 0, -1], w: 1 } };
       }) as unknown as [ArmPose, ArmPose];
     },
@@ -419,7 +431,9 @@ export function cartwheel(input: MotionInput): Generated {
   const pose = (t: number, body: BodyPose) => {
     const p = phase(t);
     const phi = 2 * Math.PI * p;
-    body.root = [dir * travel * p, REST.hipsHeight + 0.12 * Math.sin(phi / 2) ** 2, 0];
+    // Upside down the hips ride 17 cm higher: the hands meet the floor on our rig 5 cm sooner than they
+    // would at 12, the margin a rig with lower shoulders or longer arms needs (as HANDS_DOWN_WRIST).
+    body.root = [dir * travel * p, REST.hipsHeight + 0.17 * Math.sin(phi / 2) ** 2, 0];
     body.free = t > a && t < b;
     body.pelvis = [0, 0, dir * phi];
     const up = reach(t);

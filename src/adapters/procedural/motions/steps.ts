@@ -388,6 +388,15 @@ export function hop(input: MotionInput): Generated {
  * A stumble: a few steps, the toe catches, the trunk pitches forward with the arms flung out, two quick
  * short recovery steps catch the fall, then the body straightens and stands.
  */
+/**
+ * Stumble roll-off: seconds, and the swing's roll angle. At a walk's 60° in 0.12 s, fastest at toe-off, the
+ * foot pitched ~1000°/s as it left, and on rigs whose toe is shaped unlike the model's the retargeted toe
+ * tip flicked back 1.5 cm in one frame while still within 1.5 cm of the floor (1.1 cm planted drift). A
+ * shuffling stumble step rolls less and more slowly, easing off before the toe leaves: the tip now rises
+ * with under 0.3 cm of backward travel.
+ */
+const STUMBLE_ROLL_S = 0.16;
+const STUMBLE_ROLL_ANGLE = 45 * DEG;
 export function stumble(input: MotionInput): Generated {
   const { rng, mods } = input;
   const s = styleOf(mods);
@@ -411,12 +420,12 @@ export function stumble(input: MotionInput): Generated {
   for (const [side, lift, land, z] of timeline) {
     const list = pl[side];
     list[list.length - 1].lift = lift;
-    list[list.length - 1].roll = Math.min(0.12, (lift - list[list.length - 1].land) * 0.3) || 0;
+    list[list.length - 1].roll = Math.min(STUMBLE_ROLL_S, (lift - list[list.length - 1].land) * 0.3) || 0;
     list.push({ land, lift: Infinity, x: xs(side, side === lead ? 0.1 : 0.09), z, yaw: 0, roll: 0 });
   }
   // 8 cm of clearance: the hips drop with the lurch, and at 5 cm a long-toed rig's swinging toe tip grazed
   // the floor mid-stride, where the cleanup bent the toes up for a frame (50°/frame).
-  const swing: SwingStyle = { ...WALK_SWING, clearance: 0.08 };
+  const swing: SwingStyle = { ...WALK_SWING, clearance: 0.08, lateRoll: 0, rollAngle: STUMBLE_ROLL_ANGLE };
   const pitchKeys = (t: number) => {
     // Forward pitch of the trunk: builds from the trip, peaks as the first recovery foot lands, recovers.
     const up = smooth((t - trip) / (0.28 * k));
