@@ -41,6 +41,14 @@ export interface TwoBoneOptions {
 let scratchPos = new Float64Array(0);
 let scratchWorld = new Float64Array(0);
 
+/** Grows the solvers' scratch pose buffers to J joints (one pair per thread, reused; nothing allocated per call). */
+function growScratch(J: number): void {
+  if (scratchPos.length < J * 3) {
+    scratchPos = new Float64Array(J * 3);
+    scratchWorld = new Float64Array(J * 4);
+  }
+}
+
 /** Per skeleton, the ancestor path of each end joint solved for. */
 const paths = new WeakMap<Skeleton, Map<number, Int32Array>>();
 
@@ -69,10 +77,7 @@ export function solveTwoBone(
 ): number {
   const J = s.names.length;
   if (opts.hinge) return solveHinge(s, rotations, rotOffset, root, chain, target, opts, opts.hinge);
-  if (scratchPos.length < J * 3) {
-    scratchPos = new Float64Array(J * 3);
-    scratchWorld = new Float64Array(J * 4);
-  }
+  growScratch(J);
   const pos = scratchPos;
   const world = scratchWorld;
   const { upper, mid, end } = chain;
@@ -203,10 +208,7 @@ function solveHinge(
   limit: HingeLimit,
 ): number {
   const J = s.names.length;
-  if (scratchPos.length < J * 3) {
-    scratchPos = new Float64Array(J * 3);
-    scratchWorld = new Float64Array(J * 4);
-  }
+  growScratch(J);
   const pos = scratchPos;
   const world = scratchWorld;
   const { upper, mid, end } = chain;

@@ -107,3 +107,15 @@ export async function canonicalSkeleton(url: string, model = 'procedural'): Prom
   const caps = await (await fetch(`${url}/capabilities`)).json();
   return caps.models.find((m: any) => m.id === model).canonical_skeleton;
 }
+
+/** POSTs a request for a GLB answer, polls a 202 until it is final, and returns the bytes (throws on an error answer). */
+export async function generateGlb(url: string, req: unknown): Promise<{ bytes: Uint8Array; headers: Headers }> {
+  let res = await fetch(`${url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'model/gltf-binary' }, body: JSON.stringify(req) });
+  while (res.status === 202) {
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 50));
+    res = await fetch(url + res.headers.get('location'), { headers: { accept: 'model/gltf-binary' } });
+  }
+  if (res.status !== 200) throw new Error(`answered ${res.status}: ${await res.text()}`);
+  return { bytes: new Uint8Array(await res.arrayBuffer()), headers: res.headers };
+}

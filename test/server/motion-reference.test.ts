@@ -11,9 +11,8 @@ import { skeletonFromWire } from '../../src/motion/skeleton.js';
 import { readAnswer } from '../../src/tools/read-answer.js';
 import type { Clip, Skeleton } from '../../src/spec/motion.js';
 import { FIXTURE_RIGS } from '../fixtures/skeletons/index.js';
-import { startGateway, type Running } from '../helpers/gateway.js';
-import { setup as sayMotionSetup, type Setup } from '../adapters/saymotion/harness.js';
-import { startRig, type Rig } from '../adapters/meshy/harness.js';
+import { generateGlb, startGateway, type Running } from '../helpers/gateway.js';
+import { withProviderSimulators } from '../helpers/providers.js';
 
 const SOURCE = FIXTURE_RIGS.mixamo;
 const TARGET = FIXTURE_RIGS.vrm;
@@ -73,16 +72,9 @@ function referenceArm(t: number): [number, number, number] {
 
 const angle = (u: number[], v: number[]) => Math.acos(Math.min(1, Math.max(-1, u[0] * v[0] + u[1] * v[1] + u[2] * v[2]))) / DEG;
 
-/** Posts a request for GLB, polling a 202, and reads the answer back as a client would. */
+/** Posts a request for GLB and reads the answer back as a client would. */
 async function answer(url: string, req: unknown) {
-  let res = await fetch(`${url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'model/gltf-binary' }, body: JSON.stringify(req) });
-  while (res.status === 202) {
-    await res.arrayBuffer();
-    await new Promise((r) => setTimeout(r, 50));
-    res = await fetch(url + res.headers.get('location'), { headers: { accept: 'model/gltf-binary' } });
-  }
-  if (res.status !== 200) throw new Error(`answered ${res.status}: ${await res.text()}`);
-  return readAnswer(new Uint8Array(await res.arrayBuffer()), 30);
+  return readAnswer((await generateGlb(url, req)).bytes, 30);
 }
 
 /** The spliced frames (away from the blends at both seams) follow the reference within `tolerance` degrees. */
@@ -124,22 +116,17 @@ describe('motion_reference, spliced by the pipeline', () => {
 });
 
 describe('motion_reference through the provider simulators', () => {
-  let say: Setup;
-  let meshy: Rig;
-  beforeAll(async () => {
-    [say, meshy] = await Promise.all([sayMotionSetup(), startRig()]);
-  });
-  afterAll(() => Promise.all([say?.close(), meshy?.close()]));
+  const p = withProviderSimulators();
 
   it('SayMotion generates the two text segments only; the reference is spliced in', async () => {
-    await expectSpliced(say.gw.url, 'saymotion');
-    expect(say.sim.jobs.size).toBe(2);
+    await expectSpliced(p.say.gw.url, 'saymotion');
+    expect(p.say.sim.jobs.size).toBe(2);
   });
 
   it('Meshy animates only the text segments\' actions; the reference costs no task', async () => {
-    const animations = () => meshy.sim.count('POST /openapi/v1/animations');
+    const animations = () => p.meshy.sim.count('POST /openapi/v1/animations');
     const before = animations();
-    await expectSpliced(meshy.url, 'meshy');
+    await expectSpliced(p.meshy.url, 'meshy');
     expect(animations() - before).toBeLessThanOrEqual(2);
   });
 });

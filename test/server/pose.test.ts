@@ -14,10 +14,9 @@ import { clipForwardKinematics, forwardKinematics } from '../../src/motion/skele
 import type { Clip, Skeleton } from '../../src/spec/motion.js';
 import { readAnswer } from '../../src/tools/read-answer.js';
 import { FIXTURE_RIGS } from '../fixtures/skeletons/index.js';
-import { canonicalSkeleton, startGateway, type Running } from '../helpers/gateway.js';
+import { canonicalSkeleton, generateGlb, startGateway, type Running } from '../helpers/gateway.js';
 import { validateGltf } from '../helpers/gltf-validate.js';
-import { setup as sayMotionSetup, type Setup } from '../adapters/saymotion/harness.js';
-import { startRig, type Rig } from '../adapters/meshy/harness.js';
+import { withProviderSimulators } from '../helpers/providers.js';
 
 const DEG = Math.PI / 180;
 
@@ -85,17 +84,6 @@ function measure(s: Skeleton, clip: Clip) {
 }
 
 /** Posts a request for GLB (polling a 202) and returns the bytes. */
-async function answerBytes(url: string, req: unknown): Promise<{ bytes: Uint8Array; headers: Headers }> {
-  let res = await fetch(`${url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'model/gltf-binary' }, body: JSON.stringify(req) });
-  while (res.status === 202) {
-    await res.arrayBuffer();
-    await new Promise((r) => setTimeout(r, 50));
-    res = await fetch(url + res.headers.get('location'), { headers: { accept: 'model/gltf-binary' } });
-  }
-  if (res.status !== 200) throw new Error(`answered ${res.status}: ${await res.text()}`);
-  return { bytes: new Uint8Array(await res.arrayBuffer()), headers: res.headers };
-}
-
 const poseRequest = (model: string, skeleton: unknown, prompt: string) => ({
   protocol_version: '1.3',
   model,
@@ -106,7 +94,7 @@ const poseRequest = (model: string, skeleton: unknown, prompt: string) => ({
 
 /** Answers a pose and checks what every pose must be: one frame, every sole point at or above −1 cm. */
 async function pose(url: string, model: string, skeleton: unknown, prompt: string) {
-  const { bytes, headers } = await answerBytes(url, poseRequest(model, skeleton, prompt));
+  const { bytes, headers } = await generateGlb(url, poseRequest(model, skeleton, prompt));
   const a = await readAnswer(bytes);
   expect(a.samples).toHaveLength(1);
   const clip = a.samples[0].clip;
@@ -225,25 +213,20 @@ describe('pose segments on the procedural model, through HTTP, on three rigs', (
 });
 
 describe('pose segments through the provider simulators', () => {
-  let say: Setup;
-  let meshy: Rig;
-  beforeAll(async () => {
-    [say, meshy] = await Promise.all([sayMotionSetup(), startRig()]);
-  });
-  afterAll(() => Promise.all([say?.close(), meshy?.close()]));
+  const p = withProviderSimulators();
 
   it('SayMotion: one job of a short motion for the prompt, answered as its representative frame', async () => {
-    const r = await pose(say.gw.url, 'saymotion', FIXTURE_RIGS.mixamo, 'sitting on a chair');
+    const r = await pose(p.say.gw.url, 'saymotion', FIXTURE_RIGS.mixamo, 'sitting on a chair');
     const u = (r.answer.motion as any).samples[0].x_understood.find((e: any) => e.segment === 0);
     expect(u).toMatchObject({ source: 'pose', pose_motion_frames: 60 });
     expect(u.pose_frame).toBeGreaterThanOrEqual(15);
-    expect(say.sim.jobs.size).toBe(1);
+    expect(p.say.sim.jobs.size).toBe(1);
     const v = await validateGltf(r.bytes, 'glb');
     expect(v.errors).toEqual([]);
   });
 
   it('Meshy: the action the prompt names, answered as its representative frame', async () => {
-    const r = await pose(meshy.url, 'meshy', FIXTURE_RIGS.ue5, 'waving');
+    const r = await pose(p.meshy.url, 'meshy', FIXTURE_RIGS.ue5, 'waving');
     const u = (r.answer.motion as any).samples[0].x_understood.find((e: any) => e.segment === 0);
     expect(u).toMatchObject({ source: 'pose', pose_motion_frames: 60 });
     expect(u.pose_frame).toBeGreaterThanOrEqual(15);
