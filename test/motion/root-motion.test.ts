@@ -4,6 +4,7 @@ import type { GenerationPlan } from '../../src/spec/plan.js';
 import type { Clip, Skeleton } from '../../src/spec/motion.js';
 import { createProceduralAdapter } from '../../src/adapters/procedural/index.js';
 import { proceduralMotion } from '../../src/adapters/procedural/work.js';
+import { buildPlan } from '../../src/protocol/plan.js';
 import { renderMotion, renderSamples } from '../../src/motion/pipeline.js';
 import { parseGlb, worldRestRotations } from '../../src/motion/gltf.js';
 import { mapHumanoid } from '../../src/motion/humanoid.js';
@@ -17,22 +18,16 @@ import { validateGltf } from '../helpers/gltf-validate.js';
 
 const model = createProceduralAdapter().models()[0];
 
+/** The plan of a one-segment procedural request on a fixture rig, as the gateway builds it. */
 function plan(prompt: string, frames = 90, rig: keyof typeof FIXTURE_RIGS = 'ue5'): GenerationPlan {
-  return {
-    request: { skeleton: FIXTURE_RIGS[rig] } as GenerationPlan['request'],
-    model,
-    fps: 30,
-    totalFrames: frames,
-    segments: [{ type: 'text', prompt, index: 0, startFrame: 0, frames, seconds: frames / 30, seed: 1 }],
-    constraints: [],
-    numSamples: 1,
-    seed: 1,
-    seeded: true,
-    transitionFrames: 5,
-    postProcessing: true,
-    loop: false,
-    extensions: {},
-  };
+  const request = {
+    protocol_version: '1.3',
+    model: model.id,
+    skeleton: FIXTURE_RIGS[rig],
+    segments: [{ type: 'text', prompt, duration_frames: frames }],
+    timing: { fps: 30 },
+  } as GenerationPlan['request'];
+  return buildPlan(request, model, 'procedural', 1);
 }
 
 function posed(s: Skeleton, clip: Clip): { w: Float64Array; r: Float64Array } {
