@@ -2,6 +2,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { asyncSuite } from './async.js';
+import { clusterSuite } from './cluster.js';
 import { gatewaySuite } from './gateway.js';
 import { memorySuite } from './memory.js';
 import { motionSuite } from './motion.js';
@@ -21,6 +22,7 @@ const rows: Row[] = [];
 rows.push(...(await gatewaySuite(durationS)));
 rows.push(...(await responsivenessSuite(durationS)));
 rows.push(...(await asyncSuite(durationS)));
+rows.push(...(await clusterSuite()));
 rows.push(...(await memorySuite()));
 rows.push(...(await streamingSuite()));
 rows.push(...(await motionSuite()));

@@ -7,7 +7,7 @@ import { ConfigError } from './spec/errors.js';
 import { envInt, envNumber, envSlice, envString } from './adapters/kit/env.js';
 import { loadExternalProvider } from './adapters/external.js';
 import { availableParallelism } from 'node:os';
-import { PROVIDERS } from './adapters/registry.js';
+import { PROVIDERS, providerDefinitions } from './adapters/registry.js';
 
 /** A provider this deployment serves, with the configuration it read. */
 interface ConfiguredProvider {
@@ -28,6 +28,16 @@ export interface Config {
   redisUrl: string;
   /** REDIS_PREFIX: every key the gateway writes in Redis starts with it (several gateways may share one Redis). */
   redisPrefix: string;
+  /**
+   * JOB_LOCK_MS (STORE=redis): how long a worker's claim on a job lasts without renewal (renewed every half
+   * of it while the worker lives); a job whose worker died is resumed elsewhere about this long after.
+   */
+  jobLockMs: number;
+  /**
+   * WORKER_CONCURRENCY (STORE=redis): jobs of one provider this instance runs at once; undefined = the
+   * provider's cap, 0 = none (an instance that only accepts and answers).
+   */
+  workerConcurrency: number | undefined;
   logLevel: string;
   /** How long POST /generate waits for a result before answering 202. */
   syncWaitMs: number;
@@ -52,6 +62,10 @@ export interface Config {
   maxJsonDepth: number;
   /** Gateway API keys; empty = no authentication. */
   apiKeys: string[];
+  /** RATE_LIMIT_RPM: requests per minute per API key to /generate and /capabilities (0 = unlimited). */
+  rateLimitRpm: number;
+  /** RATE_LIMIT_CONCURRENT_JOBS: unfinished (queued or running) jobs per API key (0 = unlimited). */
+  rateLimitConcurrentJobs: number;
   shutdownGraceMs: number;
   maxBatchSize: number;
   /** MAX_FPS: the highest timing.fps accepted (docs/limits.md). */
@@ -139,6 +153,14 @@ function redisUrlOf(v: string): string {
   return v;
 }
 
+/** WORKER_CONCURRENCY: unset = each provider's cap; 0 (no jobs run here) only makes sense when other instances share the work. */
+function workerConcurrencyOf(env: Env): number | undefined {
+  if (envString(env, 'WORKER_CONCURRENCY') === undefined) return undefined;
+  const n = envInt(env, 'WORKER_CONCURRENCY', 0, 0, 10_000);
+  if (n === 0 && (envString(env, 'STORE') ?? 'sqlite') !== 'redis') throw new ConfigError('WORKER_CONCURRENCY=0 (run no jobs here) needs STORE=redis: with SQLite this process is the only one that runs jobs');
+  return n;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = envString(env, 'LOG_LEVEL', 'info')!;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -149,7 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
   for (const k of apiKeys) {
     if (k.length < 16 || !/^[\x21-\x7e]+$/.test(k)) throw new ConfigError('GATEWAY_API_KEYS: every key must be at least 16 printable ASCII characters');
   }
-  const providers = PROVIDERS.map((p) => configureProvider(p, env)).filter((p): p is ConfiguredProvider => p !== undefined);
+  const providers = providerDefinitions(env).map((p) => configureProvider(p, env)).filter((p): p is ConfiguredProvider => p !== undefined);
   return {
     host: envString(env, 'HOST', '0.0.0.0')!,
     port: envInt(env, 'PORT', 8080, 0, 65535),
@@ -158,6 +180,8 @@ export function loadConfig(env: Env = process.env): Config {
     store: storeOf(envString(env, 'STORE', 'sqlite')!),
     redisUrl: redisUrlOf(envString(env, 'REDIS_URL', 'redis://127.0.0.1:6379')!),
     redisPrefix: envString(env, 'REDIS_PREFIX', 'mg:')!,
+    jobLockMs: envInt(env, 'JOB_LOCK_MS', 30_000, 1_000, 600_000),
+    workerConcurrency: workerConcurrencyOf(env),
     logLevel,
     syncWaitMs: envInt(env, 'SYNC_WAIT_MS', 20_000, 0, 600_000),
     jobRetentionS: envInt(env, 'JOB_RETENTION_S', 86_400, 300),
@@ -171,6 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestBytes: envInt(env, 'MAX_REQUEST_BYTES', 1_048_576, 1_024, 64 * 1_048_576),
     maxJsonDepth: envInt(env, 'MAX_JSON_DEPTH', 32, 8, 1_000),
     apiKeys,
+    rateLimitRpm: envInt(env, 'RATE_LIMIT_RPM', 0, 0, 1_000_000),
+    rateLimitConcurrentJobs: envInt(env, 'RATE_LIMIT_CONCURRENT_JOBS', 0, 0, 1_000_000),
     shutdownGraceMs: envInt(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     maxBatchSize: envInt(env, 'MAX_BATCH_SIZE', 16, 1, 256),
     maxFps: envNumber(env, 'MAX_FPS', 120, 1, 1_000),
@@ -195,7 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
  */
 export async function loadExternalProviders(config: Config, env: Env = process.env, baseDir = process.cwd()): Promise<Config> {
   const providers = [...config.providers];
-  const taken = new Set(PROVIDERS.map((p) => p.provider));
+  const taken = new Set([...PROVIDERS, ...config.providers.map((p) => p.definition)].map((p) => p.provider));
   for (const spec of config.externalAdapters) {
     const definition = await loadExternalProvider(spec, baseDir);
     if (taken.has(definition.provider)) throw new ConfigError(`ADAPTERS: "${spec}" uses the provider name "${definition.provider}", which is already taken`);

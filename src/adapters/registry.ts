@@ -3,16 +3,25 @@
  * folder), and the AdapterRegistry of a running gateway: which adapter serves which model, with the
  * deployment's gateway-wide limits applied to every model it advertises.
  */
-import type { Adapter, ProviderDefinition, Readiness } from '../spec/adapter.js';
+import type { Adapter, Env, ProviderDefinition, Readiness } from '../spec/adapter.js';
 import type { ModelCapabilities } from '../spec/wire.js';
 import type { ModelCatalog } from '../protocol/validate.js';
 import { withGatewayLimits, type GatewayLimits } from './kit/model.js';
 import { meshyProvider } from './meshy/index.js';
+import { mmcpProviders } from './mmcp/index.js';
 import { proceduralProvider } from './procedural/index.js';
 import { sayMotionProvider } from './saymotion/index.js';
 
 /** Every in-tree provider, in the order their models are listed. */
 export const PROVIDERS: readonly ProviderDefinition<unknown>[] = [proceduralProvider, sayMotionProvider, meshyProvider] as ProviderDefinition<unknown>[];
+
+/**
+ * The providers a deployment may configure: the in-tree ones, then one per upstream MMCP server that
+ * MMCP_UPSTREAMS lists (src/adapters/mmcp; their names may not reuse an in-tree one's).
+ */
+export function providerDefinitions(env: Env): ProviderDefinition<unknown>[] {
+  return [...PROVIDERS, ...(mmcpProviders(env, PROVIDERS.map((p) => p.provider)) as ProviderDefinition<unknown>[])];
+}
 
 export class AdapterRegistry implements ModelCatalog {
   constructor(

@@ -6,6 +6,8 @@
  * - `job:<id>`: a hash of the job row's non-null columns;
  * - `jobs:<state>`: a sorted set of job ids per state, scored by creation time (queued, running) or by
  *   expiry time (succeeded, failed, cancelled): the resume order, the counts and the retention sweep;
+ * - `owner:<owner>:unfinished`: a set of the owner's queued and running job ids (RATE_LIMIT_CONCURRENT_JOBS),
+ *   changed with the state sets;
  * - `result:<name>`: a result's GLB as one binary value (results are bounded by MAX_OUTPUT_BYTES, far
  *   below Redis's 512 MiB), read back in pieces with GETRANGE so a reader never holds it whole;
  * - `idem:<scope length>:<scope>:<key>`: an idempotency record (hash), first writer wins (Lua, atomic);
@@ -33,12 +35,13 @@ export interface RedisStoreOptions {
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const UNFINISHED = 'queued,running';
 const NUMERIC = new Set(['seed', 'progress', 'queue_position', 'wait_ms', 'result_size', 'created_at', 'started_at', 'updated_at', 'finished_at', 'expires_at', 'deadline']);
-const JOB_COLUMNS = ['id', 'owner', 'model', 'provider', 'request', 'seed', 'state', 'checkpoint', 'progress', 'queue_position', 'wait_ms', 'result_path', 'result_size', 'error', 'cache_key', 'created_at', 'started_at', 'updated_at', 'finished_at', 'expires_at', 'deadline'] as const;
+const JOB_COLUMNS = ['id', 'owner', 'model', 'provider', 'request', 'seed', 'state', 'checkpoint', 'progress', 'queue_position', 'wait_ms', 'result_path', 'result_size', 'error', 'cache_key', 'ignored_fields', 'created_at', 'started_at', 'updated_at', 'finished_at', 'expires_at', 'deadline'] as const;
 /** A claimed cache copy not yet named by a job row is forgotten after this long. */
 const PROVISIONAL_COPY_MS = 3_600_000;
 
 /**
- * KEYS: job hash, the five state sets (STATES order), the result value.
+ * KEYS: job hash, the five state sets (STATES order), the result value, the owner's unfinished set (only
+ * touched when the job leaves queued/running).
  * ARGV: id, allowed current states (csv), new state, expiry (the gateway clock's epoch ms, or ''), time
  * to live in ms (or ''), started_at to set when absent (or ''), n, n field/value pairs to set, then
  * fields to delete. Redis expires by its own wall clock, so keys get a relative time to live: a gateway
@@ -66,6 +69,7 @@ local new = ARGV[3]
 if new ~= st then
   redis.call('ZREM', KEYS[states[st]], ARGV[1])
 end
+if (st == 'queued' or st == 'running') and new ~= 'queued' and new ~= 'running' then redis.call('SREM', KEYS[8], ARGV[1]) end
 local score
 if new == 'queued' or new == 'running' then score = redis.call('HGET', KEYS[1], 'created_at') else score = ARGV[4] end
 redis.call('ZADD', KEYS[states[new]], score, ARGV[1])
@@ -176,7 +180,7 @@ export class RedisStore implements Store {
     // lazyConnect: nothing happens before open(); afterwards ioredis reconnects on its own and queues
     // commands meanwhile, failing each after a few attempts rather than hanging a request forever.
     const redis = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: this.connectTimeoutMs, connectionName: 'motion-gateway' });
-    redis.defineCommand('transition', { numberOfKeys: 7, lua: TRANSITION });
+    redis.defineCommand('transition', { numberOfKeys: 8, lua: TRANSITION });
     redis.defineCommand('patch', { numberOfKeys: 1, lua: PATCH });
     redis.defineCommand('reserve', { numberOfKeys: 1, lua: RESERVE });
     // Connection errors are reported by status() and by the commands that fail; without a listener ioredis logs each one.
@@ -190,6 +194,7 @@ export class RedisStore implements Store {
   private idemKey = (scope: string, key: string) => `${this.p}idem:${scope.length}:${scope}:${key}`;
   private cacheKey = (key: string) => `${this.p}cache:${key}`;
   private kvKey = (provider: string) => `${this.p}kv:${provider}`;
+  private ownerKey = (owner: string) => `${this.p}owner:${owner}:unfinished`;
   private stateKeys = () => STATES.map(this.stateKey);
 
   async open(): Promise<void> {
@@ -226,13 +231,16 @@ export class RedisStore implements Store {
     return { kind: 'redis', state: this.closed ? 'end' : this.redis.status === 'ready' ? 'ok' : this.redis.status };
   }
 
-  private transition(id: string, allowed: string, state: JobState, expiresAt: number | null, fields: Record<string, string | number | null>, startedAt?: number, now?: number): Promise<number> {
+  private async transition(id: string, allowed: string, state: JobState, expiresAt: number | null, fields: Record<string, string | number | null>, startedAt?: number, now?: number): Promise<number> {
     const { set, del } = split({ ...fields, state });
     const ttl = expiresAt === null ? '' : ttlMs(expiresAt, now ?? Date.now());
+    // A job's owner never changes, so reading it first is safe; only a final state leaves the owner's set.
+    const owner = state === 'queued' || state === 'running' ? '' : ((await this.redis.hget(this.jobKey(id), 'owner')) ?? '');
     return this.redis.transition(
       this.jobKey(id),
       ...this.stateKeys(),
       this.resultKey(`${id}.glb`),
+      this.ownerKey(owner),
       id,
       allowed,
       state,
@@ -257,6 +265,7 @@ export class RedisStore implements Store {
     if (result) tx.set(this.resultKey(`${row.id}.glb`), result).hset(this.jobKey(row.id), 'result_path', `${row.id}.glb`, 'result_size', result.byteLength);
     const unfinished = row.state === 'queued' || row.state === 'running';
     tx.zadd(this.stateKey(row.state), unfinished ? row.created_at : (row.expires_at ?? row.created_at), row.id);
+    if (unfinished) tx.sadd(this.ownerKey(row.owner), row.id);
     if (row.expires_at !== null) {
       const ttl = ttlMs(row.expires_at, row.updated_at);
       tx.pexpire(this.jobKey(row.id), ttl);
@@ -345,7 +354,9 @@ export class RedisStore implements Store {
   }
 
   async deleteJob(id: string): Promise<void> {
+    const owner = await this.redis.hget(this.jobKey(id), 'owner');
     const tx = this.redis.multi().del(this.jobKey(id), this.resultKey(`${id}.glb`));
+    if (owner !== null) tx.srem(this.ownerKey(owner), id);
     for (const k of this.stateKeys()) tx.zrem(k, id);
     await tx.exec();
   }
@@ -432,6 +443,22 @@ export class RedisStore implements Store {
       set: async (key, value) => void (await this.redis.hset(k, key, value)),
       delete: async (key) => void (await this.redis.hdel(k, key)),
     };
+  }
+
+  /** The owner's set, less ids whose hash is gone or final (evicted keys): those are dropped from the set. */
+  async countUnfinishedByOwner(owner: string): Promise<number> {
+    const key = this.ownerKey(owner);
+    const ids = await this.redis.smembers(key);
+    if (!ids.length) return 0;
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.jobKey(id), 'state');
+    const stale: string[] = [];
+    ((await pipe.exec()) ?? []).forEach(([err, state], i) => {
+      if (err) throw err;
+      if (state !== 'queued' && state !== 'running') stale.push(ids[i]);
+    });
+    if (stale.length) await this.redis.srem(key, ...stale);
+    return ids.length - stale.length;
   }
 
   async countsByState(): Promise<Record<string, number>> {

@@ -1,9 +1,10 @@
 /**
  * The job runner: the one caller of adapters. It admits requests (validation, planning, the seeded-result
  * cache, the adapter's start) under a queue bound, drives each adapter step by step from its stored
- * checkpoint with each provider's own in-flight cap, has finished motion rendered to glTF on the worker
- * threads, and resumes unfinished jobs after a restart without starting the provider's work a second
- * time. A job waiting on a provider holds no CPU: only the worker pool bounds local work.
+ * checkpoint, has finished motion rendered to glTF on the worker threads, and resumes unfinished jobs
+ * without starting the provider's work a second time. Where and when a job runs, under each provider's
+ * in-flight cap, is its Dispatcher's (dispatch.ts: in this process with SQLite, through BullMQ on any
+ * instance with Redis). A job waiting on a provider holds no CPU: only the worker pool bounds local work.
  */
 import { randomBytes } from 'node:crypto';
 import type { Adapter, Checkpoint, JobContext, Logger } from '../spec/adapter.js';
@@ -15,9 +16,11 @@ import { buildPlan, drawSeed } from '../protocol/plan.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
 import { prepareAdmission, type Admission } from './admission.js';
+import { BullDispatcher } from './bull-dispatch.js';
 import { ResultCache } from './cache.js';
+import { LocalDispatcher, type DispatchedJob, type Dispatcher, type JobExecutor, type RunOutcome } from './dispatch.js';
 import type { MotionWorkers } from './pool.js';
-import { resultColumns, type JobRow, type Store } from './store.js';
+import { ignoredFieldsOf, resultColumns, type JobRow, type Store } from './store.js';
 
 /** Told once per job that reaches a final state in this process (metrics). */
 export type FinishedListener = (model: string, state: 'succeeded' | 'failed' | 'cancelled') => void;
@@ -31,6 +34,8 @@ export interface RunnerOptions {
   workers: MotionWorkers;
   onFinished?: FinishedListener;
   clock?: Clock;
+  /** Where jobs run; by default in this process (SQLite) or through BullMQ (Redis). */
+  dispatcher?: Dispatcher;
 }
 
 interface Execution {
@@ -39,6 +44,8 @@ interface Execution {
   controller: AbortController;
   cancelRequested: boolean;
   done: Promise<void>;
+  /** Whether the job's end was announced (waiters here woken, other instances told). */
+  announced?: boolean;
 }
 
 /** Unguessable job ids: 128 random bits. */
@@ -46,20 +53,22 @@ function newJobId(): string {
   return `job_${randomBytes(16).toString('base64url')}`;
 }
 
+const isUnfinished = (state: string) => state === 'queued' || state === 'running';
+
 export class JobRunner {
+  /** Jobs executing in this process. */
   private readonly active = new Map<string, Execution>();
-  /** Jobs in flight per provider: each provider has its own cap (Adapter.maxInFlight). */
-  private readonly inFlight = new Map<string, number>();
-  /** Jobs waiting for their provider's cap, oldest first. */
-  private readonly queue: Array<{ id: string; provider: string }> = [];
-  private pumpScheduled = false;
   private readonly waiters = new Map<string, Set<() => void>>();
   private draining = false;
   /** Recent job durations (ms), for Retry-After estimates of queued jobs. */
   private avgJobMs = 2_000;
   private sweeper?: NodeJS.Timeout;
-  /** Plans of jobs admitted by this process (a resumed job plans again from its stored request). */
+  /**
+   * Plans of jobs admitted by this process, kept only when they also run here (a resumed job, or one run by
+   * another instance, plans again from its stored request).
+   */
   private readonly plans = new Map<string, GenerationPlan>();
+  private readonly dispatcher: Dispatcher;
   private readonly store: Store;
   private readonly registry: AdapterRegistry;
   private readonly config: Config;
@@ -78,16 +87,42 @@ export class JobRunner {
     this.onFinished = opts.onFinished ?? (() => {});
     this.clock = opts.clock ?? systemClock;
     this.cache = new ResultCache(opts.store, opts.config.resultCacheTtlS);
+    const capOf = (provider: string) => this.capOf(provider);
+    this.dispatcher =
+      opts.dispatcher ??
+      (opts.store.kind === 'redis'
+        ? new BullDispatcher({
+            url: opts.config.redisUrl,
+            prefix: opts.config.redisPrefix,
+            providers: opts.registry.adapters.map((a) => a.provider),
+            capOf,
+            concurrency: opts.config.workerConcurrency,
+            lockMs: opts.config.jobLockMs,
+            log: opts.log,
+          })
+        : new LocalDispatcher(capOf));
   }
 
-  /** Starts the retention sweeper and resumes every unfinished job of the store. */
+  /**
+   * Starts the retention sweeper and the dispatcher, which resumes the store's unfinished jobs: all of
+   * them here (SQLite), or those BullMQ does not hold (Redis: the others are other instances' to run).
+   */
   async start(): Promise<void> {
     this.sweeper = setInterval(() => void this.sweep(), 60_000);
     this.sweeper.unref();
     await this.sweep();
-    const unfinished = await this.store.unfinishedJobs();
-    if (unfinished.length) this.log.info({ jobs: unfinished.length }, 'resuming unfinished jobs');
-    for (const row of unfinished) this.enqueue(row.id, row.provider);
+    const executor: JobExecutor = {
+      run: (job) => this.run(job),
+      cancelledElsewhere: (id) => this.stopLocal(id),
+      finishedElsewhere: (id) => this.notify(id),
+      unfinished: async () => {
+        const rows = await this.store.unfinishedJobs();
+        if (rows.length && this.dispatcher instanceof LocalDispatcher) this.log.info({ jobs: rows.length }, 'resuming unfinished jobs');
+        return rows.map((r) => ({ id: r.id, provider: r.provider }));
+      },
+      abandon: (job, err) => this.abandon(job, err),
+    };
+    await this.dispatcher.start(executor);
   }
 
   async sweep(): Promise<void> {
@@ -99,12 +134,13 @@ export class JobRunner {
     }
   }
 
-  /** Whether one more job can be admitted now; when not, how long to wait. */
-  private admission(provider: string): { ok: true } | { ok: false; retryAfterS: number; reason: 'shutting_down' | 'full' } {
+  /** Whether one more job can be admitted now (the cluster's queue on Redis); when not, how long to wait. */
+  private async admission(provider: string): Promise<{ ok: true } | { ok: false; retryAfterS: number; reason: 'shutting_down' | 'full' }> {
     if (this.draining) return { ok: false, retryAfterS: 5, reason: 'shutting_down' };
-    if (this.hasRoom(provider) || this.queue.length < this.config.maxQueuedJobs) return { ok: true };
+    const load = await this.dispatcher.load(provider);
+    if (load.room || load.waitingTotal < this.config.maxQueuedJobs) return { ok: true };
     const cap = this.capOf(provider);
-    const waves = Math.ceil((this.queue.filter((q) => q.provider === provider).length + 1) / cap);
+    const waves = Math.ceil((load.waiting + 1) / cap);
     return { ok: false, retryAfterS: Math.min(120, Math.max(1, Math.ceil((waves * this.avgJobMs) / 1000))), reason: 'full' };
   }
 
@@ -113,10 +149,6 @@ export class JobRunner {
     const adapter = this.registry.adapters.find((a) => a.provider === provider);
     const cap = adapter?.maxInFlight?.();
     return cap !== undefined && Number.isFinite(cap) && cap >= 1 ? Math.floor(cap) : this.config.maxConcurrentJobs;
-  }
-
-  private hasRoom(provider: string): boolean {
-    return (this.inFlight.get(provider) ?? 0) < this.capOf(provider);
   }
 
   /** Validates a request body in the MMCP order and checks its model can serve it now (no provider call). */
@@ -130,14 +162,14 @@ export class JobRunner {
    * records the job durably and schedules it. Throws 503 when the gateway is full.
    */
   async admit(a: Admission, owner: string): Promise<JobRow> {
-    this.checkCapacity(a.adapter.provider);
+    await this.checkCapacity(a.adapter.provider);
     const plan = buildPlan(a.request, a.model, a.adapter.provider, a.request.options?.seed ?? drawSeed(), a.ignoredFields);
     const cacheKey = this.cache.keyOf(plan);
     const now = this.clock.now();
     const id = newJobId();
     const cached = await this.cache.claim(cacheKey, now, id);
     const checkpoint: Checkpoint = cached ? {} : await a.adapter.start(plan);
-    this.checkCapacity(a.adapter.provider);
+    await this.checkCapacity(a.adapter.provider);
     const done = cached !== undefined;
     const row: JobRow = {
       id,
@@ -154,6 +186,7 @@ export class JobRunner {
       ...resultColumns(cached),
       error: null,
       cache_key: cacheKey,
+      ignored_fields: a.ignoredFields.length ? JSON.stringify(a.ignoredFields) : null,
       created_at: now,
       started_at: done ? now : null,
       updated_at: now,
@@ -163,14 +196,32 @@ export class JobRunner {
     };
     await this.store.insertJob(row);
     if (!done) {
-      this.plans.set(row.id, plan);
-      this.enqueue(row.id, row.provider);
+      if (this.dispatcher.local) this.plans.set(row.id, plan);
+      try {
+        await this.dispatcher.enqueue({ id: row.id, provider: row.provider });
+      } catch (err) {
+        // The job is recorded (its provider work may be paid for): queued again shortly, or by the next start's reconciliation.
+        this.plans.delete(row.id);
+        this.log.warn({ err: String(err), job: row.id }, 'accepted job not queued yet; retrying');
+        this.retryEnqueue({ id: row.id, provider: row.provider }, 1);
+      }
     }
     return row;
   }
 
-  private checkCapacity(provider: string): void {
-    const adm = this.admission(provider);
+  /** Queues an accepted job whose first add failed (the queue's Redis did not answer): every 2 s for a minute. */
+  private retryEnqueue(job: DispatchedJob, attempt: number): void {
+    setTimeout(() => {
+      if (this.draining) return;
+      this.dispatcher.enqueue(job).catch((err: unknown) => {
+        if (attempt < 30) this.retryEnqueue(job, attempt + 1);
+        else this.log.error({ err: String(err), job: job.id }, 'accepted job not queued; the next start queues it');
+      });
+    }, 2_000).unref();
+  }
+
+  private async checkCapacity(provider: string): Promise<void> {
+    const adm = await this.admission(provider);
     if (adm.ok) return;
     throw adm.reason === 'shutting_down'
       ? new GatewayError('MG-SRV-002', undefined, { retryAfterS: adm.retryAfterS })
@@ -180,58 +231,75 @@ export class JobRunner {
         });
   }
 
-  private enqueue(id: string, provider: string): void {
-    this.queue.push({ id, provider });
-    this.schedulePump();
-  }
-
   /**
-   * Starts queued jobs on the next turn of the event loop, never inside the call that admitted them: the
-   * answer to an accepted request (a durable insert) goes out before any of its work begins.
+   * Runs one dispatched job here until it settles; `interrupted` when our own stop aborted it while its row
+   * is unfinished (it runs again, here after a restart or on another instance).
    */
-  private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
+  private async run(job: DispatchedJob): Promise<RunOutcome> {
+    if (this.draining) return 'interrupted';
+    const running = this.active.get(job.id);
+    if (running) {
+      // Handed out again while still running here (a lock lost to a stalled event loop): this run goes on.
+      await running.done.catch(() => {});
+      return 'settled';
+    }
+    const exec: Execution = { id: job.id, provider: job.provider, controller: new AbortController(), cancelRequested: false, done: Promise.resolve() };
+    this.active.set(job.id, exec);
+    try {
+      exec.done = this.execute(exec);
+      await exec.done;
+    } catch (err) {
+      this.log.error({ err, job: job.id }, 'job run failed');
+      throw err;
+    } finally {
+      this.active.delete(job.id);
+      this.plans.delete(job.id);
+      this.notify(job.id);
+    }
+    if (exec.controller.signal.aborted && !exec.cancelRequested) {
+      const row = await this.store.getJob(job.id);
+      if (row && isUnfinished(row.state)) return 'interrupted';
+    }
+    this.announce(exec);
+    return 'settled';
   }
 
-  private pump(): void {
-    for (let i = 0; !this.draining && i < this.queue.length; ) {
-      const { id, provider } = this.queue[i];
-      if (!this.hasRoom(provider)) {
-        i++;
-        continue;
+  /** Wakes the job's waiters here and tells the other instances (Redis) that it reached a final state. */
+  private announce(exec: Execution): void {
+    if (exec.announced) return;
+    exec.announced = true;
+    this.notify(exec.id);
+    this.dispatcher.finished(exec.id).catch((err: unknown) => this.log.warn({ err: String(err), job: exec.id }, 'job end not announced'));
+  }
+
+  /** Gives up a job whose runs kept throwing: failed, if nothing else finished it meanwhile. */
+  private async abandon(job: DispatchedJob, err: unknown): Promise<void> {
+    this.log.error({ err: String(err), job: job.id }, 'job given up after repeated run failures');
+    try {
+      const now = this.clock.now();
+      const gerr = new GatewayError('MG-SRV-001', 'The job could not be run.');
+      if (await this.store.markFailed(job.id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000)) {
+        this.onFinished((await this.store.getJob(job.id))?.model ?? 'unknown', 'failed');
       }
-      this.queue.splice(i, 1);
-      this.inFlight.set(provider, (this.inFlight.get(provider) ?? 0) + 1);
-      const exec: Execution = { id, provider, controller: new AbortController(), cancelRequested: false, done: Promise.resolve() };
-      this.active.set(id, exec);
-      exec.done = this.execute(exec).finally(() => {
-        this.active.delete(id);
-        this.inFlight.set(provider, (this.inFlight.get(provider) ?? 1) - 1);
-        this.plans.delete(id);
-        this.notify(id);
-        this.schedulePump();
-      });
+      this.notify(job.id);
+      await this.dispatcher.finished(job.id);
+    } catch (e) {
+      this.log.warn({ err: String(e), job: job.id }, 'abandoned job not marked failed');
     }
   }
 
-  /** Position of a queued job among the jobs of its provider waiting in the gateway's queue (0 = next). */
-  queuePosition(id: string): number | undefined {
-    const at = this.queue.findIndex((q) => q.id === id);
-    if (at < 0) return undefined;
-    const provider = this.queue[at].provider;
-    let ahead = 0;
-    for (let i = 0; i < at; i++) if (this.queue[i].provider === provider) ahead++;
-    return ahead;
+  /**
+   * Position of a waiting job among its provider's waiting jobs (0 = next; the cluster's queue on Redis);
+   * undefined when it is not waiting.
+   */
+  async queuePosition(id: string, provider?: string): Promise<number | undefined> {
+    const p = provider ?? (await this.store.getJob(id))?.provider;
+    return p === undefined ? undefined : this.dispatcher.queuePosition({ id, provider: p });
   }
 
   /** Suggested seconds before the next poll of a job. */
-  retryAfterS(row: JobRow): number {
-    const pos = this.queuePosition(row.id);
+  async retryAfterS(row: JobRow): Promise<number> {
+    const pos = isUnfinished(row.state) ? await this.queuePosition(row.id, row.provider) : undefined;
     if (pos !== undefined) {
       const waves = Math.floor(pos / this.capOf(row.provider)) + 1;
       return Math.min(30, Math.max(1, Math.ceil((waves * this.avgJobMs) / 1000)));
@@ -261,49 +329,85 @@ export class JobRunner {
       log,
       compute: this.workers,
     };
-    try {
-      adapter = this.registry.adapterFor(row.model);
-      const model = adapter?.models().find((m) => m.id === row.model);
-      if (!adapter || !model) throw new GatewayError('MG-SRV-003', `Model "${row.model}" is no longer configured on this gateway.`, { retryAfterS: 60 });
-      ctx.store = this.store.kv(adapter.provider);
-      plan = this.plans.get(id) ?? buildPlan(JSON.parse(row.request) as GenerateRequest, model, adapter.provider, row.seed);
-      if (!(await this.store.markStarted(id, this.clock.now()))) return; // finished meanwhile (cancelled)
-      while (!controller.signal.aborted) {
-        if (this.clock.now() > row.deadline) {
-          throw new GatewayError('MG-JOB-004', undefined, { details: { timeout_s: this.config.jobTimeoutS } });
-        }
-        const step = await adapter.advance(plan, checkpoint, ctx);
-        if (exec.cancelRequested) break;
-        // A step that finished is kept even when shutdown began meanwhile: that work is paid for.
-        if (step.kind === 'done' || step.kind === 'compute') {
-          const glb = await this.workers.render(plan, step.kind === 'done' ? { motion: step.motion } : { task: step.task });
-          const now = this.clock.now();
-          const stored = await this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000);
-          if (stored) {
-            this.onFinished(row.model, 'succeeded');
-            if (!(await this.cache.put(row.cache_key, stored, now))) log.warn({ job: id }, 'result not cached');
+    // One pass, or more when the store went away mid-job and came back.
+    for (;;) {
+      try {
+        adapter = this.registry.adapterFor(row.model);
+        const model = adapter?.models().find((m) => m.id === row.model);
+        if (!adapter || !model) throw new GatewayError('MG-SRV-003', `Model "${row.model}" is no longer configured on this gateway.`, { retryAfterS: 60 });
+        ctx.store = this.store.kv(adapter.provider);
+        plan = this.plans.get(id) ?? buildPlan(JSON.parse(row.request) as GenerateRequest, model, adapter.provider, row.seed, ignoredFieldsOf(row));
+        if (!(await this.store.markStarted(id, this.clock.now()))) return; // finished meanwhile (cancelled)
+        while (!controller.signal.aborted) {
+          if (this.clock.now() > row.deadline) {
+            throw new GatewayError('MG-JOB-004', undefined, { details: { timeout_s: this.config.jobTimeoutS } });
           }
-          this.avgJobMs = 0.8 * this.avgJobMs + 0.2 * (now - started);
+          const step = await adapter.advance(plan, checkpoint, ctx);
+          if (exec.cancelRequested) break;
+          // A step that finished is kept even when shutdown began meanwhile: that work is paid for.
+          if (step.kind === 'done' || step.kind === 'compute') {
+            const glb = await this.workers.render(plan, step.kind === 'done' ? { motion: step.motion } : { task: step.task });
+            const now = this.clock.now();
+            const stored = await this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000);
+            if (stored) {
+              this.onFinished(row.model, 'succeeded');
+              // Waiters first: a sync request waits for the result, not for its copy in the cache.
+              this.announce(exec);
+              if (!(await this.cache.put(row.cache_key, stored, now))) log.warn({ job: id }, 'result not cached');
+            }
+            this.avgJobMs = 0.8 * this.avgJobMs + 0.2 * (now - started);
+            return;
+          }
+          checkpoint = step.checkpoint;
+          await this.store.saveProgress(id, checkpoint, step.progress ?? null, step.queuePosition ?? null, step.waitMs, this.clock.now());
+          if (controller.signal.aborted) break;
+          await this.clock.sleep(Math.max(0, step.waitMs), controller.signal);
+        }
+      } catch (err) {
+        if (controller.signal.aborted && !exec.cancelRequested) return; // shutting down: resume later
+        if (!exec.cancelRequested && this.isStoreOutage(err)) {
+          // The store stopped answering mid-job (Redis down): not the job's fault. Once it answers again the
+          // job goes on from the checkpoint in hand, which is never older than the stored one.
+          log.warn({ job: id, err: String(err) }, 'store unavailable: the job waits for it');
+          if (await this.storeAnswers(controller.signal)) continue;
           return;
         }
-        checkpoint = step.checkpoint;
-        await this.store.saveProgress(id, checkpoint, step.progress ?? null, step.queuePosition ?? null, step.waitMs, this.clock.now());
-        if (controller.signal.aborted) break;
-        await this.clock.sleep(Math.max(0, step.waitMs), controller.signal);
+        if (!exec.cancelRequested) {
+          const gerr = asGatewayError(err);
+          if (gerr.id === 'MG-SRV-001') log.error({ err, job: id }, 'job failed unexpectedly');
+          else log.info({ job: id, error_code: gerr.id }, 'job failed');
+          const now = this.clock.now();
+          if (await this.store.markFailed(id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000)) this.onFinished(row.model, 'failed');
+          if (gerr.id === 'MG-JOB-004' && adapter && plan) await this.cancelAtProvider(adapter, plan, checkpoint, ctx);
+          return;
+        }
       }
-    } catch (err) {
-      if (controller.signal.aborted && !exec.cancelRequested) return; // shutting down: resume later
-      if (!exec.cancelRequested) {
-        const gerr = asGatewayError(err);
-        if (gerr.id === 'MG-SRV-001') log.error({ err, job: id }, 'job failed unexpectedly');
-        else log.info({ job: id, error_code: gerr.id }, 'job failed');
-        const now = this.clock.now();
-        if (await this.store.markFailed(id, gerr.toJSON(), now, now + this.config.jobRetentionS * 1000)) this.onFinished(row.model, 'failed');
-        if (gerr.id === 'MG-JOB-004' && adapter && plan) await this.cancelAtProvider(adapter, plan, checkpoint, ctx);
-        return;
-      }
+      break;
     }
     if (exec.cancelRequested && adapter && plan) await this.cancelAtProvider(adapter, plan, checkpoint, ctx);
+  }
+
+  /** A failure of the store itself (a networked store that stopped answering), not of the job. */
+  private isStoreOutage(err: unknown): boolean {
+    if (err instanceof GatewayError) return false;
+    return this.store.status().state !== 'ok' || (err as Error | undefined)?.name === 'MaxRetriesPerRequestError';
+  }
+
+  /** Resolves true once the store answers again (checked on real time: reconnecting is), false if `signal` aborts first. */
+  private async storeAnswers(signal: AbortSignal): Promise<boolean> {
+    while (!signal.aborted) {
+      if (this.store.isOpen()) return true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, 200);
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+    return false;
   }
 
   private async cancelAtProvider(adapter: Adapter, plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext): Promise<void> {
@@ -319,18 +423,20 @@ export class JobRunner {
     const now = this.clock.now();
     const changed = await this.store.markCancelled(id, now, now + this.config.jobRetentionS * 1000);
     if (changed) this.onFinished((await this.store.getJob(id))?.model ?? 'unknown', 'cancelled');
-    const qi = this.queue.findIndex((q) => q.id === id);
-    if (qi >= 0) {
-      this.queue.splice(qi, 1);
-      this.plans.delete(id);
-    }
-    const exec = this.active.get(id);
-    if (exec) {
-      exec.cancelRequested = true;
-      exec.controller.abort(new Error('cancelled'));
-    }
+    this.plans.delete(id);
+    this.stopLocal(id);
     this.notify(id);
+    // Out of the queue, and stopped wherever it runs (Redis: the instance running it hears of it).
+    await this.dispatcher.cancelled(id);
     return changed;
+  }
+
+  /** Stops a cancelled job's execution in this process, if it runs here; the execution then cancels it at the provider. */
+  private stopLocal(id: string): void {
+    const exec = this.active.get(id);
+    if (!exec || exec.cancelRequested) return;
+    exec.cancelRequested = true;
+    exec.controller.abort(new Error('cancelled'));
   }
 
   /** Resolves when the job reaches a final state or `ms` pass (or `signal` aborts). */
@@ -368,8 +474,9 @@ export class JobRunner {
   async stop(graceMs: number): Promise<void> {
     this.draining = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    for (const { id } of this.queue) this.plans.delete(id);
-    this.queue.length = 0;
+    this.dispatcher.stop();
+    // Running executions hold their plans already; waiting jobs plan again when they run.
+    this.plans.clear();
     const running = [...this.active.values()];
     for (const exec of running) exec.controller.abort(new Error('shutdown'));
     let timer: NodeJS.Timeout | undefined;
@@ -381,10 +488,17 @@ export class JobRunner {
     ]);
     clearTimeout(timer);
     for (const [id] of this.waiters) this.notify(id);
+    await this.dispatcher.settle(this.active.size > 0);
   }
 
+  /** After stop() and the last answer: releases the dispatcher's connections (Redis). */
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  /** Jobs executing in this process, and waiting in it (0 on Redis: waiting jobs are the cluster's, in BullMQ). */
   stats(): { active: number; queued: number } {
-    return { active: this.active.size, queued: this.queue.length };
+    return { active: this.active.size, queued: this.dispatcher.waitingHere() };
   }
 
   /** The worker threads' load: motion work running, and waiting for a thread. */

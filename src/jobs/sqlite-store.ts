@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   result_size INTEGER,
   error TEXT,
   cache_key TEXT,
+  ignored_fields TEXT,
   created_at INTEGER NOT NULL,
   started_at INTEGER,
   updated_at INTEGER NOT NULL,
@@ -93,6 +94,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_at);
 CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs(expires_at);
+CREATE INDEX IF NOT EXISTS jobs_owner_state ON jobs(owner, state);
 CREATE TABLE IF NOT EXISTS idempotency (
   scope TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -131,6 +133,7 @@ function migrate(db: Database.Database): void {
     if (!hasColumn(db, 'jobs', 'result_path')) {
       db.exec('ALTER TABLE jobs ADD COLUMN result_path TEXT; ALTER TABLE jobs ADD COLUMN result_size INTEGER;');
     }
+    if (!hasColumn(db, 'jobs', 'ignored_fields')) db.exec('ALTER TABLE jobs ADD COLUMN ignored_fields TEXT;');
     if (!hasColumn(db, 'result_cache', 'glb_path')) {
       // glb was NOT NULL: SQLite changes a constraint only by rebuilding the table.
       db.exec(`ALTER TABLE result_cache RENAME TO result_cache_v1;
@@ -167,8 +170,8 @@ export class SqliteStore implements Store {
     this.files = new ResultFiles(path);
     const d = this.db;
     this.stmts = {
-      insertJob: d.prepare(`INSERT INTO jobs (id, owner, model, provider, request, seed, state, checkpoint, progress, queue_position, wait_ms, result, result_path, result_size, error, cache_key, created_at, started_at, updated_at, finished_at, expires_at, deadline)
-        VALUES (@id, @owner, @model, @provider, @request, @seed, @state, @checkpoint, @progress, @queue_position, @wait_ms, @result, @result_path, @result_size, @error, @cache_key, @created_at, @started_at, @updated_at, @finished_at, @expires_at, @deadline)`),
+      insertJob: d.prepare(`INSERT INTO jobs (id, owner, model, provider, request, seed, state, checkpoint, progress, queue_position, wait_ms, result, result_path, result_size, error, cache_key, ignored_fields, created_at, started_at, updated_at, finished_at, expires_at, deadline)
+        VALUES (@id, @owner, @model, @provider, @request, @seed, @state, @checkpoint, @progress, @queue_position, @wait_ms, @result, @result_path, @result_size, @error, @cache_key, @ignored_fields, @created_at, @started_at, @updated_at, @finished_at, @expires_at, @deadline)`),
       getJob: d.prepare('SELECT * FROM jobs WHERE id = ?'),
       unfinished: d.prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY state = 'queued', created_at`),
       checkpoint: d.prepare('UPDATE jobs SET checkpoint = ?, updated_at = ? WHERE id = ?'),
@@ -199,12 +202,13 @@ export class SqliteStore implements Store {
       kvSet: d.prepare('INSERT OR REPLACE INTO adapter_kv (provider, key, value, updated_at) VALUES (?, ?, ?, ?)'),
       kvDelete: d.prepare('DELETE FROM adapter_kv WHERE provider = ? AND key = ?'),
       countByState: d.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state'),
+      countUnfinishedByOwner: d.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND state IN ('queued', 'running')`),
     };
     this.reconcileFiles();
   }
 
   async insertJob(row: NewJobRow): Promise<void> {
-    this.stmts.insertJob.run({ result_path: null, result_size: null, ...row });
+    this.stmts.insertJob.run({ result_path: null, result_size: null, ignored_fields: null, ...row });
   }
 
   async getJob(id: string): Promise<JobRow | undefined> {
@@ -382,6 +386,10 @@ export class SqliteStore implements Store {
     const out: Record<string, number> = {};
     for (const r of this.stmts.countByState.all() as Array<{ state: string; n: number }>) out[r.state] = r.n;
     return out;
+  }
+
+  async countUnfinishedByOwner(owner: string): Promise<number> {
+    return (this.stmts.countUnfinishedByOwner.get(owner) as { n: number }).n;
   }
 
   isOpen(): boolean {

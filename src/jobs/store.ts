@@ -33,6 +33,12 @@ export interface JobRow {
   result_size: number | null;
   error: string | null;
   cache_key: string | null;
+  /**
+   * The fields of a newer-minor request that were ignored, as a JSON array of paths (null when none): the
+   * answer lists them (MMCP_motion.x_ignored_fields, X-MMCP-Ignored-Fields) on every answer of the job,
+   * including after a restart rebuilt its plan.
+   */
+  ignored_fields: string | null;
   created_at: number;
   started_at: number | null;
   updated_at: number;
@@ -41,8 +47,15 @@ export interface JobRow {
   deadline: number;
 }
 
-/** A job to insert: the file columns may be left out (no result file). */
-export type NewJobRow = Omit<JobRow, 'result_path' | 'result_size'> & Partial<Pick<JobRow, 'result_path' | 'result_size'>>;
+/** A job to insert: the file columns and ignored_fields may be left out (no result file, nothing ignored). */
+export type NewJobRow = Omit<JobRow, 'result_path' | 'result_size' | 'ignored_fields'> & Partial<Pick<JobRow, 'result_path' | 'result_size' | 'ignored_fields'>>;
+
+/** The ignored-field paths of a job (JobRow.ignored_fields), [] when none. */
+export function ignoredFieldsOf(row: Pick<JobRow, 'ignored_fields'>): string[] {
+  if (!row.ignored_fields) return [];
+  const parsed = JSON.parse(row.ignored_fields) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string') : [];
+}
 
 /** The row columns that store a result. */
 export function resultColumns(ref: ResultRef | undefined): Pick<JobRow, 'result' | 'result_path' | 'result_size'> {
@@ -135,6 +148,8 @@ export interface Store {
   sweep(now: number): Promise<SweepCounts>;
   kv(provider: string): StoreKv;
   countsByState(): Promise<Record<string, number>>;
+  /** How many of `owner`'s jobs are unfinished (queued or running): RATE_LIMIT_CONCURRENT_JOBS counts these. */
+  countUnfinishedByOwner(owner: string): Promise<number>;
 }
 
 /** The store the configuration asks for (not yet opened: call open()). */

@@ -1,7 +1,7 @@
 /** Composition of per-segment clips into one timeline: heading/position alignment, boundary blends and bridges. */
 import { allocClip } from './clip.js';
 import type { Clip } from '../spec/motion.js';
-import { qget, qmul, qrotate, qset, qy, qyaw, smoothstep } from './quat.js';
+import { hypot2, qget, qmul, qrotate, qset, qy, qyaw, smoothstep } from './quat.js';
 import { keepHemisphere, slerpInto } from './resample.js';
 import type { Skeleton } from '../spec/motion.js';
 import { mapHumanoid, type HumanoidMap } from './humanoid.js';
@@ -121,7 +121,7 @@ export function composeSegments(
         const y = prev.rootPositions[last * 3 + 1];
         const vy = last >= 1 ? y - prev.rootPositions[(last - 1) * 3 + 1] : 0;
         const r = inertializeRoot(placed, a, y, vy);
-        if (r.frames > 0) seams.push({ segment: i, previous: prevIndex, frames: r.frames, distance: Math.hypot(r.distance[0], r.distance[1]) });
+        if (r.frames > 0) seams.push({ segment: i, previous: prevIndex, frames: r.frames, distance: hypot2(r.distance[0], r.distance[1]) });
       } else if (!bridgedSincePrev) {
         // A hard cut: one step on from the previous end, at the mean of the two segments' paces.
         const a = lastStep(prev), b = firstStep(placed);

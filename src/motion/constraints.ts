@@ -1,8 +1,9 @@
-/** Best-effort constraint post-processing any model can use: root paths, pose keyframes and effector targets, with measured residuals. */
+/** Best-effort constraint post-processing any model can use: root paths, the ground, pose keyframes and effector targets, with measured residuals. */
 import type { Constraint, EffectorTargetConstraint, PoseKeyframeConstraint, RootPathConstraint } from '../spec/wire.js';
 import { clipWorldPositions } from './clip.js';
 import type { Clip } from '../spec/motion.js';
 import { bodyForward, cloneClip, feetContacts, pinFeet } from './cleanup.js';
+import { applyGroundHeight, groundResiduals, type GroundProfiles, type GroundResidual } from './ground-plant.js';
 import type { HumanoidMap } from './humanoid.js';
 import { solveTwoBone, type TwoBoneChain } from './ik.js';
 import { ELBOW, KNEE } from './limits.js';
@@ -18,6 +19,10 @@ export interface ConstraintResidual {
   max_position_error_m: number;
   mean_position_error_m: number;
   max_rotation_error_deg?: number;
+  /** ground_height: the lowest sole point's height over the ground under it, any frame (m; negative: under it). */
+  lowest_sole_point_m?: number;
+  /** ground_height: planted sole-point samples (point × frame) its position errors are measured on. */
+  planted_samples?: number;
 }
 
 /** Frames over which a keyframe or effector target is blended in and out. */
@@ -236,6 +241,20 @@ function applyEffector(skeleton: Skeleton, map: HumanoidMap, clip: Clip, c: Effe
   return out;
 }
 
+const round = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e5) / 1e5 : x);
+
+/** A ground_height constraint's residual: its planted sole points' distance from the ground (ground-plant.ts groundResiduals). */
+function groundResidual(g: GroundResidual, index: number): ConstraintResidual {
+  return {
+    constraint: index,
+    type: 'ground_height',
+    max_position_error_m: round(g.max),
+    mean_position_error_m: round(g.mean),
+    lowest_sole_point_m: round(g.lowest),
+    planted_samples: g.planted,
+  };
+}
+
 function residual(skeleton: Skeleton, map: HumanoidMap, clip: Clip, c: Constraint, index: number, world: Float64Array): ConstraintResidual {
   const J = clip.jointCount;
   const F = clip.numFrames;
@@ -268,7 +287,6 @@ function residual(skeleton: Skeleton, map: HumanoidMap, clip: Clip, c: Constrain
     }
     errs.push(c.root_position ? Math.hypot(...vsub(vget(clip.rootPositions, k), c.root_position)) : 0);
   }
-  const round = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e5) / 1e5 : x);
   const res: ConstraintResidual = {
     constraint: index,
     type: c.type,
@@ -281,7 +299,10 @@ function residual(skeleton: Skeleton, map: HumanoidMap, clip: Clip, c: Constrain
 
 /**
  * Applies constraints to a clip (frames on the clip's timeline, positions in world): root paths first
- * (then the feet are re-pinned in their original contact runs), pose keyframes, then effector targets.
+ * (then the feet are re-pinned in their original contact runs), then the ground (the ground_height
+ * constraints' profiles, `ground`, default: their points as given; after the root paths because where
+ * the feet stand decides the ground under them, before keyframes and effector targets because their
+ * positions are the client's world, ground included), pose keyframes, then effector targets.
  * Residuals are measured by forward kinematics on the result.
  */
 export function applyConstraints(
@@ -289,6 +310,7 @@ export function applyConstraints(
   map: HumanoidMap,
   clip: Clip,
   constraints: readonly Constraint[],
+  ground?: GroundProfiles,
 ): { clip: Clip; residuals: ConstraintResidual[] } {
   let out = cloneClip(clip);
   const roots = constraints.filter((c): c is RootPathConstraint => c.type === 'root_path');
@@ -297,8 +319,20 @@ export function applyConstraints(
     for (const c of roots) out = applyRootPath(skeleton, map, out, c);
     out = pinFeet(skeleton, map, out, contacts);
   }
+  const profiles = ground ?? constraints.flatMap((c) => (c.type === 'ground_height' ? [c.points.flat()] : []));
+  let planted: ReturnType<typeof applyGroundHeight>['contacts'] | null = null;
+  if (profiles.length) {
+    const g = applyGroundHeight(skeleton, map, out, profiles);
+    out = g.clip;
+    planted = g.contacts;
+  }
   for (const c of constraints) if (c.type === 'pose_keyframe') out = applyPoseKeyframe(skeleton, out, c);
   for (const c of constraints) if (c.type === 'effector_target') out = applyEffector(skeleton, map, out, c);
   const world = clipWorldPositions(skeleton, out);
-  return { clip: out, residuals: constraints.map((c, i) => residual(skeleton, map, out, c, i, world)) };
+  const grounds = planted ? groundResiduals(skeleton, map, out, profiles, planted) : [];
+  let g = 0;
+  return {
+    clip: out,
+    residuals: constraints.map((c, i) => (c.type === 'ground_height' ? groundResidual(grounds[g++] ?? { max: 0, mean: 0, lowest: 0, planted: 0 }, i) : residual(skeleton, map, out, c, i, world))),
+  };
 }

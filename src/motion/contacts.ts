@@ -3,6 +3,7 @@ import { clipWorldPositions } from './clip.js';
 import type { Clip } from '../spec/motion.js';
 import { restFloor, restPositions } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
+import { hypot2 } from './quat.js';
 
 export interface ContactOptions {
   /** A joint may be planted while at most this far above its rest height above the floor (m); default 0.03. */
@@ -126,7 +127,7 @@ export function footDrift(skeleton: Skeleton, clip: Clip, joint: number, flags: 
 }
 
 function horizontalDistance(p: Float64Array, a: number, b: number): number {
-  return Math.hypot(p[a] - p[b], p[a + 2] - p[b + 2]);
+  return hypot2(p[a] - p[b], p[a + 2] - p[b + 2]);
 }
 
 export interface PointContactOptions {
@@ -166,8 +167,8 @@ export function pointContacts(
   for (let f = 0; f < F; f++) {
     const o = f * 3;
     const lift = track[o + 1] - floor;
-    const back = f > 0 ? Math.hypot(track[o] - track[o - 3], track[o + 2] - track[o - 1]) : Infinity;
-    const fwd = f < F - 1 ? Math.hypot(track[o] - track[o + 3], track[o + 2] - track[o + 5]) : Infinity;
+    const back = f > 0 ? hypot2(track[o] - track[o - 3], track[o + 2] - track[o - 1]) : Infinity;
+    const fwd = f < F - 1 ? hypot2(track[o] - track[o + 3], track[o + 2] - track[o + 5]) : Infinity;
     const speed = Math.min(back, fwd) * fps;
     const k: number = planted ? hysteresis : 1;
     planted = lift <= heightTolerance * k && (F === 1 || speed < speedThreshold * k);

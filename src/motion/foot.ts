@@ -10,6 +10,7 @@
 import type { Skeleton } from '../spec/motion.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
 import { childrenOf, restFloor, restPositions } from './skeleton.js';
+import { hypot2 } from './quat.js';
 
 export const FOOT_POINT_NAMES = ['heel', 'ball', 'toe'] as const;
 export type FootPointName = (typeof FOOT_POINT_NAMES)[number];
@@ -60,13 +61,13 @@ function sidePoints(rest: Float64Array, kids: number[][], side: HumanoidSide, fl
   if (side.toe !== undefined) {
     bx = rest[side.toe * 3];
     bz = rest[side.toe * 3 + 2];
-    const h = Math.hypot(bx - ax, bz - az);
+    const h = hypot2(bx - ax, bz - az);
     if (h > 1e-4) { fx = (bx - ax) / h; fz = (bz - az) / h; }
   } else {
     bx = ax;
     bz = az + BALL_OF_HEIGHT * height;
   }
-  const toBall = Math.max(Math.hypot(bx - ax, bz - az), 0.02 * height);
+  const toBall = Math.max(hypot2(bx - ax, bz - az), 0.02 * height);
   if (side.toe === undefined) { bx = ax + fx * toBall; bz = az + fz * toBall; }
   // The toe tip: the toe joint's own child when the rig has one ahead of it, else human proportions.
   let tip = TOES_AHEAD_OF_BALL * toBall;
@@ -109,7 +110,7 @@ export function footModel(s: Skeleton, map: HumanoidMap): FootModel {
 export function footPointAt(p: FootPoint, J: number, positions: ArrayLike<number>, rotations: ArrayLike<number>, f: number, out: Float64Array, o = 0): void {
   const q = (f * J + p.joint) * 4;
   const x = rotations[q], y = rotations[q + 1], z = rotations[q + 2], w = rotations[q + 3];
-  const [vx, vy, vz] = p.offset;
+  const vx = p.offset[0], vy = p.offset[1], vz = p.offset[2];
   const tx = 2 * (y * vz - z * vy);
   const ty = 2 * (z * vx - x * vz);
   const tz = 2 * (x * vy - y * vx);

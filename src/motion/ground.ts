@@ -75,3 +75,32 @@ export function groundHeightAtProfiles(profiles: readonly ArrayLike<number>[], x
   }
   return bestH;
 }
+
+/**
+ * The ground's height at (x, z) over several profiles, and which profile decides it (its index: the one
+ * passing nearest, as groundHeightAtProfiles reads it); into `out`.
+ */
+export function groundAtProfiles(profiles: readonly ArrayLike<number>[], x: number, z: number, out: { h: number; index: number }): void {
+  if (profiles.length === 0) throw new RangeError('groundAtProfiles: no ground profile');
+  let bestD2 = Infinity;
+  out.h = 0;
+  out.index = 0;
+  for (let i = 0; i < profiles.length; i++) {
+    nearestOnProfile(profiles[i], x, z, scratch);
+    if (scratch.d2 < bestD2 - 1e-12) {
+      bestD2 = scratch.d2;
+      out.h = scratch.h;
+      out.index = i;
+    }
+  }
+}
+
+/**
+ * World positions (F×J×3) with each joint's height taken over the ground under it instead of over the
+ * flat floor (a copy): what height-based contact detection reads on uneven ground.
+ */
+export function heightsOverGround(world: Float64Array, profiles: readonly ArrayLike<number>[]): Float64Array {
+  const out = world.slice();
+  for (let o = 0; o + 2 < out.length; o += 3) out[o + 1] -= groundHeightAtProfiles(profiles, out[o], out[o + 2]);
+  return out;
+}

@@ -2,6 +2,7 @@
 import { ancestorPath, forwardKinematicsPath } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
 import {
+  hypot3,
   qfromTo, qget, qinv, qmul, qmulInvAt, qrotate, qset, vget, vlen, vsub,
   type Quat, type Vec3,
 } from './quat.js';
@@ -52,6 +53,22 @@ function growScratch(J: number): void {
 /** Per skeleton, the ancestor path of each end joint solved for. */
 const paths = new WeakMap<Skeleton, Map<number, Int32Array>>();
 
+/** Per skeleton, the part of pathTo(end) from `upper` on (keyed upper·J + end): what changes when `upper` turns. */
+const tails = new WeakMap<Skeleton, Map<number, Int32Array>>();
+
+function tailFrom(s: Skeleton, upper: number, end: number): Int32Array {
+  let bySkeleton = tails.get(s);
+  if (!bySkeleton) tails.set(s, (bySkeleton = new Map()));
+  const key = upper * s.names.length + end;
+  let tail = bySkeleton.get(key);
+  if (!tail) {
+    const full = pathTo(s, end);
+    const at = full.indexOf(upper);
+    bySkeleton.set(key, (tail = full.slice(at < 0 ? 0 : at)));
+  }
+  return tail;
+}
+
 function pathTo(s: Skeleton, end: number): Int32Array {
   let bySkeleton = paths.get(s);
   if (!bySkeleton) paths.set(s, (bySkeleton = new Map()));
@@ -91,14 +108,14 @@ export function solveTwoBone(
   const abx = pbx - pax, aby = pby - pay, abz = pbz - paz;
   const bcx = pcx - pbx, bcy = pcy - pby, bcz = pcz - pbz;
   const acx = pcx - pax, acy = pcy - pay, acz = pcz - paz;
-  const lab = Math.hypot(abx, aby, abz);
-  const lbc = Math.hypot(bcx, bcy, bcz);
+  const lab = hypot3(abx, aby, abz);
+  const lbc = hypot3(bcx, bcy, bcz);
   const tx = target[0] - pax, ty = target[1] - pay, tz = target[2] - paz;
-  const dist = Math.hypot(tx, ty, tz);
+  const dist = hypot3(tx, ty, tz);
   const minReach = Math.abs(lab - lbc) + 1e-4;
   const maxReach = (lab + lbc) * 0.99995;
   const lat = Math.min(maxReach, Math.max(minReach, dist));
-  const lac = Math.hypot(acx, acy, acz);
+  const lac = hypot3(acx, acy, acz);
   // The current hip→ankle axis (normalized), also the reach direction when the target sits on the hip.
   const cax = lac < 1e-12 ? 0 : acx / lac, cay = lac < 1e-12 ? 0 : acy / lac, caz = lac < 1e-12 ? 0 : acz / lac;
   let dtx = cax, dty = cay, dtz = caz;
@@ -113,7 +130,7 @@ export function solveTwoBone(
   const uab = lab < 1e-12 ? 0 : 1, ubc = lbc < 1e-12 ? 0 : 1;
   const bendCos = (uab && ubc) ? (abx / lab) * (bcx / lbc) + (aby / lab) * (bcy / lbc) + (abz / lab) * (bcz / lbc) : 0;
   const bendAngle = Math.acos(Math.min(1, Math.max(-1, bendCos)));
-  const lcb = Math.hypot(cbx, cby, cbz);
+  const lcb = hypot3(cbx, cby, cbz);
   const hint = opts.poleHint;
   let polex = hint[0], poley = hint[1], polez = hint[2];
   if (bendAngle > (opts.keepBendAbove ?? 0.35) && lcb > 1e-6) {
@@ -121,18 +138,18 @@ export function solveTwoBone(
   }
   let dp = polex * dtx + poley * dty + polez * dtz;
   let px = polex - dtx * dp, py = poley - dty * dp, pz = polez - dtz * dp;
-  if (Math.hypot(px, py, pz) < 1e-6) {
+  if (hypot3(px, py, pz) < 1e-6) {
     polex = hint[0]; poley = hint[1]; polez = hint[2];
     dp = polex * dtx + poley * dty + polez * dtz;
     px = polex - dtx * dp; py = poley - dty * dp; pz = polez - dtz * dp;
   }
-  if (Math.hypot(px, py, pz) < 1e-6) {
+  if (hypot3(px, py, pz) < 1e-6) {
     // dt × +X
     const cx = dty * 0 - dtz * 0, cy = dtz * 1 - dtx * 0, cz = dtx * 0 - dty * 1;
-    const n = Math.hypot(cx, cy, cz);
+    const n = hypot3(cx, cy, cz);
     px = n < 1e-12 ? 0 : cx / n; py = n < 1e-12 ? 0 : cy / n; pz = n < 1e-12 ? 0 : cz / n;
   }
-  const lp = Math.hypot(px, py, pz);
+  const lp = hypot3(px, py, pz);
   if (lp < 1e-12) {
     px = 0; py = 0; pz = 0;
   } else {
@@ -217,7 +234,7 @@ function solveHinge(
   const lab = hf.upperLength, lbc = hf.lowerLength;
   const pax = pos[upper * 3], pay = pos[upper * 3 + 1], paz = pos[upper * 3 + 2];
   const tx = target[0] - pax, ty = target[1] - pay, tz = target[2] - paz;
-  const dist = Math.hypot(tx, ty, tz);
+  const dist = hypot3(tx, ty, tz);
   // Reach at the least and the greatest flexion.
   const maxReach = Math.sqrt(Math.max(0, lab * lab + lbc * lbc + 2 * lab * lbc * Math.cos(limit.min)));
   const minReach = Math.sqrt(Math.max(0, lab * lab + lbc * lbc + 2 * lab * lbc * Math.cos(limit.max)));
@@ -225,23 +242,23 @@ function solveHinge(
   const cosPhi = Math.min(1, Math.max(-1, (lat * lat - lab * lab - lbc * lbc) / (2 * lab * lbc || 1)));
   const phi = Math.min(limit.max, Math.max(limit.min, Math.acos(cosPhi)));
   const theta = phi - hf.restFlexion;
-  const [hx, hy, hz] = hf.axis;
+  const hx = hf.axis[0], hy = hf.axis[1], hz = hf.axis[2];
   const sh = Math.sin(theta / 2), ch = Math.cos(theta / 2);
   const kx = hx * sh, ky = hy * sh, kz = hz * sh, kw = ch;
   // e = u·lab + knee·v·lbc, in the upper joint's rest frame.
-  const [vx, vy, vz] = hf.lower;
+  const vx = hf.lower[0], vy = hf.lower[1], vz = hf.lower[2];
   const t2x = 2 * (ky * vz - kz * vy), t2y = 2 * (kz * vx - kx * vz), t2z = 2 * (kx * vy - ky * vx);
   const rvx = vx + kw * t2x + (ky * t2z - kz * t2y);
   const rvy = vy + kw * t2y + (kz * t2x - kx * t2z);
   const rvz = vz + kw * t2z + (kx * t2y - ky * t2x);
-  const [ux, uy, uz] = hf.upper;
+  const ux = hf.upper[0], uy = hf.upper[1], uz = hf.upper[2];
   let ex = ux * lab + rvx * lbc, ey = uy * lab + rvy * lbc, ez = uz * lab + rvz * lbc;
-  const el = Math.hypot(ex, ey, ez) || 1;
+  const el = hypot3(ex, ey, ez) || 1;
   ex /= el; ey /= el; ez /= el;
   // The rest frame: e, the axis made perpendicular to e, and their cross product.
   const he = hx * ex + hy * ey + hz * ez;
   let ax = hx - ex * he, ay = hy - ey * he, az = hz - ez * he;
-  const al = Math.hypot(ax, ay, az) || 1;
+  const al = hypot3(ax, ay, az) || 1;
   ax /= al; ay /= al; az /= al;
   // The world frame: hip → target, the hinge axis pole × (hip → target), their cross product.
   let dx: number, dy: number, dz: number;
@@ -250,24 +267,24 @@ function solveHinge(
     const q: Quat = [world[c], world[c + 1], world[c + 2], world[c + 3]];
     [dx, dy, dz] = qrotate(q, [ex, ey, ez]);
   }
-  let [px, py, pz] = opts.poleHint;
+  let px = opts.poleHint[0], py = opts.poleHint[1], pz = opts.poleHint[2];
   if (opts.keepBendAbove !== undefined) {
     // The current bend, when it is clear enough, wins over the hint.
     forwardKinematicsPath(s, pathTo(s, end), rotations, root, pos, world, rotOffset);
     const bx = pos[mid * 3] - pax, by = pos[mid * 3 + 1] - pay, bz = pos[mid * 3 + 2] - paz;
     const cx = pos[end * 3] - pax, cy = pos[end * 3 + 1] - pay, cz = pos[end * 3 + 2] - paz;
-    const cl = Math.hypot(cx, cy, cz);
-    const bl = Math.hypot(bx, by, bz);
+    const cl = hypot3(cx, cy, cz);
+    const bl = hypot3(bx, by, bz);
     if (cl > 1e-9 && bl > 1e-9) {
       const k = (bx * cx + by * cy + bz * cz) / (cl * cl);
       const ox = bx - cx * k, oy = by - cy * k, oz = bz - cz * k;
-      const ol = Math.hypot(ox, oy, oz);
+      const ol = hypot3(ox, oy, oz);
       const bend = Math.asin(Math.min(1, ol / bl));
       if (bend > opts.keepBendAbove && ol > 1e-6) { px = ox / ol; py = oy / ol; pz = oz / ol; }
     }
   }
   let wx = py * dz - pz * dy, wy = pz * dx - px * dz, wz = px * dy - py * dx;
-  let wl = Math.hypot(wx, wy, wz);
+  let wl = hypot3(wx, wy, wz);
   if (wl < 1e-6) {
     // The pole along the limb: keep the upper joint's current hinge axis.
     const c = upper * 4;
@@ -275,7 +292,7 @@ function solveHinge(
     [wx, wy, wz] = qrotate(q, hf.axis);
     const k = wx * dx + wy * dy + wz * dz;
     wx -= dx * k; wy -= dy * k; wz -= dz * k;
-    wl = Math.hypot(wx, wy, wz);
+    wl = hypot3(wx, wy, wz);
     if (wl < 1e-6) { wx = 1; wy = 0; wz = 0; wl = 1; }
   }
   wx /= wl; wy /= wl; wz /= wl;
@@ -291,10 +308,11 @@ function solveHinge(
   if (p >= 0) qmulInvAt(rotations, ro + upper * 4, world, p * 4, hingeScratch, 0);
   else { rotations[ro + upper * 4] = hingeScratch[0]; rotations[ro + upper * 4 + 1] = hingeScratch[1]; rotations[ro + upper * 4 + 2] = hingeScratch[2]; rotations[ro + upper * 4 + 3] = hingeScratch[3]; }
   rotations[ro + mid * 4] = kx; rotations[ro + mid * 4 + 1] = ky; rotations[ro + mid * 4 + 2] = kz; rotations[ro + mid * 4 + 3] = kw;
-  // Joints between the chain's joints (twist bones) keep their local rotations.
-  forwardKinematicsPath(s, pathTo(s, end), rotations, root, pos, world, rotOffset);
+  // Joints between the chain's joints (twist bones) keep their local rotations. Only the upper joint and
+  // what it carries moved: the joints above it are posed in the scratch already (by the pass above).
+  forwardKinematicsPath(s, tailFrom(s, upper, end), rotations, root, pos, world, rotOffset);
   if (opts.endWorldRotation) qmulInvAt(rotations, ro + end * 4, world, s.parents[end] * 4, opts.endWorldRotation, 0);
-  return Math.hypot(pos[end * 3] - target[0], pos[end * 3 + 1] - target[1], pos[end * 3 + 2] - target[2]);
+  return hypot3(pos[end * 3] - target[0], pos[end * 3 + 1] - target[1], pos[end * 3 + 2] - target[2]);
 }
 
 /** The upper joint's world rotation of a hinge solve (scratch). */

@@ -23,7 +23,7 @@ import type { HumanoidMap, HumanoidSide } from './humanoid.js';
 import { footModel, type FootModel, type FootPoint } from './foot.js';
 import { solveTwoBone, type TwoBoneChain } from './ik.js';
 import { KNEE } from './limits.js';
-import { qget, qinv as qinvert, qmul, qrotate, qset, qslerp, smoothstep, type Quat, type Vec3 } from './quat.js';
+import { hypot2, hypot3, qget, qinv as qinvert, qmul, qrotate, qset, qslerp, smoothstep, type Quat, type Vec3 } from './quat.js';
 import { clipForwardKinematics, restPositions } from './skeleton.js';
 
 /** Peak horizontal deceleration or acceleration of the root offset (m/s²). */
@@ -59,7 +59,7 @@ export function inertializeRoot(next: Clip, vPrev: readonly [number, number], yP
   if (F < 2) return { frames: 0, distance: [0, 0] };
   const dvx = vPrev[0] - (p[3] - p[0]);
   const dvz = vPrev[1] - (p[5] - p[2]);
-  const N = inertializationFrames(Math.hypot(dvx, dvz) * next.fps, next.fps, F - 1);
+  const N = inertializationFrames(hypot2(dvx, dvz) * next.fps, next.fps, F - 1);
   if (N === 0) return { frames: 0, distance: [0, 0] };
   // Height: a cubic from the continued previous height (position and velocity) to the segment's own.
   const y0 = yPrev + vyPrev - p[1];
@@ -216,7 +216,7 @@ export function stepAcrossSeam(
     swing: null,
   }));
   const legLength = (side: HumanoidSide): number => {
-    const d = (a: number, c: number) => Math.hypot(rest[a * 3] - rest[c * 3], rest[a * 3 + 1] - rest[c * 3 + 1], rest[a * 3 + 2] - rest[c * 3 + 2]);
+    const d = (a: number, c: number) => hypot3(rest[a * 3] - rest[c * 3], rest[a * 3 + 1] - rest[c * 3 + 1], rest[a * 3 + 2] - rest[c * 3 + 2]);
     return d(side.upperLeg, side.lowerLeg) + d(side.lowerLeg, side.foot);
   };
   const ankleRestHeight = (side: HumanoidSide): number => rest[side.foot * 3 + 1] - feet.floor;
@@ -244,7 +244,7 @@ export function stepAcrossSeam(
   };
   const speedAt = (f: number): number => {
     const g = Math.min(Math.max(f, 1), F - 1);
-    return Math.hypot(P[(g * J + root) * 3] - P[((g - 1) * J + root) * 3], P[(g * J + root) * 3 + 2] - P[((g - 1) * J + root) * 3 + 2]) * fps;
+    return hypot2(P[(g * J + root) * 3] - P[((g - 1) * J + root) * 3], P[(g * J + root) * 3 + 2] - P[((g - 1) * J + root) * 3 + 2]) * fps;
   };
   const swingFrames = (f: number): number => Math.max(4, Math.round(fps * Math.min(0.4, Math.max(0.2, 0.45 - 0.08 * speedAt(f)))));
   const minSole = (t: FootTrack, f: number): number => {
@@ -265,7 +265,7 @@ export function stepAcrossSeam(
       const q0 = ((f - 1) * J + p.joint) * 4, o0 = ((f - 1) * J + p.joint) * 3;
       const v = qrotate([R[q], R[q + 1], R[q + 2], R[q + 3]], p.offset);
       const v0 = qrotate([R[q0], R[q0 + 1], R[q0 + 2], R[q0 + 3]], p.offset);
-      const speed = Math.hypot(P[o] + v[0] - P[o0] - v0[0], P[o + 2] + v[2] - P[o0 + 2] - v0[2]) * fps;
+      const speed = hypot2(P[o] + v[0] - P[o0] - v0[0], P[o + 2] + v[2] - P[o0 + 2] - v0[2]) * fps;
       if (P[o + 1] + v[1] - feet.floor < 0.02 && speed < 0.3) return true;
     }
     return false;
@@ -282,7 +282,7 @@ export function stepAcrossSeam(
       for (const t of tracks) {
         const a = v3(P, c, t.side.foot), a0 = v3(P, c - lag, t.side.foot);
         const h = v3(P, c, root), h0 = v3(P, c - lag, root);
-        err += Math.abs(a[1] - a0[1]) + Math.hypot(a[0] - h[0] - a0[0] + h0[0], a[2] - h[2] - a0[2] + h0[2]);
+        err += Math.abs(a[1] - a0[1]) + hypot2(a[0] - h[0] - a0[0] + h0[0], a[2] - h[2] - a0[2] + h0[2]);
       }
       if (err < best) { best = err; cycle = lag; }
     }
@@ -295,7 +295,7 @@ export function stepAcrossSeam(
     const h0 = v3(P, c, root), h1 = v3(P, g, root);
     const e0 = v3(HP, Math.max(b, c), root), e1 = v3(HP, g, root);
     const dx = h1[0] - h0[0] - (e1[0] - e0[0]), dz = h1[2] - h0[2] - (e1[2] - e0[2]);
-    const d = Math.hypot(dx, dz);
+    const d = hypot2(dx, dz);
     if (d > 0.05) dir = [dx / d, dz / d];
   }
 
@@ -330,7 +330,7 @@ export function stepAcrossSeam(
         // No further ahead of the hips than the leg reaches there.
         const hip = v3(P, Math.min(f1, F - 1), t.side.upperLeg);
         const cap = 0.8 * reach(t, Math.min(f1, F - 1));
-        const dx = p1[0] - hip[0], dz = p1[2] - hip[2], d = Math.hypot(dx, dz);
+        const dx = p1[0] - hip[0], dz = p1[2] - hip[2], d = hypot2(dx, dz);
         if (d > cap) { p1[0] = hip[0] + (dx * cap) / d; p1[2] = hip[2] + (dz * cap) / d; }
         const r = rolled(t, Math.min(f1, F - 1), p1, rot, toe);
         t.swing = { f0: c, f1, p0: t.pos.slice() as Vec3, v0: v, p1: r.pos, q0: t.rot, q1: r.rot, t0: t.toeRot, t1: r.toe, lift: 0, final: false, base: { pos: p1, rot, toe } };
@@ -367,7 +367,7 @@ export function stepAcrossSeam(
     const later = homeAt(t, f1 + stance);
     let dx = (later[0] - h[0]) / 2, dz = (later[2] - h[2]) / 2;
     const cap = REACH_USE * reach(t, f1);
-    const d = Math.hypot(dx, dz);
+    const d = hypot2(dx, dz);
     if (d > cap) { dx *= cap / d; dz *= cap / d; }
     return { p: [h[0] + dx, h[1], h[2] + dz], q: homeRot(t, f1), toe: homeToe(t, f1), final: false };
   }
@@ -380,7 +380,7 @@ export function stepAcrossSeam(
     const r = rolled(t, Math.min(f1, F - 1), l.p, l.q, l.toe);
     l.p = r.pos; l.q = r.rot; l.toe = r.toe;
     // A short step (squaring up) lifts the foot less.
-    const h = Math.min(lift, 0.035 + 0.2 * Math.hypot(l.p[0] - t.pos[0], l.p[2] - t.pos[2]));
+    const h = Math.min(lift, 0.035 + 0.2 * hypot2(l.p[0] - t.pos[0], l.p[2] - t.pos[2]));
     return { f0, f1, p0: t.pos.slice() as Vec3, v0, p1: l.p, q0: t.rot, q1: l.q, t0: t.toeRot, t1: l.toe, lift: lift > 0 ? h : 0, final: l.final, base };
   }
 
@@ -390,8 +390,8 @@ export function stepAcrossSeam(
     const hip = v3(P, f, t.side.upperLeg);
     const g = Math.min(Math.max(f, b), F - 1);
     const hh = v3(HP, g, t.side.upperLeg), ha = v3(HP, g, t.side.foot);
-    const L = Math.max(0.985 * legLength(t.side), Math.hypot(ha[0] - hh[0], ha[1] - hh[1], ha[2] - hh[2]) + 0.002);
-    if (Math.hypot(pos[0] - hip[0], pos[1] - hip[1], pos[2] - hip[2]) <= L) return { pos, rot, toe };
+    const L = Math.max(0.985 * legLength(t.side), hypot3(ha[0] - hh[0], ha[1] - hh[1], ha[2] - hh[2]) + 0.002);
+    if (hypot3(pos[0] - hip[0], pos[1] - hip[1], pos[2] - hip[2]) <= L) return { pos, rot, toe };
     const fwd = qrotate(qget(out.rotations, f * J), [0, 0, 1]);
     const ahead = (pos[0] - hip[0]) * fwd[0] + (pos[2] - hip[2]) * fwd[2] > 0;
     const pivotOff = t.points[ahead ? 0 : 1].offset;
@@ -411,7 +411,7 @@ export function stepAcrossSeam(
     for (let it = 0; it < 12; it++) {
       const mid = (lo + hi) / 2;
       const r = at(mid).pos;
-      if (Math.hypot(r[0] - hip[0], r[1] - hip[1], r[2] - hip[2]) <= L) hi = mid; else lo = mid;
+      if (hypot3(r[0] - hip[0], r[1] - hip[1], r[2] - hip[2]) <= L) hi = mid; else lo = mid;
     }
     const r = at(hi);
     return { pos: r.pos, rot: r.rot, toe: t.toe >= 0 ? qmul(qinvert(r.rot), toeWorld) : toe };
@@ -487,7 +487,7 @@ export function stepAcrossSeam(
         const h = homeAt(t, f + (Ts >> 1));
         const behind = dir ? (h[0] - t.pos[0]) * dir[0] + (h[2] - t.pos[2]) * dir[1] : 0;
         const fh = homeAt(t, Math.max(settle, f));
-        const off = Math.hypot(fh[0] - t.pos[0], fh[2] - t.pos[2]);
+        const off = hypot2(fh[0] - t.pos[0], fh[2] - t.pos[2]);
         // Settled: step onto the home spot, unless the home clip steps this foot soon itself.
         let homeStepsSoon = false;
         if (f >= settle) for (let g = f; g <= Math.min(last, f + 2 * Ts) && !homeStepsSoon; g++) homeStepsSoon = !homeDown(t, g);

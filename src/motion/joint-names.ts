@@ -33,19 +33,38 @@ const FINGER = new Set(['thumb', 'index', 'middle', 'ring', 'pinky', 'pinkie', '
 const NOISE = new Set(['def', 'org', 'j', 'bip', 'jnt', 'jt', 'bn', 'bone', 'mixamorig', 'drv', 'bind', 'skin']);
 
 /** Splits a joint name into lower-case words (camelCase, separators and digit runs all split). */
-function words(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .replace(/([A-Za-z])([0-9])/g, '$1 $2')
-    .replace(/([0-9])([A-Za-z])/g, '$1 $2')
-    .split(/[^A-Za-z0-9]+/)
-    .filter((w) => w.length > 0)
-    .map((w) => w.toLowerCase());
+function splitWords(name: string): readonly string[] {
+  return Object.freeze(
+    name
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+      .replace(/([A-Za-z])([0-9])/g, '$1 $2')
+      .replace(/([0-9])([A-Za-z])/g, '$1 $2')
+      .split(/[^A-Za-z0-9]+/)
+      .filter((w) => w.length > 0)
+      .map((w) => w.toLowerCase()),
+  );
+}
+
+/**
+ * The words of each name seen, kept: every request reads its rig's names again (mapping, root motion), and
+ * the regular expressions cost more than the rest of a small request's mapping. Bounded: cleared when full.
+ */
+const WORDS = new Map<string, readonly string[]>();
+const WORDS_MAX = 8192;
+
+function words(name: string): readonly string[] {
+  let w = WORDS.get(name);
+  if (!w) {
+    if (WORDS.size >= WORDS_MAX) WORDS.clear();
+    w = splitWords(name);
+    WORDS.set(name, w);
+  }
+  return w;
 }
 
 /** The lower-case words of a joint name after its namespace (`ik_foot_l` → ik, foot, l). */
-export function nameWords(raw: string): string[] {
+export function nameWords(raw: string): readonly string[] {
   return words(raw.slice(raw.lastIndexOf(':') + 1));
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Skeleton } from '../spec/motion.js';
 import { restPositions } from './skeleton.js';
+import { hypot2, hypot3 } from './quat.js';
 
 export interface HingeLimit {
   /** Rest-frame (world-axis) direction the lower bone swings toward as the joint flexes. */
@@ -35,12 +36,15 @@ export interface HingeFrame {
   /** Rest lengths upper → mid and mid → end (through any joints between them, e.g. twist bones). */
   upperLength: number;
   lowerLength: number;
+  /** The limit's flex direction the frame was made for. */
+  flex: readonly [number, number, number];
 }
 
-const frames = new WeakMap<Skeleton, Map<string, HingeFrame>>();
+/** Per skeleton and limit, the frames by chain (upper, mid, end packed into one number: no string key per solve). */
+const frames = new WeakMap<Skeleton, WeakMap<HingeLimit, Map<number, HingeFrame>>>();
 
 function unit(x: number, y: number, z: number): [number, number, number] {
-  const n = Math.hypot(x, y, z);
+  const n = hypot3(x, y, z);
   return n < 1e-12 ? [0, 0, 0] : [x / n, y / n, z / n];
 }
 
@@ -52,10 +56,14 @@ function unit(x: number, y: number, z: number): [number, number, number] {
  */
 export function hingeFrame(s: Skeleton, upper: number, mid: number, end: number, limit: HingeLimit): HingeFrame {
   let bySkeleton = frames.get(s);
-  if (!bySkeleton) frames.set(s, (bySkeleton = new Map()));
-  const key = `${upper}/${mid}/${end}/${limit.flex.join(',')}`;
-  let frame = bySkeleton.get(key);
-  if (frame) return frame;
+  if (!bySkeleton) frames.set(s, (bySkeleton = new WeakMap()));
+  let byLimit = bySkeleton.get(limit);
+  if (!byLimit) bySkeleton.set(limit, (byLimit = new Map()));
+  const J = s.names.length;
+  const key = (upper * J + mid) * J + end;
+  let frame = byLimit.get(key);
+  // The frame depends on the flex direction, which a caller's limit object could change after the first call.
+  if (frame && frame.flex[0] === limit.flex[0] && frame.flex[1] === limit.flex[1] && frame.flex[2] === limit.flex[2]) return frame;
   const r = restPositions(s);
   const ux = r[mid * 3] - r[upper * 3], uy = r[mid * 3 + 1] - r[upper * 3 + 1], uz = r[mid * 3 + 2] - r[upper * 3 + 2];
   const vx = r[end * 3] - r[mid * 3], vy = r[end * 3 + 1] - r[mid * 3 + 1], vz = r[end * 3 + 2] - r[mid * 3 + 2];
@@ -70,8 +78,8 @@ export function hingeFrame(s: Skeleton, upper: number, mid: number, end: number,
   const vp = unit(v[0] - axis[0] * d, v[1] - axis[1] * d, v[2] - axis[2] * d);
   const cx = u[1] * vp[2] - u[2] * vp[1], cy = u[2] * vp[0] - u[0] * vp[2], cz = u[0] * vp[1] - u[1] * vp[0];
   const restFlexion = Math.atan2(cx * axis[0] + cy * axis[1] + cz * axis[2], u[0] * vp[0] + u[1] * vp[1] + u[2] * vp[2]);
-  frame = { axis, upper: u, lower: v, restFlexion, upperLength: Math.hypot(ux, uy, uz), lowerLength: Math.hypot(vx, vy, vz) };
-  bySkeleton.set(key, frame);
+  frame = { axis, upper: u, lower: v, restFlexion, upperLength: hypot3(ux, uy, uz), lowerLength: hypot3(vx, vy, vz), flex: [fx, fy, fz] };
+  byLimit.set(key, frame);
   return frame;
 }
 
@@ -82,7 +90,7 @@ export function hingeFrame(s: Skeleton, upper: number, mid: number, end: number,
 export function offHingeAngle(q: ArrayLike<number>, o: number, axis: ArrayLike<number>): number {
   const x = q[o], y = q[o + 1], z = q[o + 2], w = q[o + 3];
   const d = x * axis[0] + y * axis[1] + z * axis[2];
-  const n = Math.hypot(d, w);
+  const n = hypot2(d, w);
   if (n < 1e-12) return Math.PI;
   // swing = q · twist⁻¹, twist = (axis·d, w)/n; only its w is needed: (q · twist⁻¹).w = (w·w + d·d)/n.
   const sw = (w * w + d * d) / n;

@@ -1,8 +1,8 @@
 /**
  * The motion pipeline after an adapter finishes: per sample, fit each segment clip to its frames, compose
  * the segments on one timeline, clean foot skate on the model's own rig, bring the motion onto the request
- * skeleton, close loops, apply constraints, put a floor-level root under the pelvis and IK bones on
- * their effectors, fit the trajectory, detect foot contacts, and encode the answer
+ * skeleton, close loops, apply constraints (the ground's among them), put a floor-level root under the
+ * pelvis and IK bones on their effectors, fit the trajectory, detect foot contacts, and encode the answer
  * as GLB. Each step is a small function of its own module; this file only orders them.
  */
 import type { GenerationPlan, PlannedReference, PlannedSegment } from '../spec/plan.js';
@@ -21,6 +21,7 @@ import { applyConstraints } from './constraints.js';
 import { contactJoints, mapHumanoid, type HumanoidMap } from './humanoid.js';
 import { makeLoop } from './loop.js';
 import { fitTrajectory } from './trajectory.js';
+import { groundHeightAtProfiles, heightsOverGround } from './ground.js';
 import { referenceClip } from './reference.js';
 import { retarget } from './retarget.js';
 import { skeletonFromWire } from './skeleton.js';
@@ -108,7 +109,7 @@ function finish(
   let out = clip;
   if (plan.loop) out = makeLoop(target, out);
   if (plan.constraints.length) {
-    const applied = applyConstraints(target, map(), out, plan.constraints);
+    const applied = applyConstraints(target, map(), out, plan.constraints, plan.groundProfiles);
     out = applied.clip;
     extras.x_constraint_residuals = applied.residuals;
   }
@@ -116,7 +117,9 @@ function finish(
   // the IK bones on the feet and hands the constraints and loop left (docs/rigs.md).
   const rig = rootMotionRig(target, map());
   if (needsRootMotion(rig)) {
-    out = applyRootMotion(target, map(), out, rig, worldRestRotations(target), { loop: plan.loop });
+    const ground = plan.groundProfiles;
+    const groundAt = ground ? (x: number, z: number) => groundHeightAtProfiles(ground, x, z) : undefined;
+    out = applyRootMotion(target, map(), out, rig, worldRestRotations(target), { loop: plan.loop, groundAt });
     extras.x_root_motion = rootMotionNote(target, rig);
   }
   if (plan.model.supports_trajectory) extras.trajectory = fitTrajectory(target, map(), out, plan.loop, positionsOf(out));
@@ -178,7 +181,11 @@ export function renderSamples(plan: GenerationPlan, motion: Motion): { target: S
     };
     const { clip, extras } = finish(plan, target, map, retargeted.clip, positionsOf);
     const indices = contactIndices(plan, transfer, retargeted.canonicalToRequest);
-    const flags = indices.length ? footContacts(target, clip, indices, { worldPositions: positionsOf(clip) }) : null;
+    // On uneven ground a foot is down where it is near the ground under it, not near the flat floor.
+    const ground = plan.groundProfiles;
+    const flags = indices.length
+      ? footContacts(target, clip, indices, { worldPositions: ground ? heightsOverGround(positionsOf(clip), ground) : positionsOf(clip) })
+      : null;
     return {
       name: `sample_${i}`,
       clip,

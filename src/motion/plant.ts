@@ -24,10 +24,10 @@ import type { Clip, Skeleton } from '../spec/motion.js';
 import { pointContacts, type PointContactOptions } from './contacts.js';
 import { footModel, footPointAt, type FootModel, type FootPoint } from './foot.js';
 import type { HumanoidMap, HumanoidSide } from './humanoid.js';
-import { easedReach, hingeReach, solveTwoBone } from './ik.js';
+import { easedReach, hingeReach, solveTwoBone, type TwoBoneOptions } from './ik.js';
 import { KNEE } from './limits.js';
-import { qfromTo, qget, qinv, qmul, qnormalize, qrotate, qrotateAt, qset, qslerp, smoothstep, type Quat, type Vec3 } from './quat.js';
-import { ancestorPath, ancestorsOf, childrenOf, clipForwardKinematics, forwardKinematicsPath, restPositions } from './skeleton.js';
+import { hypot2, hypot3, qfromTo, qget, qinv, qmul, qmulAt, qmulInvAt, qnormalizeAt, qrotate, qrotateAt, qset, qslerpAt, smoothstep, vset, type Quat, type Vec3 } from './quat.js';
+import { ancestorsOf, childrenOf, clipForwardKinematics, restPositions } from './skeleton.js';
 
 export interface PlantOptions {
   /** Frames over which a planted foot blends in before and out after its contact (default 4). */
@@ -114,14 +114,19 @@ interface FootPose {
 
 function pointOf(rig: FootRig, pose: FootPose, i: number): Vec3 {
   const p = rig.points[i];
+  const A = pose.ankle;
   if (p.joint === rig.foot || rig.toe < 0) {
-    const v = qrotate(pose.foot, p.offset);
-    return [pose.ankle[0] + v[0], pose.ankle[1] + v[1], pose.ankle[2] + v[2]];
+    qrotateAt(rotScratch, 0, pose.foot, 0, p.offset, 0);
+    return [A[0] + rotScratch[0], A[1] + rotScratch[1], A[2] + rotScratch[2]];
   }
-  const a = qrotate(pose.foot, rig.toeOffset);
-  const b = qrotate(pose.toe, p.offset);
-  return [pose.ankle[0] + a[0] + b[0], pose.ankle[1] + a[1] + b[1], pose.ankle[2] + a[2] + b[2]];
+  qrotateAt(rotScratch, 0, pose.foot, 0, rig.toeOffset, 0);
+  qrotateAt(rotScratch, 3, pose.toe, 0, p.offset, 0);
+  return [A[0] + rotScratch[0] + rotScratch[3], A[1] + rotScratch[1] + rotScratch[4], A[2] + rotScratch[2] + rotScratch[5]];
 }
+
+/** Scratch of the foot-pose helpers (never read across calls). */
+const rotScratch = new Float64Array(6);
+const quatScratch = new Float64Array(8);
 
 /** The y of `q` rotating `v` (allocates nothing). */
 function rotY(q: Quat, v: ArrayLike<number>): number {
@@ -139,17 +144,27 @@ function pointY(rig: FootRig, pose: FootPose, i: number): number {
 
 /** Turns the whole foot (and toes) rigidly by `q` about world point `c`. */
 function turnAbout(pose: FootPose, q: Quat, c: Vec3): void {
-  const d = qrotate(q, [pose.ankle[0] - c[0], pose.ankle[1] - c[1], pose.ankle[2] - c[2]]);
-  pose.ankle = [c[0] + d[0], c[1] + d[1], c[2] + d[2]];
-  pose.foot = qnormalize(qmul(q, pose.foot));
-  pose.toe = qnormalize(qmul(q, pose.toe));
+  rotScratch[3] = pose.ankle[0] - c[0]; rotScratch[4] = pose.ankle[1] - c[1]; rotScratch[5] = pose.ankle[2] - c[2];
+  qrotateAt(rotScratch, 0, q, 0, rotScratch, 3);
+  pose.ankle = [c[0] + rotScratch[0], c[1] + rotScratch[1], c[2] + rotScratch[2]];
+  // New arrays, never writes into the old ones: poses share their rotations (trial poses, `toe !== before`).
+  pose.foot = turned(q, pose.foot);
+  pose.toe = turned(q, pose.toe);
+}
+
+/** qnormalize(qmul(q, r)) as a new quaternion. */
+function turned(q: Quat, r: Quat): Quat {
+  // Into typed scratch, then copied out (a typed output keeps the in-place helpers monomorphic).
+  qmulAt(quatScratch, 4, q, 0, r, 0);
+  qnormalizeAt(quatScratch, 4, quatScratch, 4);
+  return [quatScratch[4], quatScratch[5], quatScratch[6], quatScratch[7]];
 }
 
 /** The rotation about a horizontal axis through `c` that raises world point `p` to height `y` (null when it is there, or above it unless `lower`). */
 function raiseAbout(c: Vec3, p: Vec3, y: number, lower = false): Quat | null {
   const rx = p[0] - c[0], ry = p[1] - c[1], rz = p[2] - c[2];
-  const r = Math.hypot(rx, ry, rz);
-  const h = Math.hypot(rx, rz);
+  const r = hypot3(rx, ry, rz);
+  const h = hypot2(rx, rz);
   if (r < 1e-6 || h < 1e-6) return null;
   const want = Math.min(1, Math.max(-1, (y - c[1]) / r));
   const delta = Math.asin(want) - Math.asin(Math.min(1, Math.max(-1, ry / r)));
@@ -171,7 +186,7 @@ function keepAboveFloor(rig: FootRig, pose: FootPose, floor: number, pivot: Vec3
       const a = qrotate(pose.foot, rig.toeOffset);
       const tj: Vec3 = [pose.ankle[0] + a[0], pose.ankle[1] + a[1], pose.ankle[2] + a[2]];
       const q = tj[1] > floor ? raiseAbout(tj, tip, floor) : null;
-      if (q) pose.toe = qnormalize(qmul(q, pose.toe));
+      if (q) pose.toe = turned(q, pose.toe);
     }
   }
   for (let iter = 0; iter < 3; iter++) {
@@ -205,8 +220,8 @@ function anchorOf(rig: FootRig, down: number): number {
 
 /** The toe joint's world position in `pose` (the ankle when the rig has none). */
 function toeJointOf(rig: FootRig, pose: FootPose): Vec3 {
-  const a = qrotate(pose.foot, rig.toeOffset);
-  return [pose.ankle[0] + a[0], pose.ankle[1] + a[1], pose.ankle[2] + a[2]];
+  qrotateAt(rotScratch, 0, pose.foot, 0, rig.toeOffset, 0);
+  return [pose.ankle[0] + rotScratch[0], pose.ankle[1] + rotScratch[1], pose.ankle[2] + rotScratch[2]];
 }
 
 /**
@@ -275,7 +290,7 @@ function bendToPin(rig: FootRig, pose: FootPose, pins: Float64Array): void {
   const tj = toeJointOf(rig, pose);
   const tip = pointOf(rig, pose, TOE);
   const o = TOE * 3;
-  pose.toe = qnormalize(qmul(qfromTo([tip[0] - tj[0], tip[1] - tj[1], tip[2] - tj[2]], [pins[o] - tj[0], pins[o + 1] - tj[1], pins[o + 2] - tj[2]]), pose.toe));
+  pose.toe = turned(qfromTo([tip[0] - tj[0], tip[1] - tj[1], tip[2] - tj[2]], [pins[o] - tj[0], pins[o + 1] - tj[1], pins[o + 2] - tj[2]]), pose.toe);
 }
 
 /** One leg's goals per frame: ankle position, foot and toe world rotations, and the planted pivot (NaN: none). */
@@ -290,7 +305,8 @@ interface LegGoals {
 
 /**
  * Plants the feet of `clip` (in place) on the contacts given per sole point: see the module comment.
- * Only the upper legs, knees, feet and toe joints change. `pose` is legPose(clip) when the caller has it;
+ * Only the upper legs, knees, feet and toe joints change. `pose`, when the caller has it, must be legPose(clip)
+ * (the hips' positions are read from it: nothing above the legs changes);
  * `landing` (ownTouchDown) raises the pins of points held while still coming down.
  */
 export function plantSoles(s: Skeleton, map: HumanoidMap, clip: Clip, contacts: SoleContacts, opts: PlantOptions = {}, pose?: LegPose, fm: FootModel = footModel(s, map), landing?: SoleLanding): void {
@@ -331,6 +347,14 @@ function inputPose(rig: FootRig, posed: LegPose, J: number, f: number): FootPose
   };
 }
 
+/** qnormalize(qmul(qslerp(UNIT, q, t), r)) as a new quaternion (the same bits, one allocation). */
+function fadedTurn(q: Quat, t: number, r: Quat): Quat {
+  qslerpAt(quatScratch, 0, UNIT, 0, q, 0, t);
+  qmulAt(quatScratch, 4, quatScratch, 0, r, 0);
+  qnormalizeAt(quatScratch, 4, quatScratch, 4);
+  return [quatScratch[4], quatScratch[5], quatScratch[6], quatScratch[7]];
+}
+
 function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: number, down: Uint8Array[], floor: number, blend: number, landing?: Float64Array): LegGoals {
   const goals: LegGoals = {
     ankle: new Float64Array(F * 3),
@@ -346,7 +370,7 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
   goals.down.set(mask);
   const tmp = new Float64Array(3);
   const put = (f: number, p: FootPose): void => {
-    goals.ankle.set(p.ankle, f * 3);
+    vset(goals.ankle, f, p.ankle);
     qset(goals.foot, f, p.foot);
     qset(goals.toe, f, p.toe);
   };
@@ -359,8 +383,8 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
   /** The input pose with the carried correction, faded by a frame. */
   const carried = (input: FootPose): FootPose => ({
     ankle: input.ankle,
-    foot: qnormalize(qmul(qslerp(UNIT, carry, keep), input.foot)),
-    toe: qnormalize(qmul(qslerp(UNIT, carryToe, keep), input.toe)),
+    foot: fadedTurn(carry, keep, input.foot),
+    toe: fadedTurn(carryToe, keep, input.toe),
   });
   const keep = Math.exp(-1 / (0.25 * fps));
   const lift = liftOff(rig, posed, J, F, mask);
@@ -476,9 +500,9 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
         // retargeted foot of other proportions the input heel's height itself may be out of the foot's
         // reach (which stood the foot on end), and raising the toes' joint may have swung the heel over it.
         const ix = tmp[0] - posed.positions[tjIn], iy = tmp[1] - posed.positions[tjIn + 1], iz = tmp[2] - posed.positions[tjIn + 2];
-        const il = Math.hypot(ix, iy, iz);
+        const il = hypot3(ix, iy, iz);
         const vx = heel[0] - at[0], vy = heel[1] - at[1], vz = heel[2] - at[2];
-        const vl = Math.hypot(vx, vy, vz), vh = Math.hypot(vx, vz);
+        const vl = hypot3(vx, vy, vz), vh = hypot2(vx, vz);
         let pitch: Quat | null = null;
         if (il > 1e-9 && vl > 1e-9 && vh > 1e-6) {
           const side = vx * ix + vz * iz < 0 ? -1 : 1;
@@ -506,7 +530,7 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
     // peels its heel up about the ball).
     const roll = m & (1 << BALL) || (m & (1 << TOE) && rig.toe < 0) ? (m & (1 << BALL) ? BALL : TOE) : anchor;
     const rp = roll === anchor ? pivot : pointOf(rig, pose, roll);
-    goals.pivot.set(rp, f * 3);
+    vset(goals.pivot, f, rp);
     put(f, pose);
   }
   // Around each episode the correction at its edge fades out (the nearer, stronger edge wins).
@@ -536,13 +560,13 @@ function legGoals(rig: FootRig, posed: LegPose, J: number, F: number, fps: numbe
         fade[g] = w;
         const p = inputPose(rig, posed, J, g);
         p.ankle = [p.ankle[0], p.ankle[1] + dAnkle[1] * w, p.ankle[2]];
-        p.foot = qnormalize(qmul(qslerp(UNIT, dFoot, w), p.foot));
-        p.toe = qnormalize(qmul(qslerp(UNIT, dToe, w), p.toe));
+        p.foot = fadedTurn(dFoot, w, p.foot);
+        p.toe = fadedTurn(dToe, w, p.toe);
         // Drawn to the pin only as far as the input's anchor point moves slowly there (a foot gliding in
         // along the floor); a swinging foot keeps the edge's offset (drawing it in would jerk it).
         const a0 = anchorPoint(rig, inputPose(rig, posed, J, Math.max(0, g - 1)), anchor);
         const a1 = anchorPoint(rig, inputPose(rig, posed, J, Math.min(F - 1, g + 1)), anchor);
-        const speed = (Math.hypot(a1[0] - a0[0], a1[2] - a0[2]) * fps) / Math.max(1, Math.min(F - 1, g + 1) - Math.max(0, g - 1));
+        const speed = (hypot2(a1[0] - a0[0], a1[2] - a0[2]) * fps) / Math.max(1, Math.min(F - 1, g + 1) - Math.max(0, g - 1));
         const glide = dir < 0 ? 1 - smoothstep(Math.min(1, speed / GLIDE_SPEED)) : 0;
         const here = anchorPoint(rig, p, anchor);
         const hx = (at[0] - here[0]) * glide + dAnkle[0] * (1 - glide), hz = (at[2] - here[2]) * glide + dAnkle[2] * (1 - glide);
@@ -609,21 +633,27 @@ function solveLeg(s: Skeleton, map: HumanoidMap, side: HumanoidSide, rig: FootRi
   const chain = { upper: side.upperLeg, mid: side.lowerLeg, end: side.foot };
   const R = clip.rotations;
   const reach = hingeReach(s, chain, KNEE);
-  const hipPath = ancestorPath(s, side.upperLeg);
   const hipAt: Vec3 = [0, 0, 0];
+  // Per-frame inputs of the solve, reused (solveTwoBone keeps none of them).
+  const rootAt = new Float64Array(3);
+  const target: Vec3 = [0, 0, 0];
+  const ik: TwoBoneOptions = { poleHint: target, endWorldRotation: UNIT, hinge: KNEE };
   for (let f = 0; f < F; f++) {
     const pose: FootPose = {
       ankle: [goals.ankle[f * 3], goals.ankle[f * 3 + 1], goals.ankle[f * 3 + 2]],
       foot: qget(goals.foot, f),
       toe: qget(goals.toe, f),
     };
-    const hip = jointPosition(s, hipPath, f, clip, side.upperLeg, hipAt);
-    const dist = Math.hypot(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]);
+    // The hip joint's position: the planting changes no joint above it, so it is the input pose's.
+    const h = (f * J + side.upperLeg) * 3;
+    hipAt[0] = posed.positions[h]; hipAt[1] = posed.positions[h + 1]; hipAt[2] = posed.positions[h + 2];
+    const hip = hipAt;
+    const dist = hypot3(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]);
     // The reach eases in only beyond what the input's own leg reaches at this frame (and beyond the soft
     // band), so a pose that needs no easing is kept as it is.
     const u = (f * J + side.upperLeg) * 3, a = (f * J + side.foot) * 3;
     const P = posed.positions;
-    const own = Math.hypot(P[a] - P[u], P[a + 1] - P[u + 1], P[a + 2] - P[u + 2]);
+    const own = hypot3(P[a] - P[u], P[a + 1] - P[u + 1], P[a + 2] - P[u + 2]);
     const r = easedReach(dist, Math.min(reach, Math.max(own, (1 - soft) * reach)), reach);
     let exact = false;
     if (r < dist - 1e-4) {
@@ -635,26 +665,34 @@ function solveLeg(s: Skeleton, map: HumanoidMap, side: HumanoidSide, rig: FootRi
         if (exact) {
           keepAboveFloor(rig, pose, floor, [px, goals.pivot[f * 3 + 1], goals.pivot[f * 3 + 2]]);
           // Lifting a point back above the floor may take the ankle out of reach again: then the soft reach decides.
-          exact = Math.hypot(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]) <= r + 1e-4;
+          exact = hypot3(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]) <= r + 1e-4;
         }
       }
     }
     // Short of the goal (no planted point to pitch about): the ankle stops at the eased reach on its way.
-    const d = Math.hypot(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]);
+    const d = hypot3(pose.ankle[0] - hip[0], pose.ankle[1] - hip[1], pose.ankle[2] - hip[2]);
     const k = !exact && d > r && d > 1e-9 ? r / d : 1;
-    const target: Vec3 = [hip[0] + (pose.ankle[0] - hip[0]) * k, hip[1] + (pose.ankle[1] - hip[1]) * k, hip[2] + (pose.ankle[2] - hip[2]) * k];
-    solveTwoBone(s, R, f * J, clip.rootPositions.subarray(f * 3, f * 3 + 3), chain, target, {
-      poleHint: inputKneePole(rig, posed, f * J, side, pose.foot) ?? kneePole(rig, pose.foot, qget(posed.rotations, f * J + map.hips)),
-      endWorldRotation: pose.foot,
-      hinge: KNEE,
-    });
+    target[0] = hip[0] + (pose.ankle[0] - hip[0]) * k; target[1] = hip[1] + (pose.ankle[1] - hip[1]) * k; target[2] = hip[2] + (pose.ankle[2] - hip[2]) * k;
+    rootAt[0] = clip.rootPositions[f * 3]; rootAt[1] = clip.rootPositions[f * 3 + 1]; rootAt[2] = clip.rootPositions[f * 3 + 2];
+    ik.poleHint = inputKneePole(rig, posed, f * J, side, pose.foot) ?? kneePole(rig, pose.foot, qget(posed.rotations, f * J + map.hips));
+    ik.endWorldRotation = pose.foot;
+    solveTwoBone(s, R, f * J, rootAt, chain, target, ik);
     if (rig.toe >= 0) {
-      // The toe's world rotation relative to the foot's (joints between them, if any, keep theirs).
-      let between: Quat = [0, 0, 0, 1];
+      // The toe's world rotation relative to the foot's (joints between them, if any, keep theirs):
+      // qnormalize(qinv(foot · between) · toe).
+      let between: Quat = UNIT;
       for (let j = s.parents[rig.toe]; j !== rig.foot && j >= 0; j = s.parents[j]) between = qmul(qget(R, f * J + j), between);
-      qset(R, f * J + rig.toe, qnormalize(qmul(qinv(qmul(pose.foot, between)), pose.toe)));
+      qmulAt(quatScratch, 0, pose.foot, 0, between, 0);
+      qmulInvAt(quatScratch, 4, quatScratch, 0, pose.toe, 0);
+      qnormalizeAt(R, (f * J + rig.toe) * 4, quatScratch, 4);
     }
   }
+}
+
+/** pitchToReach's distance past `r` of the ankle turned by angle `a` about the pin (Rodrigues' formula in scalars). */
+function reachGap(a: number, along: number, rx: number, ry: number, rz: number, cx: number, cy: number, cz: number, ux: number, uz: number, bx: number, by: number, bz: number, r: number): number {
+  const c = Math.cos(a), sn = Math.sin(a), t = along * (1 - c);
+  return hypot3(bx + rx * c + cx * sn + ux * t, by + ry * c + cy * sn, bz + rz * c + cz * sn + uz * t) - r;
 }
 
 /**
@@ -665,7 +703,7 @@ function solveLeg(s: Skeleton, map: HumanoidMap, side: HumanoidSide, rig: FootRi
  */
 function pitchToReach(rig: FootRig, pose: FootPose, pin: Vec3, hip: Vec3, r: number, down: number, floor: number): boolean {
   const fw = qrotate(pose.foot, rig.forward);
-  const l = Math.hypot(fw[0], fw[2]);
+  const l = hypot2(fw[0], fw[2]);
   if (l < 1e-6) return false;
   const axis: Vec3 = [fw[2] / l, 0, -fw[0] / l];
   // With the ball or the toes down the foot rolls over its toe joint and the toes stay put.
@@ -678,21 +716,19 @@ function pitchToReach(rig: FootRig, pose: FootPose, pin: Vec3, hip: Vec3, r: num
   const cx = uz * rel[1], cy = ux * rel[2] - uz * rel[0], cz = -ux * rel[1];
   const along = ux * rel[0] + uz * rel[2];
   const bx = pin[0] - hip[0], by = pin[1] - hip[1], bz = pin[2] - hip[2];
-  const gap = (a: number): number => {
-    const c = Math.cos(a), sn = Math.sin(a), t = along * (1 - c);
-    return Math.hypot(bx + rel[0] * c + cx * sn + ux * t, by + rel[1] * c + cy * sn, bz + rel[2] * c + cz * sn + uz * t) - r;
-  };
-  if (gap(0) <= 0) return true;
+  // (A plain function, not a closure: a closure made every call costs more than its hundred evaluations.)
+  const rx = rel[0], ry = rel[1], rz = rel[2];
+  if (reachGap(0, along, rx, ry, rz, cx, cy, cz, ux, uz, bx, by, bz, r) <= 0) return true;
   const STEP = 0.04, LIMIT = 1.22;
   let best: FootPose | null = null, bestCost = Infinity;
   for (let sign = 1; sign >= -1; sign -= 2) {
     for (let k = 1; k * STEP <= LIMIT; k++) {
       const a = sign * k * STEP;
-      if (gap(a) > 0) continue;
+      if (reachGap(a, along, rx, ry, rz, cx, cy, cz, ux, uz, bx, by, bz, r) > 0) continue;
       let lo = sign * (k - 1) * STEP, hi = a;
       for (let i = 0; i < 24; i++) {
         const m = (lo + hi) / 2;
-        if (gap(m) > 0) lo = m; else hi = m;
+        if (reachGap(m, along, rx, ry, rz, cx, cy, cz, ux, uz, bx, by, bz, r) > 0) lo = m; else hi = m;
       }
       const h = hi / 2;
       const trial: FootPose = { ankle: pose.ankle, foot: pose.foot, toe: pose.toe };
@@ -713,22 +749,6 @@ function pitchToReach(rig: FootRig, pose: FootPose, pin: Vec3, hip: Vec3, r: num
   return true;
 }
 
-/** Scratch of jointPosition (grown on demand). */
-let scratchPos = new Float64Array(0);
-let scratchRot = new Float64Array(0);
-
-/** World position of joint j at frame f of `clip`, posing only the joints of `path` (ancestorPath of j). */
-function jointPosition(s: Skeleton, path: Int32Array, f: number, clip: Clip, j: number, out: Vec3): Vec3 {
-  const J = clip.jointCount;
-  if (scratchPos.length < J * 3) {
-    scratchPos = new Float64Array(J * 3);
-    scratchRot = new Float64Array(J * 4);
-  }
-  forwardKinematicsPath(s, path, clip.rotations, clip.rootPositions.subarray(f * 3, f * 3 + 3), scratchPos, scratchRot, f * J);
-  out[0] = scratchPos[j * 3]; out[1] = scratchPos[j * 3 + 1]; out[2] = scratchPos[j * 3 + 2];
-  return out;
-}
-
 /**
  * Where the input's knee points (its thigh's forward, +Z at rest), turned with the correction the goal
  * makes to the foot's rotation: a leg keeps the input's own knee direction (a swinging foot that turns
@@ -745,7 +765,7 @@ function inputKneePole(rig: FootRig, posed: LegPose, row: number, side: Humanoid
   const u = (row + side.upperLeg) * 3, k = (row + side.lowerLeg) * 3;
   const P = posed.positions;
   const dx = P[k] - P[u], dy = P[k + 1] - P[u + 1], dz = P[k + 2] - P[u + 2];
-  const dl = Math.hypot(dx, dy, dz);
+  const dl = hypot3(dx, dy, dz);
   if (dl < 1e-9) return null;
   const along = (poleScratch[0] * dx + poleScratch[1] * dy + poleScratch[2] * dz) / dl;
   if (Math.abs(along) > 0.9) return null;
@@ -764,15 +784,15 @@ const pole: Vec3 = [0, 0, 0];
  */
 function kneePole(rig: FootRig, foot: Quat, hips: Quat): Vec3 {
   const h = qrotate(hips, [0, 0, 1]);
-  const hl = Math.hypot(h[0], h[2]);
+  const hl = hypot2(h[0], h[2]);
   const hx = hl > 1e-6 ? h[0] / hl : 0, hz = hl > 1e-6 ? h[2] / hl : 1;
   const v = qrotate(foot, rig.forward);
-  const l = Math.hypot(v[0], v[2]);
+  const l = hypot2(v[0], v[2]);
   if (l < 1e-6) return [hx, 0, hz];
   const fx = v[0] / l, fz = v[2] / l;
   const w = smoothstep(Math.min(1, Math.max(0, (l - 0.15) / 0.3))) * smoothstep(Math.min(1, Math.max(0, (fx * hx + fz * hz + 0.5) / 0.6)));
   const x = w * fx + (1 - w) * hx, z = w * fz + (1 - w) * hz;
-  const n = Math.hypot(x, z);
+  const n = hypot2(x, z);
   return n > 1e-6 ? [x / n, 0, z / n] : [hx, 0, hz];
 }
 
@@ -849,13 +869,13 @@ function ownTouchDown(s: Skeleton, map: HumanoidMap, clip: Clip, pose: LegPose, 
       const c = contacts[k][i];
       const down = (f: number): boolean => {
         const a = Math.max(0, f - 1), b = Math.min(F - 1, f + 1);
-        const speed = b > a ? (Math.hypot(track[b * 3] - track[a * 3], track[b * 3 + 2] - track[a * 3 + 2]) * clip.fps) / (b - a) : 0;
+        const speed = b > a ? (hypot2(track[b * 3] - track[a * 3], track[b * 3 + 2] - track[a * 3 + 2]) * clip.fps) / (b - a) : 0;
         return track[f * 3 + 1] - fm.floor <= height && speed <= slow;
       };
       // The farthest the point moves (horizontally) over frames [a, b) from where it is at frame b.
       const travel = (a: number, b: number): number => {
         let d = 0;
-        for (let g = Math.min(a, b); g <= Math.max(a, b); g++) d = Math.max(d, Math.hypot(track[g * 3] - track[b * 3], track[g * 3 + 2] - track[b * 3 + 2]));
+        for (let g = Math.min(a, b); g <= Math.max(a, b); g++) d = Math.max(d, hypot2(track[g * 3] - track[b * 3], track[g * 3 + 2] - track[b * 3 + 2]));
         return d;
       };
       let prevEnd = -1;
@@ -924,7 +944,7 @@ export function soleDrift(s: Skeleton, map: HumanoidMap, clip: Clip, contacts: S
         lowest = Math.min(lowest, p[1] - fm.floor);
         if (!flags[f]) continue;
         if (f === 0 || !flags[f - 1]) { sx = p[0]; sz = p[2]; }
-        drift = Math.max(drift, Math.hypot(p[0] - sx, p[2] - sz));
+        drift = Math.max(drift, hypot2(p[0] - sx, p[2] - sz));
       }
     }
   }

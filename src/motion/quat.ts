@@ -34,8 +34,8 @@ export function vset(a: Float64Array | Float32Array | number[], i: number, v: Ar
 
 /** Hamilton product a·b: rotate by b, then by a. */
 export function qmul(a: ArrayLike<number>, b: ArrayLike<number>): Quat {
-  const [ax, ay, az, aw] = [a[0], a[1], a[2], a[3]];
-  const [bx, by, bz, bw] = [b[0], b[1], b[2], b[3]];
+  const ax = a[0], ay = a[1], az = a[2], aw = a[3];
+  const bx = b[0], by = b[1], bz = b[2], bw = b[3];
   return [
     aw * bx + ax * bw + ay * bz - az * by,
     aw * by - ax * bz + ay * bw + az * bx,
@@ -50,7 +50,7 @@ export function qinv(q: ArrayLike<number>): Quat {
 }
 
 export function qnormalize(q: ArrayLike<number>): Quat {
-  const n = Math.hypot(q[0], q[1], q[2], q[3]);
+  const n = hypot4(q[0], q[1], q[2], q[3]);
   if (n < 1e-12) return [0, 0, 0, 1];
   return [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
 }
@@ -61,18 +61,28 @@ export function qdot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Rotation of `angle` radians about the unit `axis`. */
 export function qaxisAngle(axis: ArrayLike<number>, angle: number): Quat {
-  const n = Math.hypot(axis[0], axis[1], axis[2]) || 1;
+  const n = hypot3(axis[0], axis[1], axis[2]) || 1;
   const s = Math.sin(angle / 2) / n;
   return [axis[0] * s, axis[1] * s, axis[2] * s, Math.cos(angle / 2)];
 }
 
-export const qx = (angle: number): Quat => qaxisAngle([1, 0, 0], angle);
-export const qy = (angle: number): Quat => qaxisAngle([0, 1, 0], angle);
-export const qz = (angle: number): Quat => qaxisAngle([0, 0, 1], angle);
+// qaxisAngle about a unit basis axis, bit for bit (the length is 1; 0·s keeps the sign of a zero).
+export const qx = (angle: number): Quat => {
+  const s = Math.sin(angle / 2);
+  return [s, 0 * s, 0 * s, Math.cos(angle / 2)];
+};
+export const qy = (angle: number): Quat => {
+  const s = Math.sin(angle / 2);
+  return [0 * s, s, 0 * s, Math.cos(angle / 2)];
+};
+export const qz = (angle: number): Quat => {
+  const s = Math.sin(angle / 2);
+  return [0 * s, 0 * s, s, Math.cos(angle / 2)];
+};
 
 /** Rotates vector v by unit quaternion q. */
 export function qrotate(q: ArrayLike<number>, v: ArrayLike<number>): Vec3 {
-  const [x, y, z, w] = [q[0], q[1], q[2], q[3]];
+  const x = q[0], y = q[1], z = q[2], w = q[3];
   // t = 2 * cross(q.xyz, v)
   const tx = 2 * (y * v[2] - z * v[1]);
   const ty = 2 * (z * v[0] - x * v[2]);
@@ -86,24 +96,32 @@ export function qrotate(q: ArrayLike<number>, v: ArrayLike<number>): Vec3 {
 
 /** Spherical interpolation along the shorter arc; t in [0, 1]. */
 export function qslerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Quat {
-  const out: Quat = [0, 0, 0, 1];
-  qslerpAt(out, 0, a, 0, b, 0, t);
-  return out;
+  // Through typed scratch: qslerpAt then only ever writes typed arrays (one array kind keeps it fast).
+  qslerpAt(slerpScratch, 0, a, 0, b, 0, t);
+  return [slerpScratch[0], slerpScratch[1], slerpScratch[2], slerpScratch[3]];
 }
+const slerpScratch = new Float64Array(4);
 
 /** The shortest rotation taking direction `from` onto direction `to`. */
 export function qfromTo(from: ArrayLike<number>, to: ArrayLike<number>): Quat {
-  const a = vnormalize(from);
-  const b = vnormalize(to);
-  const d = vdot(a, b);
+  // vnormalize, vdot, vcross and qnormalize in scalars (the same arithmetic in the same order): this
+  // runs several times a frame per planted foot.
+  const na = hypot3(from[0], from[1], from[2]);
+  const ax = na < 1e-12 ? 0 : from[0] / na, ay = na < 1e-12 ? 0 : from[1] / na, az = na < 1e-12 ? 0 : from[2] / na;
+  const nb = hypot3(to[0], to[1], to[2]);
+  const bx = nb < 1e-12 ? 0 : to[0] / nb, by = nb < 1e-12 ? 0 : to[1] / nb, bz = nb < 1e-12 ? 0 : to[2] / nb;
+  const d = ax * bx + ay * by + az * bz;
   if (d < -0.999999) {
     // Opposite: rotate 180° about any axis perpendicular to a.
+    const a: Vec3 = [ax, ay, az];
     let axis = vcross([1, 0, 0], a);
     if (vlen(axis) < 1e-6) axis = vcross([0, 1, 0], a);
     return qaxisAngle(vnormalize(axis), Math.PI);
   }
-  const c = vcross(a, b);
-  return qnormalize([c[0], c[1], c[2], 1 + d]);
+  const cx = ay * bz - az * by, cy = az * bx - ax * bz, cz = ax * by - ay * bx, cw = 1 + d;
+  const n = hypot4(cx, cy, cz, cw);
+  if (n < 1e-12) return [0, 0, 0, 1];
+  return [cx / n, cy / n, cz / n, cw / n];
 }
 
 /** Angle in radians between two rotations (0..π). */
@@ -122,7 +140,7 @@ export const vadd = (a: ArrayLike<number>, b: ArrayLike<number>): Vec3 => [a[0] 
 export const vsub = (a: ArrayLike<number>, b: ArrayLike<number>): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 export const vscale = (a: ArrayLike<number>, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s];
 export const vdot = (a: ArrayLike<number>, b: ArrayLike<number>): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-export const vlen = (a: ArrayLike<number>): number => Math.hypot(a[0], a[1], a[2]);
+export const vlen = (a: ArrayLike<number>): number => hypot3(a[0], a[1], a[2]);
 export const vlerp = (a: ArrayLike<number>, b: ArrayLike<number>, t: number): Vec3 => [
   a[0] + (b[0] - a[0]) * t,
   a[1] + (b[1] - a[1]) * t,
@@ -185,6 +203,27 @@ export function qslerpAt(out: Float64Array | Quat, o: number, a: ArrayLike<numbe
   out[o] = x / n; out[o + 1] = y / n; out[o + 2] = z / n; out[o + 3] = w / n;
 }
 
+/** out[o] = qaxisAngle(axis, angle) (the same bits). */
+export function qaxisAngleAt(out: Float64Array, o: number, axis: ArrayLike<number>, angle: number): void {
+  const n = hypot3(axis[0], axis[1], axis[2]) || 1;
+  const s = Math.sin(angle / 2) / n;
+  out[o] = axis[0] * s; out[o + 1] = axis[1] * s; out[o + 2] = axis[2] * s; out[o + 3] = Math.cos(angle / 2);
+}
+
+/** out[o] = qx(angle), qy(angle), qz(angle) (the same bits). */
+export function qxAt(out: Float64Array, o: number, angle: number): void {
+  const s = Math.sin(angle / 2);
+  out[o] = s; out[o + 1] = 0 * s; out[o + 2] = 0 * s; out[o + 3] = Math.cos(angle / 2);
+}
+export function qyAt(out: Float64Array, o: number, angle: number): void {
+  const s = Math.sin(angle / 2);
+  out[o] = 0 * s; out[o + 1] = s; out[o + 2] = 0 * s; out[o + 3] = Math.cos(angle / 2);
+}
+export function qzAt(out: Float64Array, o: number, angle: number): void {
+  const s = Math.sin(angle / 2);
+  out[o] = 0 * s; out[o + 1] = 0 * s; out[o + 2] = s; out[o + 3] = Math.cos(angle / 2);
+}
+
 /** out[o] = q[qo] applied to v[vo] (as qrotate); `out` may alias `v`. */
 export function qrotateAt(out: Float64Array, o: number, q: ArrayLike<number>, qo: number, v: ArrayLike<number>, vo: number): void {
   const x = q[qo], y = q[qo + 1], z = q[qo + 2], w = q[qo + 3];
@@ -199,9 +238,10 @@ export function qrotateAt(out: Float64Array, o: number, q: ArrayLike<number>, qo
 
 /**
  * Math.hypot of four numbers by V8's own algorithm (largest magnitude first as the scale, then a Kahan
- * sum of the scaled squares), bit for bit, but inlinable and without the builtin's per-call array.
+ * sum of the scaled squares), bit for bit, but inlinable and without the builtin's per-call array
+ * (several times faster than the builtin; hypot2 and hypot3 below are its twins).
  */
-function hypot4(x: number, y: number, z: number, w: number): number {
+export function hypot4(x: number, y: number, z: number, w: number): number {
   const ax = Math.abs(x), ay = Math.abs(y), az = Math.abs(z), aw = Math.abs(w);
   let max = 0;
   if (ax > max) max = ax;
@@ -216,6 +256,38 @@ function hypot4(x: number, y: number, z: number, w: number): number {
   n = ay / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
   n = az / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
   n = aw / max; summand = n * n - compensation; next = sum + summand; sum = next;
+  return Math.sqrt(sum) * max;
+}
+
+/** Math.hypot of two numbers, bit for bit, by the same algorithm as hypot4. */
+export function hypot2(x: number, y: number): number {
+  const ax = Math.abs(x), ay = Math.abs(y);
+  let max = 0;
+  if (ax > max) max = ax;
+  if (ay > max) max = ay;
+  if (max === Infinity) return Infinity;
+  if (Number.isNaN(x) || Number.isNaN(y)) return NaN;
+  if (max === 0) return 0;
+  let sum = 0, compensation = 0, n: number, summand: number, next: number;
+  n = ax / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
+  n = ay / max; summand = n * n - compensation; next = sum + summand; sum = next;
+  return Math.sqrt(sum) * max;
+}
+
+/** Math.hypot of three numbers, bit for bit, by the same algorithm as hypot4. */
+export function hypot3(x: number, y: number, z: number): number {
+  const ax = Math.abs(x), ay = Math.abs(y), az = Math.abs(z);
+  let max = 0;
+  if (ax > max) max = ax;
+  if (ay > max) max = ay;
+  if (az > max) max = az;
+  if (max === Infinity) return Infinity;
+  if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z)) return NaN;
+  if (max === 0) return 0;
+  let sum = 0, compensation = 0, n: number, summand: number, next: number;
+  n = ax / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
+  n = ay / max; summand = n * n - compensation; next = sum + summand; compensation = (next - sum) - summand; sum = next;
+  n = az / max; summand = n * n - compensation; next = sum + summand; sum = next;
   return Math.sqrt(sum) * max;
 }
 

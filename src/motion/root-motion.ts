@@ -180,9 +180,11 @@ function yawAt(out: Float64Array, o: number, h: number): void {
  * helper bones on their effectors; every body joint keeps its world pose. `clip` is not changed.
  * World rotations of followers match their effector's in glTF terms (`worldRest` are the joints' world
  * rest rotations, e.g. gltf.ts worldRestRotations): the bone's frame equals the effector bone's frame.
- * With `loop`, the smoothing wraps around the cycle so the last frame continues into the first.
+ * With `loop`, the smoothing wraps around the cycle so the last frame continues into the first. With
+ * `groundAt` (a ground_height constraint's ground, height over the floor at (x, z)), the floor-level root
+ * stands on the ground under it instead of the floor.
  */
-export function applyRootMotion(s: Skeleton, map: HumanoidMap, clip: Clip, rig: RootMotionRig, worldRest?: Float64Array, opts: { loop?: boolean } = {}): Clip {
+export function applyRootMotion(s: Skeleton, map: HumanoidMap, clip: Clip, rig: RootMotionRig, worldRest?: Float64Array, opts: { loop?: boolean; groundAt?: (x: number, z: number) => number } = {}): Clip {
   if (!needsRootMotion(rig)) return clip;
   const J = s.names.length;
   const F = clip.numFrames;
@@ -231,14 +233,15 @@ export function applyRootMotion(s: Skeleton, map: HumanoidMap, clip: Clip, rig: 
     for (let f = 0; f < F; f++) {
       const rb = f * 3;
       out.rootPositions[rb] = travel[rb];
-      out.rootPositions[rb + 1] = floorY;
+      const rootY = floorY + (opts.groundAt ? opts.groundAt(travel[rb], travel[rb + 2]) : 0);
+      out.rootPositions[rb + 1] = rootY;
       out.rootPositions[rb + 2] = travel[rb + 2];
       const ro = (f * C + root) * 4;
       yawAt(out.rotations, ro, smoothHeading[f]);
       // Pelvis: local rotation Y⁻¹·W, offset Y⁻¹·(P − N): its world pose unchanged.
       qmulInvAt(out.rotations, (f * C + hips) * 4, out.rotations, ro, wrot, (f * C + hips) * 4);
       v[0] = world[(f * C + hips) * 3] - out.rootPositions[rb];
-      v[1] = world[(f * C + hips) * 3 + 1] - floorY;
+      v[1] = world[(f * C + hips) * 3 + 1] - rootY;
       v[2] = world[(f * C + hips) * 3 + 2] - out.rootPositions[rb + 2];
       q[0] = -out.rotations[ro]; q[1] = -out.rotations[ro + 1]; q[2] = -out.rotations[ro + 2]; q[3] = out.rotations[ro + 3];
       qrotateAt(pelvis, rb, q, 0, v, 0);

@@ -57,10 +57,10 @@ export function childrenOf(s: Skeleton): number[][] {
 /** World rest positions (J×3). */
 export function restPositions(s: Skeleton): Float64Array {
   const out = new Float64Array(s.names.length * 3);
+  const off = s.offsets;
   for (let j = 0; j < s.names.length; j++) {
     const p = s.parents[j];
-    const o = vget(s.offsets, j);
-    vset(out, j, p < 0 ? o : [out[p * 3] + o[0], out[p * 3 + 1] + o[1], out[p * 3 + 2] + o[2]]);
+    for (let k = 0; k < 3; k++) out[j * 3 + k] = p < 0 ? off[j * 3 + k] : out[p * 3 + k] + off[j * 3 + k];
   }
   return out;
 }

@@ -18,6 +18,7 @@ import { HttpDrain } from './drain.js';
 import { methodNotAllowed } from './http.js';
 import { Metrics } from './metrics.js';
 import { authenticate, errorHandler, notFound, requestContext } from './middleware.js';
+import { limitRequests } from './rate-limit.js';
 import { postGenerate } from './routes/generate.js';
 import { deleteJob, getJob, getJobStatus } from './routes/jobs.js';
 import { getCapabilities, getHealth, getMetrics, getOpenApi, getReady, getSchema, getSchemaIndex } from './routes/meta.js';
@@ -48,11 +49,9 @@ export interface Gateway extends GatewayContext {
   close(): Promise<void>;
 }
 
-export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
-  const log = opts.logger ?? createLogger(config.logLevel, { secrets: config.secrets });
-  const store = createStore(config);
-  const adapters = opts.adapters ?? config.providers.map((p) => p.definition.create(p.config, { assetOrigins: config.assetOrigins }));
-  const registry = new AdapterRegistry(adapters, {
+/** The configured adapters (or `adapters`) with the gateway's limits: what a gateway and a worker-only process serve. */
+export function createRegistry(config: Config, adapters?: Adapter[]): AdapterRegistry {
+  return new AdapterRegistry(adapters ?? config.providers.map((p) => p.definition.create(p.config, { assetOrigins: config.assetOrigins })), {
     max_request_bytes: config.maxRequestBytes,
     max_batch_size: config.maxBatchSize,
     max_reference_frames: config.maxReferenceFrames,
@@ -61,6 +60,12 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
     x_max_batch_output_bytes: config.maxBatchOutputBytes,
     x_max_work: config.maxWork,
   });
+}
+
+export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
+  const log = opts.logger ?? createLogger(config.logLevel, { secrets: config.secrets });
+  const store = createStore(config);
+  const registry = createRegistry(config, opts.adapters);
   const metrics = new Metrics(opts.defaultMetrics ?? false);
   const workers = opts.workers ?? createWorkers({ threads: config.workerThreads });
   const runner = new JobRunner({
@@ -90,8 +95,10 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
   for (const path of ['/healthz', '/readyz', '/openapi.json', '/schemas', '/schemas/:name', '/metrics']) app.all(path, methodNotAllowed(['GET', 'HEAD']));
 
   const auth = authenticate(gw);
-  app.route('/capabilities').get(auth, getCapabilities(gw)).all(methodNotAllowed(['GET', 'HEAD']));
-  app.route('/generate').post(auth, postGenerate(gw)).all(methodNotAllowed(['POST']));
+  // Polls and cancels are not counted: a caller following the Retry-After of a 202 is never refused for it.
+  const counted = [auth, limitRequests(gw)];
+  app.route('/capabilities').get(counted, getCapabilities(gw)).all(methodNotAllowed(['GET', 'HEAD']));
+  app.route('/generate').post(counted, postGenerate(gw)).all(methodNotAllowed(['POST']));
   app.route('/generate/jobs/:id').get(auth, getJob(gw)).delete(auth, deleteJob(gw)).all(methodNotAllowed(['GET', 'HEAD', 'DELETE']));
   app.route('/generate/jobs/:id/status').get(auth, getJobStatus(gw)).all(methodNotAllowed(['GET', 'HEAD']));
   app.use(notFound());
@@ -130,6 +137,7 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
         await stopped;
         await registry.close();
         if (!opts.workers) await workers.close();
+        await runner.close();
         await store.close();
       })();
       return closing;

@@ -48,7 +48,7 @@ export function buildOpenApi(): Record<string, unknown> {
     security: [{}, { bearer: [] }],
     paths: {
       '/capabilities': {
-        get: { summary: 'Models, canonical skeletons and limits', responses: { '200': { description: 'Capabilities', headers: requestId, content: { 'application/json': { schema: ref('Capabilities') } } }, '401': errors['401'], '403': errors['403'] } },
+        get: { summary: 'Models, canonical skeletons and limits', responses: { '200': { description: 'Capabilities', headers: requestId, content: { 'application/json': { schema: ref('Capabilities') } } }, '401': errors['401'], '403': errors['403'], '429': errors['429'] } },
       },
       '/generate': {
         post: {

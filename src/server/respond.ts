@@ -7,6 +7,7 @@ import type { JobRunner } from '../jobs/runner.js';
 import type { MotionMediaType } from './negotiate.js';
 import { sendError } from './http.js';
 import { glbJson, glbPieces, jsonGltfOf } from './stream-gltf.js';
+import { withIgnoredFields } from './ignored-header.js';
 import { PROMPT_UNRECOGNIZED_HEADER, promptUnrecognizedHeader } from './understood-header.js';
 
 export const jobPath = (id: string) => `/generate/jobs/${id}`;
@@ -66,10 +67,11 @@ export function acceptedBody(row: JobRow): { job_id: string; submitted_at: strin
 }
 
 /** 202 for a job that is still queued or running. */
-function sendAccepted(res: Response, row: JobRow, runner: JobRunner, headers: Record<string, string> = {}): void {
+async function sendAccepted(res: Response, row: JobRow, runner: JobRunner, headers: Record<string, string> = {}): Promise<void> {
+  const retryAfterS = await runner.retryAfterS(row);
   res.status(202);
   res.setHeader('Location', jobPath(row.id));
-  res.setHeader('Retry-After', String(runner.retryAfterS(row)));
+  res.setHeader('Retry-After', String(retryAfterS));
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
@@ -77,8 +79,9 @@ function sendAccepted(res: Response, row: JobRow, runner: JobRunner, headers: Re
 }
 
 /** Answers with whatever state the job is in now; a succeeded job's glTF is streamed from the store. */
-export async function sendJob(res: Response, row: JobRow, media: MotionMediaType, gw: JobAnswerContext, headers: Record<string, string> = {}): Promise<void> {
+export async function sendJob(res: Response, row: JobRow, media: MotionMediaType, gw: JobAnswerContext, given: Record<string, string> = {}): Promise<void> {
+  const headers = withIgnoredFields(row, given);
   if (row.state === 'succeeded') await sendMotion(res, gw, row, media, headers);
   else if (row.state === 'failed' || row.state === 'cancelled') sendError(res, jobError(row), headers);
-  else sendAccepted(res, row, gw.runner, headers);
+  else await sendAccepted(res, row, gw.runner, headers);
 }

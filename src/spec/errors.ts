@@ -66,9 +66,10 @@ export const CATALOGUE = {
   'MG-PRO-015': e(400, 'invalid_request', 'The request is not valid for this model.', 'Fix the field named in error.details.'),
   'MG-PRO-016': e(400, 'invalid_options', 'The request asks for more output or work than this server accepts.', 'Lower what error.details.lower lists until error.details.estimate is within error.details.max (budgets in GET /capabilities, see docs/limits.md).'),
 
-  // Gateway authentication.
+  // Gateway authentication and each API key's limits.
   'MG-AUT-001': e(401, 'unauthorized', 'An API key is required.', 'Send Authorization: Bearer <your gateway API key>.'),
   'MG-AUT-002': e(403, 'forbidden', 'This API key is not accepted.', 'Check the key with the operator of this gateway.'),
+  'MG-AUT-003': e(429, 'rate_limited', 'This API key is over a rate limit of this gateway.', 'Retry after {retry_after_s} seconds (see the Retry-After header); error.details.limit names the limit.', true),
 
   // Jobs and idempotency.
   'MG-JOB-001': e(404, 'job_not_found', 'No such job (it may have expired).', 'Results are kept for a limited time; submit the request again.'),

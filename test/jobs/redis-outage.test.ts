@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createGatedAdapter } from '../helpers/gated-adapter.js';
 import { canonicalSkeleton, postGenerate, startGateway } from '../helpers/gateway.js';
 
 /** The machine's Redis binaries (installed beside the shared Redis; see .ci/run). */
@@ -32,8 +33,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startRedis(): Promise<void> {
-  spawn(SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'yes'], { stdio: 'ignore' });
+/** A Redis on `port` in `dir`: keeping nothing, or (`aof`) everything in an append-only file synced on every write. */
+async function startRedis(aof = false): Promise<void> {
+  const persistence = aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  spawn(SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'yes'], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try {
       if (execFileSync(CLI, ['-p', String(port), 'ping']).toString().includes('PONG')) return;
@@ -43,6 +46,12 @@ async function startRedis(): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`redis-server did not start on port ${port}`);
+}
+
+/** Kills the Redis on `port` at once (SIGKILL): what it had not written to its file is lost. */
+function killRedis(): void {
+  const info = execFileSync(CLI, ['-p', String(port), 'info', 'server']).toString();
+  process.kill(Number(/process_id:(\d+)/.exec(info)![1]), 'SIGKILL');
 }
 
 function stopRedis(): void {
@@ -84,6 +93,41 @@ describe('a gateway on Redis when Redis goes away', () => {
       expect((await fetch(g.url + after.headers.get('content-location')!)).status).toBe(200);
     } finally {
       await g.close();
+      stopRedis();
     }
   }, 30_000);
+
+  it('keeps accepted jobs through a Redis killed and restarted on its append-only file: each finishes, none paid twice', async () => {
+    port = await freePort();
+    rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
+    await startRedis(true);
+    const gated = createGatedAdapter();
+    const g = await startGateway({ store: 'redis', redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: 'aof:' }, { adapters: [gated] });
+    try {
+      const skeleton = await canonicalSkeleton(g.url, 'gated');
+      const body = (i: number) => ({ protocol_version: '1.3', model: 'gated', skeleton, segments: [{ type: 'text', prompt: `wave ${i}`, duration_frames: 20 }] });
+      const locations: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await postGenerate(g.url, body(i), { prefer: 'respond-async' });
+        expect(res.status).toBe(202);
+        locations.push(res.headers.get('location')!);
+      }
+      await gated.advanced(1); // at least one job is running at its provider
+
+      killRedis();
+      await expect.poll(async () => (await fetch(`${g.url}/readyz`)).status, { timeout: 5_000 }).toBe(503);
+      expect((await fetch(g.url + locations[0])).status).toBe(503);
+
+      await startRedis(true); // the same directory: the jobs come back from the append-only file
+      await expect.poll(async () => (await fetch(`${g.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+      gated.open();
+      for (const location of locations) {
+        await expect.poll(async () => (await fetch(g.url + location)).status, { timeout: 15_000, interval: 100 }).toBe(200);
+      }
+      expect(gated.calls.start).toBe(6);
+    } finally {
+      await g.close();
+      stopRedis();
+    }
+  }, 45_000);
 });

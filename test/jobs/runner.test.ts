@@ -122,10 +122,10 @@ describe('JobRunner', () => {
     await r.gated.advanced(1);
     const queued = [];
     for (let i = 0; i < 3; i++) queued.push(await r.runner.admit(r.runner.prepare(body()), 'a'));
-    expect(r.runner.queuePosition(running.id)).toBeUndefined();
-    expect(queued.map((j) => r.runner.queuePosition(j.id))).toEqual([0, 1, 2]);
+    expect(await r.runner.queuePosition(running.id)).toBeUndefined();
+    expect(await Promise.all(queued.map((j) => r.runner.queuePosition(j.id)))).toEqual([0, 1, 2]);
     const waits = [];
-    for (const j of queued) waits.push(r.runner.retryAfterS((await r.store.getJob(j.id))!));
+    for (const j of queued) waits.push(await r.runner.retryAfterS((await r.store.getJob(j.id))!));
     expect(waits[2]).toBeGreaterThanOrEqual(waits[0]);
     expect(r.runner.stats()).toEqual({ active: 1, queued: 3 });
   });

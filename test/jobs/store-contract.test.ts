@@ -122,7 +122,7 @@ describe.each(IMPLS)('the $name store', (impl) => {
   });
 
   it('stores a job row and reads every column back, nulls included; an unknown id is undefined', async () => {
-    const row = job('job_contract_0001', { progress: 0.25, queue_position: 3, wait_ms: 1500, cache_key: 'ck', checkpoint: '{"a":[1,2]}' });
+    const row = job('job_contract_0001', { progress: 0.25, queue_position: 3, wait_ms: 1500, cache_key: 'ck', checkpoint: '{"a":[1,2]}', ignored_fields: '["mood"]' });
     await s.insertJob(row);
     expect(await s.getJob('job_contract_0001')).toEqual({ ...row, result_path: null, result_size: null });
     expect(await s.getJob('job_contract_none')).toBeUndefined();
@@ -276,5 +276,29 @@ describe.each(IMPLS)('the $name store', (impl) => {
     expect(await s.kv('meshy').get('rig')).toBe('{"task_id":"t2"}');
     await s.kv('meshy').delete('rig');
     expect(await other.kv('meshy').get('rig')).toBeUndefined();
+  });
+
+  it('counts each owner’s unfinished jobs, seen from every instance, until they reach a final state or are deleted', async () => {
+    const other = await twin();
+    await s.insertJob(job('job_own_a_000001'));
+    await s.insertJob(job('job_own_a_000002', { state: 'running' }));
+    await s.insertJob(job('job_own_a_000003'));
+    await other.insertJob(job('job_own_b_000001', { owner: 'bob' }));
+    await s.insertJob(job('job_own_a_cached', { state: 'succeeded', progress: 1, finished_at: T0, expires_at: FUTURE }));
+    expect(await other.countUnfinishedByOwner('alice')).toBe(3);
+    expect(await s.countUnfinishedByOwner('bob')).toBe(1);
+    expect(await s.countUnfinishedByOwner('carol')).toBe(0);
+    expect(await s.markStarted('job_own_a_000001', T0 + 1)).toBe(true);
+    expect(await s.countUnfinishedByOwner('alice')).toBe(3);
+    expect(await other.markSucceeded('job_own_a_000001', bytes(100), T0 + 2, FUTURE)).toBeDefined();
+    expect(await s.markFailed('job_own_a_000002', { id: 'MG-JOB-004', message: 'late' } as never, T0 + 2, FUTURE)).toBe(true);
+    expect(await other.markCancelled('job_own_b_000001', T0 + 2, FUTURE)).toBe(true);
+    expect(await s.countUnfinishedByOwner('alice')).toBe(1);
+    expect(await other.countUnfinishedByOwner('bob')).toBe(0);
+    // A refused change of a final job does not count it again.
+    expect(await s.markStarted('job_own_a_000002', T0 + 3)).toBe(false);
+    expect(await s.countUnfinishedByOwner('alice')).toBe(1);
+    await other.deleteJob('job_own_a_000003');
+    expect(await s.countUnfinishedByOwner('alice')).toBe(0);
   });
 });

@@ -11,7 +11,7 @@ import { AdapterRegistry } from '../../src/adapters/registry.js';
 import { parseJsonBody } from '../../src/protocol/body.js';
 import { buildPlan } from '../../src/protocol/plan.js';
 import { validateGenerateRequest } from '../../src/protocol/validate.js';
-import { ignoredFieldsHeader } from '../../src/server/routes/generate.js';
+import { ignoredFieldsHeader } from '../../src/server/ignored-header.js';
 import { GatewayError } from '../../src/spec/errors.js';
 import { SERVED_VERSION, isNewerMinor } from '../../src/spec/version.js';
 import type { GenerateRequest, Joint } from '../../src/spec/wire.js';
@@ -28,8 +28,8 @@ function adapters() {
     createProceduralAdapter(),
     createGatedAdapter({ modelId: 'refs', provider: 'refs', caps: { supported_segments: [...REF_SEGMENTS], supported_constraints: [...ALL_CONSTRAINTS] } }),
     createGatedAdapter({ modelId: 'strict-refs', provider: 'strict', caps: { supported_segments: [...REF_SEGMENTS], supports_retargeting: false } }),
-    // A model of text and gaps only: what a model that lists neither references nor poses answers.
-    createGatedAdapter({ modelId: 'texts', provider: 'texts', caps: { supported_segments: ['text', 'unconditioned'] } }),
+    // A model of text and gaps only: what a model that lists neither references nor poses (nor the ground) answers.
+    createGatedAdapter({ modelId: 'texts', provider: 'texts', caps: { supported_segments: ['text', 'unconditioned'], supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'] } }),
   ];
 }
 
@@ -136,7 +136,8 @@ const rows: Row[] = [
   ['a ground point of four numbers', () => req({ constraints: [{ type: 'ground_height', points: [[0, 0, 0, 1]] }] }), 422, 'schema_validation'],
   ['a non-finite ground height', () => req({ constraints: [{ type: 'ground_height', points: [[0, 0, 777]] }] }), 422, 'schema_validation', ['777', '1e400']],
   ['a ground profile with frames', () => req({ constraints: [{ type: 'ground_height', points: [[0, 0, 0]], frames: [0] }] }), 422, 'schema_validation'],
-  ['a ground profile to a model that does not list it', () => req({ model: 'procedural', constraints: [GROUND] }), 400, 'unsupported_constraint'],
+  ['a ground profile to the procedural model (the toolkit applies it for every model)', () => req({ model: 'procedural', constraints: [GROUND] }), 200, 'ok'],
+  ['a ground profile to a model that does not list it', () => req({ model: 'texts', constraints: [GROUND] }), 400, 'unsupported_constraint'],
   // forward compatibility
   ['an unknown field in a 1.9 request', () => req({ protocol_version: '1.9', mood: 'happy' }), 200, 'ok'],
   ['the same field in a 1.3 request', () => req({ mood: 'happy' }), 422, 'schema_validation'],
@@ -167,7 +168,7 @@ describe('MMCP 1.3 validation rules', () => {
 
   it('lists what is supported when a type is not', () => {
     expect(outcome(req({ model: 'texts', segments: [ref()] })).details).toEqual({ segment: 0, supported_segments: ['text', 'unconditioned'] });
-    const g = outcome(req({ model: 'procedural', constraints: [GROUND] })).details!;
+    const g = outcome(req({ model: 'texts', constraints: [GROUND] })).details!;
     expect(g.supported_constraints).toEqual(['root_path', 'effector_target', 'pose_keyframe']);
     expect(outcome(req({ protocol_version: '1.9', constraints: [GROUND, { type: 'gaze', frames: [0] }] })).details).toEqual({ constraint: 1, supported_constraints: [...ALL_CONSTRAINTS] });
     expect(outcome(req({ protocol_version: '1.9', segments: [text(), { type: 'dance_battle', duration_frames: 30 }] })).details).toEqual({ segment: 1, supported_segments: [...REF_SEGMENTS] });
@@ -256,7 +257,8 @@ describe('MMCP 1.3 over HTTP', () => {
     expect(byId.procedural.limits.max_reference_frames).toBe(450);
     expect(byId.procedural.supported_segments).toEqual(['text', 'unconditioned', 'pose', 'motion_reference']);
     expect(byId.texts.limits.max_reference_frames).toBeUndefined();
-    expect(byId.procedural.supported_constraints).not.toContain('ground_height');
+    expect(byId.procedural.supported_constraints).toContain('ground_height');
+    expect(byId.texts.supported_constraints).not.toContain('ground_height');
     expect(byId.refs.limits.max_reference_frames).toBe(450);
     expect(byId.refs.supports_motion_reference_mixed).toBe(true); // implied by listing motion_reference
     expect(byId.texts.supports_motion_reference_mixed).toBe(false);

@@ -85,10 +85,10 @@ describe('responsiveness', () => {
     expect([first.status, second.status]).toEqual([202, 202]);
     const secondId = ((await second.json()) as { job_id: string }).job_id;
     await slow.advanced(1);
-    expect(g.gw.runner.queuePosition(secondId)).toBe(0); // slowprov's cap is 1
+    expect(await g.gw.runner.queuePosition(secondId)).toBe(0); // slowprov's cap is 1
     const other = await postGenerate(g.url, body('fastmodel'), { accept: 'model/gltf-binary' });
     expect(other.status).toBe(200); // fastprov's job ran past the queued one
-    expect(g.gw.runner.queuePosition(secondId)).toBe(0);
+    expect(await g.gw.runner.queuePosition(secondId)).toBe(0);
     slow.open();
     await g.gw.runner.waitFor(secondId, 10_000);
     expect((await g.gw.store.getJob(secondId))!.state).toBe('succeeded');

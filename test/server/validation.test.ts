@@ -129,7 +129,7 @@ const cases: Case[] = [
   { name: 'a keyframe on an unknown joint', status: 400, code: 'unknown_joint', body: () => strict({ constraints: [{ type: 'pose_keyframe', frame: 1, joint_rotations: { Tail: [0, 0, 0, 1] } }] }) },
   { name: 'a frame out of range', status: 400, code: 'frame_out_of_range', body: () => strict({ constraints: [{ type: 'root_path', frames: [0, 30], positions_xz: [[0, 0], [0, 1]] }] }) },
   { name: 'a zero quaternion in a keyframe', status: 400, code: 'invalid_request', body: () => strict({ constraints: [{ type: 'pose_keyframe', frame: 1, joint_rotations: { Head: [0, 0, 0, 0] } }] }) },
-  { name: 'a ground profile to a model that does not honour it', status: 400, code: 'unsupported_constraint', body: () => base({ protocol_version: '1.3', constraints: [{ type: 'ground_height', points: [[0, 0, 0]] }] }) },
+  { name: 'a ground profile to a model that does not honour it', status: 400, code: 'unsupported_constraint', body: () => strict({ protocol_version: '1.3', constraints: [{ type: 'ground_height', points: [[0, 0, 0]] }] }) },
   { name: 'a constraint type of a newer minor (1.9)', status: 400, code: 'unsupported_constraint', body: () => base({ protocol_version: '1.9', constraints: [{ type: 'gaze', frames: [0], target: [0, 1, 2] }] }) },
   // 9. limits
   { name: 'too many samples', status: 400, code: 'invalid_options', body: () => base({ options: { num_samples: 17 } }) },

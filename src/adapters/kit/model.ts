@@ -1,7 +1,7 @@
 /**
  * defineModel(): a model's entry of GET /capabilities from what is particular to it. The defaults are
  * what the gateway's motion toolkit gives every model whatever its provider (retargeting, loops,
- * trajectories, the three constraint types); gateway-wide limits (request bytes, batch size, the fps bound
+ * trajectories, the four constraint types); gateway-wide limits (request bytes, batch size, the fps bound
  * and the output and work budgets of docs/limits.md) are set by the registry from the configuration, so
  * no adapter states them.
  */
@@ -41,7 +41,8 @@ export function defineModel(def: ModelDefinition): ModelCapabilities {
     supports_trajectory: true,
     supports_batch: false,
     supports_motion_reference_mixed: false,
-    supported_constraints: ['root_path', 'effector_target', 'pose_keyframe'],
+    // ground_height too: the toolkit carries any model's motion onto the ground (src/motion/ground-plant.ts).
+    supported_constraints: ['root_path', 'effector_target', 'pose_keyframe', 'ground_height'],
     // motion_reference: the pipeline splices it in for every model (adapters hold its place like a gap).
     // pose: every adapter answers it with one frame (the procedural model from its pose vocabulary,
     // provider models from a representative frame of a short motion for the prompt).

@@ -39,9 +39,9 @@ export type Keys = readonly (readonly [number, number])[];
 export function track(keys: Keys, t: number): number {
   if (t <= keys[0][0]) return keys[0][1];
   for (let i = 1; i < keys.length; i++) {
-    const [t1, v1] = keys[i];
+    const t1 = keys[i][0], v1 = keys[i][1];
     if (t <= t1) {
-      const [t0, v0] = keys[i - 1];
+      const t0 = keys[i - 1][0], v0 = keys[i - 1][1];
       return lerp(v0, v1, smooth(progress(t, t0, t1)));
     }
   }
@@ -52,9 +52,9 @@ export type Keys3 = readonly (readonly [number, Vec3])[];
 export function track3(keys: Keys3, t: number): Vec3 {
   if (t <= keys[0][0]) return [...keys[0][1]] as Vec3;
   for (let i = 1; i < keys.length; i++) {
-    const [t1, v1] = keys[i];
+    const t1 = keys[i][0], v1 = keys[i][1];
     if (t <= t1) {
-      const [t0, v0] = keys[i - 1];
+      const t0 = keys[i - 1][0], v0 = keys[i - 1][1];
       const w = smooth(progress(t, t0, t1));
       return [lerp(v0[0], v1[0], w), lerp(v0[1], v1[1], w), lerp(v0[2], v1[2], w)];
     }

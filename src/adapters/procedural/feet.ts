@@ -5,7 +5,7 @@
  */
 import { footModel } from '../../motion/foot.js';
 import { mapHumanoid } from '../../motion/humanoid.js';
-import { qmul, qrotate, qx, qy, type Quat, type Vec3 } from '../../motion/quat.js';
+import { hypot2, qmul, qrotate, qx, qy, type Quat, type Vec3 } from '../../motion/quat.js';
 import { bump, clamp, hermite, lerp, lerpAngle, minJerk, smin, smooth } from './curves.js';
 import { PROCEDURAL_SKELETON, REST } from './rig.js';
 
@@ -108,10 +108,10 @@ export function flatFoot(x: number, z: number, yaw: number): FootPose {
  */
 export function ankleClearance(pitch: number, toeBend = 0): number {
   const c = Math.cos(pitch), s = Math.sin(pitch);
-  const y = (v: Vec3) => v[1] * c - v[2] * s;
   const c2 = Math.cos(pitch + toeBend), s2 = Math.sin(pitch + toeBend);
   const tipY = TOE[1] * c - TOE[2] * s + SOLE.tip[1] * c2 - SOLE.tip[2] * s2;
-  return -Math.min(y(SOLE.heel), y(SOLE.ball), tipY);
+  // (No closure for the two sole points' heights: this runs twice a frame per foot.)
+  return -Math.min(SOLE.heel[1] * c - SOLE.heel[2] * s, SOLE.ball[1] * c - SOLE.ball[2] * s, tipY);
 }
 
 /** Index of the plant in effect at time t: the last one that has landed (plants are in time order). */
@@ -212,6 +212,54 @@ const TOE_LAND = 0.08;
 /** A smooth maximum never below max(a, b). */
 const smax = (a: number, b: number, k: number): number => -smin(-a, -b, k);
 
+/** The stances at a swing's two ends and a step inside them (the finite differences' samples). */
+interface SwingEnds {
+  to: Plant;
+  style: SwingStyle;
+  /** The two plants' fields these were computed from (a generator may still edit its plants). */
+  key: number[];
+  a0: FootPose; a0b: FootPose; a1: FootPose; a1b: FootPose;
+  st0: StanceState; st0b: StanceState; st1: StanceState; st1b: StanceState;
+}
+
+/** Per lift-off plant, its swing's ends: the same for every frame of the swing, so computed once. */
+const swingCache = new WeakMap<Plant, SwingEnds>();
+
+const plantKey = (a: Plant, b: Plant): number[] => [a.land, a.lift, a.x, a.z, a.yaw, a.roll, a.strike ?? 0, b.land, b.lift, b.x, b.z, b.yaw, b.roll, b.strike ?? 0];
+
+/** Whether the plants still hold the fields `key` was taken from (compared without building a new key). */
+function sameKey(key: number[], a: Plant, b: Plant): boolean {
+  return Object.is(key[0], a.land) && Object.is(key[1], a.lift) && Object.is(key[2], a.x) && Object.is(key[3], a.z)
+    && Object.is(key[4], a.yaw) && Object.is(key[5], a.roll) && Object.is(key[6], a.strike ?? 0)
+    && Object.is(key[7], b.land) && Object.is(key[8], b.lift) && Object.is(key[9], b.x) && Object.is(key[10], b.z)
+    && Object.is(key[11], b.yaw) && Object.is(key[12], b.roll) && Object.is(key[13], b.strike ?? 0);
+}
+
+function swingEnds(from: Plant, to: Plant, style: SwingStyle): SwingEnds {
+  const hit = swingCache.get(from);
+  if (hit && hit.to === to && hit.style === style && sameKey(hit.key, from, to)) return hit;
+  const ends: SwingEnds = {
+    to,
+    style,
+    key: plantKey(from, to),
+    a0: stanceFoot(from, from.lift, style),
+    a0b: stanceFoot(from, from.lift - DT, style),
+    a1: stanceFoot(to, to.land, style),
+    a1b: stanceFoot(to, to.land + DT, style),
+    st0: stanceState(from, from.lift, style),
+    st0b: stanceState(from, from.lift - DT, style),
+    st1: stanceState(to, to.land, style),
+    st1b: stanceState(to, to.land + DT, style),
+  };
+  swingCache.set(from, ends);
+  return ends;
+}
+
+/** One coordinate of the swinging ankle: the Hermite curve between the two stances' positions and velocities. */
+function swingAxis(a0: FootPose, a0b: FootPose, a1: FootPose, a1b: FootPose, i: 0 | 1 | 2, k0: number, k1: number, s: number): number {
+  return hermite(a0.ankle[i], (a0.ankle[i] - a0b.ankle[i]) * k0, a1.ankle[i], (a1b.ankle[i] - a1.ankle[i]) * k1, s);
+}
+
 /**
  * The foot between plants `from` and `to` at time t: the ankle leaves with the velocity the roll-off gave
  * it and arrives with the velocity the landing rock needs (cubic Hermite, plus the clearance arc), the
@@ -226,23 +274,17 @@ function swingFoot(from: Plant, to: Plant, t: number, style: SwingStyle): FootPo
   const w0 = from.roll > 0 && (style.rollAngle > 0 || (style.liftToeUp ?? 0) > 0) ? 0 : (style.rise ?? FLAT_LIFT);
   const w1 = style.drop ?? ((to.strike ?? 0) > 0 && style.toeUp !== 0 ? (style.toeUp > 0 ? HEEL_LAND : TOE_LAND) : FLAT_LAND);
   const s = clamp((s0 - w0) / (1 - w0 - w1), 0, 1);
-  const a0 = stanceFoot(from, from.lift, style);
-  const a0b = stanceFoot(from, from.lift - DT, style);
-  const a1 = stanceFoot(to, to.land, style);
-  const a1b = stanceFoot(to, to.land + DT, style);
-  const st0 = stanceState(from, from.lift, style), st0b = stanceState(from, from.lift - DT, style);
-  const st1 = stanceState(to, to.land, style), st1b = stanceState(to, to.land + DT, style);
+  const { a0, a0b, a1, a1b, st0, st0b, st1, st1b } = swingEnds(from, to, style);
   // Velocities per unit of s (finite differences of the stance just before lift-off and after touch-down).
   const k0 = T / DT, k1 = T / DT;
-  const pos = (i: 0 | 1 | 2) => hermite(a0.ankle[i], (a0.ankle[i] - a0b.ankle[i]) * k0, a1.ankle[i], (a1b.ankle[i] - a1.ankle[i]) * k1, s);
   const pitch = hermite(st0.pitch, (st0.pitch - st0b.pitch) * k0, st1.pitch, (st1b.pitch - st1.pitch) * k1, s);
   const toeBend = lerp(st0.toeBend, st1.toeBend, smooth(s / 0.5));
   const yaw = lerpAngle(from.yaw, to.yaw, minJerk(s));
-  const y = pos(1) + style.clearance * bump(s0, style.apex);
-  const x = pos(0), z = pos(2);
+  const y = swingAxis(a0, a0b, a1, a1b, 1, k0, k1, s) + style.clearance * bump(s0, style.apex);
+  const x = swingAxis(a0, a0b, a1, a1b, 0, k0, k1, s), z = swingAxis(a0, a0b, a1, a1b, 2, k0, k1, s);
   // A sole point near the floor may not travel along it: the lowest point clears the floor by up to
   // LIFT_MARGIN as soon as the ankle has moved away from where it lifted off or before where it lands.
-  const away = Math.min(Math.hypot(x - a0.ankle[0], z - a0.ankle[2]), Math.hypot(x - a1.ankle[0], z - a1.ankle[2]));
+  const away = Math.min(hypot2(x - a0.ankle[0], z - a0.ankle[2]), hypot2(x - a1.ankle[0], z - a1.ankle[2]));
   const margin = LIFT_MARGIN * smooth(away / LIFT_RAMP);
   return {
     ankle: [x, smax(y, ankleClearance(pitch, toeBend) + margin, LIFT_SOFTNESS), z],

@@ -4,7 +4,7 @@
  * Walks, runs, backward walks, sidesteps, marches and turns on the spot are all parameterizations of it.
  */
 import { allocClip } from '../../motion/clip.js';
-import { qrotate, qy, type Vec3 } from '../../motion/quat.js';
+import { qrotate, qrotateAt, qy, qyAt, type Vec3 } from '../../motion/quat.js';
 import { smooth } from './curves.js';
 import { footAt, type Plant, type SwingStyle } from './feet.js';
 import type { Generated } from './generator.js';
@@ -142,6 +142,18 @@ function settleLife(body: BodyPose, since: number, side: 0 | 1): void {
   body.arms = [{ ...body.arms[0], shrug: (body.arms[0].shrug ?? 0) + shrug }, { ...body.arms[1], shrug: (body.arms[1].shrug ?? 0) + shrug }];
 }
 
+/** Scratch of a gait frame's sway (never read across frames). */
+const Q = new Float64Array(7);
+
+/** One arm of a gait frame: the style's arm at envelope `amp`, swung by `flex`. */
+function gaitArm(a: GaitSpec['arms'], amp: number, flex: number): ArmPose {
+  return {
+    flex: a.flex * amp + flex,
+    out: a.out,
+    elbow: a.elbow * amp + 0.17 * (1 - amp) + a.elbowSwing * Math.max(0, flex) / Math.max(a.swing, 1e-6),
+  };
+}
+
 /** Generates a gait clip of `frames` frames at `fps`. */
 export function gait(spec: GaitSpec, frames: number, fps: number): Generated {
   const duration = Math.max(0, (frames - 1) / fps);
@@ -164,20 +176,18 @@ export function gait(spec: GaitSpec, frames: number, fps: number): Generated {
     const psi = (2 * Math.PI * (t - leftLand)) / T;
     const yaw = heading(t);
     const p = path.at(t);
-    const sway = qrotate(qy(yaw), [spec.sway * amp * Math.cos(psi - midStance), 0, 0]);
+    // sway = qrotate(qy(yaw), [spec.sway · amp · cos(psi − midStance), 0, 0]), in scratch.
+    qyAt(Q, 0, yaw);
+    Q[4] = spec.sway * amp * Math.cos(psi - midStance); Q[5] = 0; Q[6] = 0;
+    qrotateAt(Q, 4, Q, 0, Q, 4);
     const bob = spec.bob * amp * (spec.flight ? -1 : 1) * Math.cos(2 * (psi - midStance));
-    const root: Vec3 = [p.x + sway[0], REST.hipsHeight + (spec.height - REST.hipsHeight) * amp + bob, p.z + sway[2]];
+    const root: Vec3 = [p.x + Q[4], REST.hipsHeight + (spec.height - REST.hipsHeight) * amp + bob, p.z + Q[6]];
 
     const pelvisYaw = -spec.pelvisYaw * amp * Math.cos(psi);
     const pelvisRoll = -spec.pelvisRoll * amp * Math.cos(psi - midStance);
     // Look into a turn before the body gets there.
     const turnLead = heading(t + 0.3) - yaw;
     const swingR = a.swing * amp * Math.cos(psi);
-    const arm = (flex: number): ArmPose => ({
-      flex: a.flex * amp + flex,
-      out: a.out,
-      elbow: a.elbow * amp + 0.17 * (1 - amp) + a.elbowSwing * Math.max(0, flex) / Math.max(a.swing, 1e-6),
-    });
     const body: BodyPose = {
       root,
       heading: yaw,
@@ -185,7 +195,7 @@ export function gait(spec: GaitSpec, frames: number, fps: number): Generated {
       spine: [spec.lean * 0.6 * amp, (1 + spec.spineCounter) * spec.pelvisYaw * amp * Math.cos(psi) + 0.35 * turnLead, -pelvisRoll * 0.8] as Bend,
       neck: [-spec.lean * 0.3 * amp, -spec.spineCounter * spec.pelvisYaw * amp * Math.cos(psi) * 0.5 + 0.25 * turnLead, 0],
       head: [-spec.lean * 0.5 * amp + spec.headPitch * amp, -spec.spineCounter * spec.pelvisYaw * amp * Math.cos(psi) * 0.5 + 0.4 * turnLead, 0],
-      arms: [arm(-swingR), arm(swingR)],
+      arms: [gaitArm(a, amp, -swingR), gaitArm(a, amp, swingR)],
     };
     if (spec.settleAt !== undefined) settleLife(body, t - spec.settleAt - T / 2, spec.leadSide);
     spec.upper?.(t, body, amp);

@@ -6,7 +6,8 @@
 import type { Clip } from '../../spec/motion.js';
 import type { TwoBoneChain } from '../../motion/ik.js';
 import {
-  IDENTITY, qaxisAngle, qget, qinv, qmul, qrotate, qset, qslerp, qx, qy, qz, vget, type Quat, type Vec3,
+  hypot2, hypot3, hypot4,
+  IDENTITY, qaxisAngleAt, qget, qinv, qmul, qmulAt, qmulInvAt, qrotate, qrotateAt, qset, qslerp, qslerpAt, qxAt, qyAt, qzAt, vget, type Quat, type Vec3,
 } from '../../motion/quat.js';
 import { lerpAngle, smin } from './curves.js';
 import type { FootPose } from './feet.js';
@@ -16,9 +17,16 @@ import { ARM, JOINT, JOINT_COUNT, LEG, PROCEDURAL_SKELETON, REST } from './rig.j
 export type Bend = readonly [pitch: number, yaw: number, roll: number];
 const STRAIGHT: Bend = [0, 0, 0];
 
-/** Rotation of a bend in its parent's (world-aligned) frame. */
-function bendRotation(b: Bend): Quat {
-  return qmul(qy(b[1]), qmul(qx(b[0]), qz(-b[2])));
+/** Scratch of the in-place rotations below (never read across calls). */
+const T = new Float64Array(12);
+
+/** out[o] = the rotation of a bend in its parent's (world-aligned) frame: qy(yaw)·(qx(pitch)·qz(−roll)). */
+function bendRotationAt(out: Float64Array, o: number, b: Bend): void {
+  qxAt(T, 0, b[0]);
+  qzAt(T, 4, -b[2]);
+  qmulAt(T, 8, T, 0, T, 4);
+  qyAt(T, 0, b[1]);
+  qmulAt(out, o, T, 0, T, 8);
 }
 
 /**
@@ -82,7 +90,10 @@ export const standingBody = (): BodyPose => ({
 });
 
 /** Mirror images across the character's sagittal plane (x → −x). */
-const mirrorQ = (q: Quat): Quat => [q[0], -q[1], -q[2], q[3]];
+function mirrorAt(q: Float64Array, o: number): void {
+  q[o + 1] = -q[o + 1];
+  q[o + 2] = -q[o + 2];
+}
 const mirrorV = (v: Vec3): Vec3 => [-v[0], v[1], v[2]];
 
 const SPINE_SHARE = [0.3, 0.35, 0.35] as const;
@@ -93,21 +104,50 @@ const REACH_SOFTNESS = 0.006;
 const EXTENDED_REACH = REST.legLength * 0.995;
 
 /** Highest root height for which the hip joint of `side` still reaches `ankle` (with a small margin). */
-function reachHeight(root: Vec3, rootRot: Quat, side: 0 | 1, ankle: Vec3): number {
-  const off = qrotate(rootRot, side === 0 ? REST.hipOffset : [-REST.hipOffset[0], REST.hipOffset[1], REST.hipOffset[2]]);
-  const dx = ankle[0] - (root[0] + off[0]);
-  const dz = ankle[2] - (root[2] + off[2]);
+function reachHeight(root: Vec3, rootRot: ArrayLike<number>, side: 0 | 1, ankle: Vec3): number {
+  qrotateAt(V, 0, rootRot, 0, side === 0 ? LEFT_HIP : RIGHT_HIP, 0);
+  const dx = ankle[0] - (root[0] + V[0]);
+  const dz = ankle[2] - (root[2] + V[2]);
   const v = Math.sqrt(Math.max(LEG_REACH * LEG_REACH - dx * dx - dz * dz, 0));
-  return ankle[1] + v - off[1];
+  return ankle[1] + v - V[1];
 }
+const RIGHT_HIP = Float64Array.of(-REST.hipOffset[0], REST.hipOffset[1], REST.hipOffset[2]);
 
-/** Local rotations of an arm from its angles, for the left side (mirror for the right). */
-function armLocals(a: ArmPose): { shoulder: Quat; upper: Quat; mid: Quat; hand: Quat } {
-  const shoulder = qmul(qz(a.shrug ?? 0), qy(-(a.protract ?? 0)));
-  // Hanging is the T-pose lowered by 90° about +Z; flex then swings it about the lateral axis.
-  const upper = qmul(qx(-a.flex), qmul(qz(a.out - Math.PI / 2), qx(a.twist ?? 0)));
-  const mid = qy(-a.elbow);
-  return { shoulder, upper, mid, hand: a.wrist ?? [0, 0, 0, 1] };
+/** Scratch vectors and rotations of renderFrame (never read across calls). */
+const V = new Float64Array(3);
+const R4 = new Float64Array(8);
+const ROOT_ROT = new Float64Array(4);
+const POLE = new Float64Array(3);
+// Typed constants, like the scratch: the in-place helpers then see one array kind.
+const FORWARD = Float64Array.of(0, 0, 1);
+const KNEE_OUT = [Float64Array.of(0.12, 0, 1), Float64Array.of(-0.12, 0, 1)] as const;
+const LEFT_HIP = Float64Array.from(REST.hipOffset);
+const spineScratch = new Float64Array(4);
+
+/**
+ * Writes an arm's local rotations from its angles at frame offset `off` (joint slots), mirrored for the
+ * right side: the shoulder qz(shrug)·qy(−protract), the upper arm qx(−flex)·(qz(out − π/2)·qx(twist)) (hanging
+ * is the T-pose lowered by 90° about +Z; flex then swings it about the lateral axis), the elbow
+ * qy(−elbow), the wrist as given. Allocates nothing.
+ */
+function writeArm(rot: Float64Array, off: number, chain: (typeof ARM)[number], a: ArmPose, mirror: boolean): void {
+  qzAt(T, 0, a.shrug ?? 0);
+  qyAt(T, 4, -(a.protract ?? 0));
+  qmulAt(rot, (off + chain.shoulder) * 4, T, 0, T, 4);
+  qzAt(T, 0, a.out - Math.PI / 2);
+  qxAt(T, 4, a.twist ?? 0);
+  qmulAt(T, 8, T, 0, T, 4);
+  qxAt(T, 0, -a.flex);
+  qmulAt(rot, (off + chain.upper) * 4, T, 0, T, 8);
+  qyAt(rot, (off + chain.mid) * 4, -a.elbow);
+  qset(rot, off + chain.end, a.wrist ?? IDENTITY);
+  if (mirror) {
+    // The mirror image across the sagittal plane: [x, −y, −z, w].
+    mirrorAt(rot, (off + chain.shoulder) * 4);
+    mirrorAt(rot, (off + chain.upper) * 4);
+    mirrorAt(rot, (off + chain.mid) * 4);
+    mirrorAt(rot, (off + chain.end) * 4);
+  }
 }
 
 /**
@@ -120,7 +160,11 @@ export function renderFrame(clip: Clip, f: number, body: BodyPose, feet: readonl
   const rot = clip.rotations;
   for (let j = 0; j < J; j++) qset(rot, off + j, IDENTITY);
 
-  const rootRot = qmul(qy(body.heading), bendRotation(body.pelvis));
+  // rootRot = qy(heading) · bendRotation(pelvis)
+  bendRotationAt(R4, 0, body.pelvis);
+  qyAt(R4, 4, body.heading);
+  qmulAt(ROOT_ROT, 0, R4, 4, R4, 0);
+  const rootRot = ROOT_ROT;
   const root: Vec3 = [body.root[0], body.root[1], body.root[2]];
   if (!body.free) {
     // Lower the hips (smoothly) rather than let IK fall short: a foot that cannot reach its plant would slide.
@@ -134,39 +178,32 @@ export function renderFrame(clip: Clip, f: number, body: BodyPose, feet: readonl
   clip.rootPositions[f * 3 + 2] = root[2] + 0;
   qset(rot, off + JOINT.Hips, rootRot);
 
-  const spine = bendRotation([body.spine[0], body.spine[1], body.spine[2]]);
-  for (let i = 0; i < 3; i++) {
-    const s = SPINE_SHARE[i];
-    qset(rot, off + SPINE_JOINTS[i], qslerp(IDENTITY, spine, s));
-  }
-  qset(rot, off + JOINT.Neck, bendRotation(body.neck));
-  qset(rot, off + JOINT.Head, bendRotation(body.head));
+  bendRotationAt(spineScratch, 0, body.spine);
+  for (let i = 0; i < 3; i++) qslerpAt(rot, (off + SPINE_JOINTS[i]) * 4, IDENTITY, 0, spineScratch, 0, SPINE_SHARE[i]);
+  bendRotationAt(rot, (off + JOINT.Neck) * 4, body.neck);
+  bendRotationAt(rot, (off + JOINT.Head) * 4, body.head);
 
   for (let side = 0; side < 2; side++) {
-    const a = armLocals(body.arms[side]);
-    const m = side === 0 ? (q: Quat) => q : mirrorQ;
-    const chain = ARM[side];
-    qset(rot, off + chain.shoulder, m(a.shoulder));
-    qset(rot, off + chain.upper, m(a.upper));
-    qset(rot, off + chain.mid, m(a.mid));
-    qset(rot, off + chain.end, m(a.hand));
+    writeArm(rot, off, ARM[side], body.arms[side], side === 1);
   }
 
   for (let side = 0 as 0 | 1; side < 2; side = (side + 1) as 0 | 1) {
     const foot = feet[side];
     const leg = LEG[side];
     // The knee points where the foot and the body both face (between their headings), a little outward.
-    const fwd = qrotate(foot.rot, [0, 0, 1]);
-    const footYaw = Math.hypot(fwd[0], fwd[2]) > 1e-6 ? Math.atan2(fwd[0], fwd[2]) : body.heading;
+    qrotateAt(V, 0, foot.rot, 0, FORWARD, 0);
+    const footYaw = hypot2(V[0], V[2]) > 1e-6 ? Math.atan2(V[0], V[2]) : body.heading;
     const kneeYaw = lerpAngle(body.heading, footYaw, 0.5);
-    const pole = qrotate(qy(kneeYaw), [side === 0 ? 0.12 : -0.12, 0, 1]);
-    const hipOff = qrotate(rootRot, vget(PROCEDURAL_SKELETON.offsets, leg.upper));
-    const hip: Vec3 = [root[0] + hipOff[0], root[1] + hipOff[1], root[2] + hipOff[2]];
+    qyAt(R4, 0, kneeYaw);
+    const pole = POLE;
+    qrotateAt(pole, 0, R4, 0, KNEE_OUT[side], 0);
+    qrotateAt(V, 0, rootRot, 0, PROCEDURAL_SKELETON.offsets, leg.upper * 3);
+    const hip: Vec3 = [root[0] + V[0], root[1] + V[1], root[2] + V[2]];
     let ankle = foot.ankle;
     if (foot.extend && foot.extend > 0) {
       // Straighten toward nearly full reach along the hip→ankle line (the knee keeps a few degrees).
       const d: Vec3 = [ankle[0] - hip[0], ankle[1] - hip[1], ankle[2] - hip[2]];
-      const n = Math.hypot(d[0], d[1], d[2]);
+      const n = hypot3(d[0], d[1], d[2]);
       if (n > 1e-6) {
         const k = (n + (EXTENDED_REACH - n) * Math.min(1, foot.extend)) / n;
         ankle = [hip[0] + d[0] * k, hip[1] + d[1] * k, hip[2] + d[2] * k];
@@ -235,35 +272,67 @@ function worldOf(rot: Float64Array, off: number, root: Vec3, joint: number): { r
 const KNEE_AXIS: Vec3 = [1, 0, 0];
 const ELBOW_AXIS: readonly [Vec3, Vec3] = [[0, -1, 0], [0, 1, 0]];
 
-/** Quaternion of the rotation matrix with columns c0, c1, c2 (orthonormal, right-handed). */
-function quatFromColumns(c0: Vec3, c1: Vec3, c2: Vec3): Quat {
-  const m00 = c0[0], m10 = c0[1], m20 = c0[2];
-  const m01 = c1[0], m11 = c1[1], m21 = c1[2];
-  const m02 = c2[0], m12 = c2[1], m22 = c2[2];
+/** Quaternion of the rotation matrix with columns c0, c1, c2 (orthonormal, right-handed), into `out` at float offset `o`. */
+function quatFromColumnsAt(out: Float64Array, o: number, m00: number, m10: number, m20: number, m01: number, m11: number, m21: number, m02: number, m12: number, m22: number): void {
   const tr = m00 + m11 + m22;
-  let q: Quat;
+  let x: number, y: number, z: number, w: number;
   if (tr > 0) {
     const S = Math.sqrt(tr + 1) * 2;
-    q = [(m21 - m12) / S, (m02 - m20) / S, (m10 - m01) / S, 0.25 * S];
+    x = (m21 - m12) / S; y = (m02 - m20) / S; z = (m10 - m01) / S; w = 0.25 * S;
   } else if (m00 > m11 && m00 > m22) {
     const S = Math.sqrt(1 + m00 - m11 - m22) * 2;
-    q = [0.25 * S, (m01 + m10) / S, (m02 + m20) / S, (m21 - m12) / S];
+    x = 0.25 * S; y = (m01 + m10) / S; z = (m02 + m20) / S; w = (m21 - m12) / S;
   } else if (m11 > m22) {
     const S = Math.sqrt(1 + m11 - m00 - m22) * 2;
-    q = [(m01 + m10) / S, 0.25 * S, (m12 + m21) / S, (m02 - m20) / S];
+    x = (m01 + m10) / S; y = 0.25 * S; z = (m12 + m21) / S; w = (m02 - m20) / S;
   } else {
     const S = Math.sqrt(1 + m22 - m00 - m11) * 2;
-    q = [(m02 + m20) / S, (m12 + m21) / S, 0.25 * S, (m10 - m01) / S];
+    x = (m02 + m20) / S; y = (m12 + m21) / S; z = 0.25 * S; w = (m10 - m01) / S;
   }
-  const n = Math.hypot(q[0], q[1], q[2], q[3]);
-  return [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
+  const n = hypot4(x, y, z, w);
+  out[o] = x / n; out[o + 1] = y / n; out[o + 2] = z / n; out[o + 3] = w / n;
+}
+
+/** Quaternion of the rotation matrix with columns c0, c1, c2 (orthonormal, right-handed). */
+function quatFromColumns(c0: Vec3, c1: Vec3, c2: Vec3): Quat {
+  quatFromColumnsAt(H, 0, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], c2[0], c2[1], c2[2]);
+  return [H[0], H[1], H[2], H[3]];
 }
 
 const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 function unit(a: Vec3): Vec3 {
-  const n = Math.hypot(a[0], a[1], a[2]);
+  const n = hypot3(a[0], a[1], a[2]);
   return n < 1e-12 ? [0, 0, 0] : [a[0] / n, a[1] / n, a[2] / n];
+}
+
+/** What a hinge solve needs of its chain's rest pose: the bone lengths, the upper bone's direction, the rest frame's inverse. */
+interface HingeRest {
+  axis: Vec3;
+  a: number;
+  c: number;
+  b: Vec3;
+  restInv: Quat;
+}
+
+/** Per chain (the rig's constant chains), its rest terms: the same every frame, so computed once. */
+const hingeRests = new WeakMap<TwoBoneChain, HingeRest>();
+
+function hingeRest(chain: TwoBoneChain, axis: Vec3): HingeRest {
+  const hit = hingeRests.get(chain);
+  if (hit && hit.axis === axis) return hit;
+  const o = PROCEDURAL_SKELETON.offsets;
+  const midOff = vget(o, chain.mid);
+  const endOff = vget(o, chain.end);
+  const b = unit(midOff);
+  const rest: HingeRest = {
+    axis,
+    a: hypot3(midOff[0], midOff[1], midOff[2]),
+    c: hypot3(endOff[0], endOff[1], endOff[2]),
+    b,
+    restInv: qinv(quatFromColumns(b, cross(axis, b), axis)),
+  };
+  hingeRests.set(chain, rest);
+  return rest;
 }
 
 /**
@@ -273,41 +342,52 @@ function unit(a: Vec3): Vec3 {
  * at rest (both bones along one direction), which is what makes the middle joint's rotation one angle.
  * Targets beyond reach are met with the limb straight, along the line to the target.
  */
-function solveHinge(rot: Float64Array, off: number, chain: TwoBoneChain, parentWorld: Quat, upperPos: Vec3, target: Vec3, pole: Vec3, axis: Vec3, endWorld?: Quat): void {
-  const o = PROCEDURAL_SKELETON.offsets;
-  const midOff = vget(o, chain.mid);
-  const endOff = vget(o, chain.end);
-  const a = Math.hypot(midOff[0], midOff[1], midOff[2]);
-  const c = Math.hypot(endOff[0], endOff[1], endOff[2]);
-  const b = unit(midOff);
-  const bend = cross(axis, b);
-  const d: Vec3 = [target[0] - upperPos[0], target[1] - upperPos[1], target[2] - upperPos[2]];
-  const dist = Math.hypot(d[0], d[1], d[2]);
+function solveHinge(rot: Float64Array, off: number, chain: TwoBoneChain, parentWorld: ArrayLike<number>, upperPos: Vec3, target: Vec3, pole: ArrayLike<number>, axis: Vec3, endWorld?: Quat): void {
+  const { a, c, b, restInv } = hingeRest(chain, axis);
+  // In scalars (this runs for both legs every frame, and the arms when reaching): the same arithmetic,
+  // in the same order, as the Vec3 helpers (cross, dot, unit) and quaternion helpers would do it.
+  const d0 = target[0] - upperPos[0], d1 = target[1] - upperPos[1], d2 = target[2] - upperPos[2];
+  const dist = hypot3(d0, d1, d2);
   const L = Math.min((a + c) * 0.99995, Math.max(Math.abs(a - c) + 1e-4, dist));
-  const dh: Vec3 = dist > 1e-9 ? [d[0] / dist, d[1] / dist, d[2] / dist] : qrotate(qmul(parentWorld, qget(rot, off + chain.upper)), b);
-  let pp: Vec3 = [pole[0] - dh[0] * dot(pole, dh), pole[1] - dh[1] * dot(pole, dh), pole[2] - dh[2] * dot(pole, dh)];
-  if (Math.hypot(pp[0], pp[1], pp[2]) < 1e-6) pp = cross(dh, Math.abs(dh[1]) < 0.9 ? [0, 1, 0] : [1, 0, 0]);
-  pp = unit(pp);
+  let h0: number, h1: number, h2: number;
+  if (dist > 1e-9) {
+    h0 = d0 / dist; h1 = d1 / dist; h2 = d2 / dist;
+  } else {
+    [h0, h1, h2] = qrotate(qmul(parentWorld, qget(rot, off + chain.upper)), b);
+  }
+  const pd = pole[0] * h0 + pole[1] * h1 + pole[2] * h2;
+  let p0 = pole[0] - h0 * pd, p1 = pole[1] - h1 * pd, p2 = pole[2] - h2 * pd;
+  if (hypot3(p0, p1, p2) < 1e-6) [p0, p1, p2] = cross([h0, h1, h2], Math.abs(h1) < 0.9 ? [0, 1, 0] : [1, 0, 0]);
+  const pn = hypot3(p0, p1, p2);
+  if (pn < 1e-12) { p0 = 0; p1 = 0; p2 = 0; } else { p0 /= pn; p1 /= pn; p2 /= pn; }
   const cosA = Math.min(1, Math.max(-1, (a * a + L * L - c * c) / (2 * a * L)));
   const sinA = Math.sqrt(Math.max(0, 1 - cosA * cosA));
   // Upper bone direction and the in-plane direction the middle joint is displaced toward.
-  const u: Vec3 = [dh[0] * cosA + pp[0] * sinA, dh[1] * cosA + pp[1] * sinA, dh[2] * cosA + pp[2] * sinA];
-  const k: Vec3 = [pp[0] * cosA - dh[0] * sinA, pp[1] * cosA - dh[1] * sinA, pp[2] * cosA - dh[2] * sinA];
+  const u0 = h0 * cosA + p0 * sinA, u1 = h1 * cosA + p1 * sinA, u2 = h2 * cosA + p2 * sinA;
+  const k0 = p0 * cosA - h0 * sinA, k1 = p1 * cosA - h1 * sinA, k2 = p2 * cosA - h2 * sinA;
   // Rest frame (b, bend, axis) maps to world (u, −k, u × −k).
-  const e2: Vec3 = [-k[0], -k[1], -k[2]];
-  const e3 = cross(u, e2);
-  const restM = quatFromColumns(b, bend, axis);
-  const worldM = quatFromColumns(u, e2, e3);
-  const upperWorld = qmul(worldM, qinv(restM));
+  const e0 = -k0, e1 = -k1, e2 = -k2;
+  const f0 = u1 * e2 - u2 * e1, f1 = u2 * e0 - u0 * e2, f2 = u0 * e1 - u1 * e0;
+  quatFromColumnsAt(H, 0, u0, u1, u2, e0, e1, e2, f0, f1, f2);
+  // H[4..8) = upperWorld = worldM · rest⁻¹.
+  qmulAt(H, 4, H, 0, restInv, 0);
   // Flexion: the distal bone's angle from the upper bone's direction, toward the bend side.
-  const mid: Vec3 = [upperPos[0] + u[0] * a, upperPos[1] + u[1] * a, upperPos[2] + u[2] * a];
-  const v = unit([upperPos[0] + dh[0] * L - mid[0], upperPos[1] + dh[1] * L - mid[1], upperPos[2] + dh[2] * L - mid[2]]);
-  const theta = Math.atan2(dot(v, e2), dot(v, u));
-  const midLocal = qaxisAngle(axis, theta);
-  qset(rot, off + chain.upper, qmul(qinv(parentWorld), upperWorld));
-  qset(rot, off + chain.mid, midLocal);
-  if (endWorld) qset(rot, off + chain.end, qmul(qinv(qmul(upperWorld, midLocal)), endWorld));
+  const m0 = upperPos[0] + u0 * a, m1 = upperPos[1] + u1 * a, m2 = upperPos[2] + u2 * a;
+  let v0 = upperPos[0] + h0 * L - m0, v1 = upperPos[1] + h1 * L - m1, v2 = upperPos[2] + h2 * L - m2;
+  const vn = hypot3(v0, v1, v2);
+  if (vn < 1e-12) { v0 = 0; v1 = 0; v2 = 0; } else { v0 /= vn; v1 /= vn; v2 /= vn; }
+  const theta = Math.atan2(v0 * e0 + v1 * e1 + v2 * e2, v0 * u0 + v1 * u1 + v2 * u2);
+  const mo = (off + chain.mid) * 4;
+  qaxisAngleAt(rot, mo, axis, theta);
+  qmulInvAt(rot, (off + chain.upper) * 4, parentWorld, 0, H, 4);
+  if (endWorld) {
+    qmulAt(H, 0, H, 4, rot, mo);
+    qmulInvAt(rot, (off + chain.end) * 4, H, 0, endWorld, 0);
+  }
 }
+
+/** Scratch of solveHinge: the world frame's rotation, then the upper bone's world rotation. */
+const H = new Float64Array(8);
 
 /**
  * Final touches shared by every generator: moves the clip so its root starts at x = z = 0 (the whole body

@@ -1,7 +1,9 @@
 /**
  * The process-wide status poller: every in-flight SayMotion job registers its rids, and one batched
- * `GET /job/v1/status/<rid1>,<rid2>,…` per tick answers them all. Jobs read the latest answer instead of
- * calling the provider themselves; the tick cadence follows progress and queue position.
+ * `GET /job/v1/status/<rid1>,<rid2>,…` per tick answers them all. One per process: a cluster of N
+ * instances (STORE=redis) makes about N status calls per tick, each for the jobs its instance runs.
+ * Jobs read the latest answer instead of calling the provider themselves; the tick cadence follows
+ * progress and queue position.
  */
 import type { Clock } from '../../spec/clock.js';
 import type { StatusEntry } from './client.js';

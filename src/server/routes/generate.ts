@@ -18,7 +18,9 @@ import type { GatewayContext } from '../context.js';
 import { isJsonContentType, readBody } from '../http.js';
 import { acceptsJson, negotiateMotion, type MotionMediaType } from '../negotiate.js';
 import { acceptedBody, jobError, jobPath, sendJob } from '../respond.js';
+import { withIgnoredFields } from '../ignored-header.js';
 import { batchItemOf, batchManifest, readBatchManifest, sendBatch } from '../batch-answer.js';
+import { admitWithinJobLimit } from '../rate-limit.js';
 
 interface Prefer {
   respondAsync: boolean;
@@ -94,39 +96,12 @@ async function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, me
   const batchItems = row.status === 200 && row.body ? readBatchManifest(row.body) : undefined;
   if (batchItems) return sendBatch(res, gw.store, batchItems, headers);
   res.status(row.status!);
-  if (row.status === 202) {
-    const job = jobId ? await gw.store.getJob(jobId) : undefined;
-    headers['Retry-After'] = String(job ? gw.runner.retryAfterS(job) : 1);
-  }
+  const job = jobId ? await gw.store.getJob(jobId) : undefined;
+  if (row.status === 202) headers['Retry-After'] = String(job ? await gw.runner.retryAfterS(job) : 1);
   if (row.status === 429 || row.status === 503) headers['Retry-After'] ??= '5';
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(job ? withIgnoredFields(job, headers) : headers)) res.setHeader(k, v);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.end(row.body ?? Buffer.alloc(0));
-}
-
-/**
- * The header listing the fields a newer-minor request had that this server ignored: comma-separated
- * paths, with bytes outside visible ASCII (and "," and "%") percent-encoded as UTF-8; cut to whole
- * entries within 4000 characters (MMCP_motion.x_ignored_fields has the full list).
- */
-const IGNORED_FIELDS_HEADER = 'X-MMCP-Ignored-Fields';
-
-export function ignoredFieldsHeader(paths: readonly string[]): string {
-  const percent = (c: string): string => {
-    try {
-      return encodeURIComponent(c);
-    } catch {
-      return '%EF%BF%BD'; // a lone surrogate: U+FFFD
-    }
-  };
-  const encoded = paths.map((p) => p.replace(/[^\x21-\x7e]|[,%]/gu, percent));
-  let out = '';
-  for (const e of encoded) {
-    const next = out ? `${out}, ${e}` : e;
-    if (next.length > 4000) break;
-    out = next;
-  }
-  return out;
 }
 
 async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res: Response, idem: IdemHandle | undefined): Promise<void> {
@@ -153,7 +128,7 @@ async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res
       const merged = { protocol_version: batch.protocol_version, ...(item as object) };
       const a = gw.runner.prepare(merged);
       if (!a.model.supports_batch) throw new GatewayError('MG-PRO-015', `Model "${a.model.id}" does not accept batch requests.`, { details: { field: 'model' } });
-      items.push({ job: await gw.runner.admit(a, owner) });
+      items.push({ job: await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner)) });
     } catch (err) {
       items.push({ error: asGatewayError(err) });
     }
@@ -210,8 +185,7 @@ export function postGenerate(gw: GatewayContext) {
         idem = undefined;
         extra['Idempotency-Status'] = 'declined';
       }
-      if (a.ignoredFields.length) extra[IGNORED_FIELDS_HEADER] = ignoredFieldsHeader(a.ignoredFields);
-      const job = await gw.runner.admit(a, owner);
+      const job = await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner));
       if (idem) await gw.idempotency.assignJob(idem.scope, idem.key, job.id, idem.fingerprint);
       assigned = true;
       await answerForJob(gw, req, res, job.id, media, a.model.supports_async, idem, extra);

@@ -37,9 +37,9 @@ export function deleteJob(gw: GatewayContext) {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-function jobStatusView(gw: GatewayContext, row: JobRow): JobStatus {
+async function jobStatusView(gw: GatewayContext, row: JobRow): Promise<JobStatus> {
   const unfinished = row.state === 'queued' || row.state === 'running';
-  const ownQueue = gw.runner.queuePosition(row.id);
+  const ownQueue = unfinished ? await gw.runner.queuePosition(row.id, row.provider) : undefined;
   const view: JobStatus = {
     job_id: row.id,
     state: row.state,
@@ -52,7 +52,7 @@ function jobStatusView(gw: GatewayContext, row: JobRow): JobStatus {
     finished_at: iso(row.finished_at),
     expires_at: iso(row.expires_at),
   };
-  if (unfinished) view.retry_after_s = gw.runner.retryAfterS(row);
+  if (unfinished) view.retry_after_s = await gw.runner.retryAfterS(row);
   if (row.state === 'failed' || row.state === 'cancelled') view.error = jobError(row).toEnvelope();
   return view;
 }
@@ -60,7 +60,7 @@ function jobStatusView(gw: GatewayContext, row: JobRow): JobStatus {
 export function getJobStatus(gw: GatewayContext) {
   return async (req: Request, res: Response): Promise<void> => {
     const row = await ownJob(gw, req, res);
-    const view = jobStatusView(gw, row);
+    const view = await jobStatusView(gw, row);
     if (view.retry_after_s) res.setHeader('Retry-After', String(view.retry_after_s));
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).json(view);

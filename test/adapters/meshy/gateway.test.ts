@@ -44,7 +44,7 @@ describe('capabilities', () => {
     const m = caps.models.find((x: any) => x.id === 'meshy');
     expect(m).toMatchObject({ provider: 'meshy', fps: 30, supports_async: true, supports_retargeting: true, chunking: 'none' });
     expect(m.supported_segments).toEqual(['text', 'unconditioned', 'pose', 'motion_reference']);
-    expect(m.supported_constraints).toEqual(['root_path', 'effector_target', 'pose_keyframe']);
+    expect(m.supported_constraints).toEqual(['root_path', 'effector_target', 'pose_keyframe', 'ground_height']);
     const names = m.canonical_skeleton.joints.map((j: any) => j.name);
     for (const n of ['Hips', 'Spine02', 'Spine01', 'Spine', 'neck', 'Head', 'head_end', 'headfront', 'LeftToeBase']) expect(names).toContain(n);
     expect(names.some((n: string) => /index|thumb|finger/i.test(n))).toBe(false);

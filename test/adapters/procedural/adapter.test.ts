@@ -66,7 +66,7 @@ describe('procedural adapter', () => {
       supports_trajectory: true,
       supports_batch: true,
       supports_motion_reference_mixed: false, // the registry sets it with the gateway limits, where motion_reference is listed
-      supported_constraints: ["root_path", "effector_target", "pose_keyframe"],
+      supported_constraints: ["root_path", "effector_target", "pose_keyframe", "ground_height"],
       supported_segments: ['text', 'unconditioned', 'pose', 'motion_reference'],
       supported_guidance_types: [],
       predicted_contact_joints: ['LeftFoot', 'LeftToeBase', 'RightFoot', 'RightToeBase'],

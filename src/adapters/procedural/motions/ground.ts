@@ -4,7 +4,7 @@
  * every sole point and joint each frame (StandingSpec.floor); knees lying down are bent toward an
  * explicit pole, since "forward" no longer says which way they hinge.
  */
-import { qmul, qx, type Vec3 } from '../../../motion/quat.js';
+import { hypot2, qmul, qx, type Vec3 } from '../../../motion/quat.js';
 import { DEG, bump, clamp, lerp, minJerk, smooth, track, type Keys } from '../curves.js';
 import { flatFoot, footAt, type FootPose, type Plant, type SwingStyle } from '../feet.js';
 import type { Generated, MotionInput } from '../generator.js';
@@ -198,7 +198,7 @@ const PLANK_ANKLE = REST.ankleHeight + 0.06;
  */
 const PLANK_PITCH = (() => {
   const h = -REST.toeOffset[1], f = REST.toeOffset[2];
-  return Math.atan2(f, h) + Math.acos(Math.min(1, PLANK_ANKLE / Math.hypot(h, f)));
+  return Math.atan2(f, h) + Math.acos(Math.min(1, PLANK_ANKLE / hypot2(h, f)));
 })();
 const PLANK_FOOT = qx(PLANK_PITCH);
 /** The toes bent back level under the ball (dorsiflexed at the ball), their pads and tips on the floor. */
@@ -259,7 +259,7 @@ const CRAWL_ANKLE = 0.085;
 const CRAWL_PITCH = (() => {
   // The tip sits 0.45 of the toe joint's reach ahead of it (TOES_AHEAD_OF_BALL in src/motion/foot.ts).
   const h = -REST.toeOffset[1], f = 1.45 * REST.toeOffset[2];
-  const r = Math.hypot(h, f);
+  const r = hypot2(h, f);
   return Math.atan2(f, h) + Math.acos(Math.min(1, (CRAWL_ANKLE - 0.01) / r));
 })();
 /** Extra pitch at the top of a knee's swing (the 5 cm lift): the foot swings up with the shin, toes clear of the floor. */

@@ -1,0 +1,67 @@
+/**
+ * `npm run worker`: a worker-only process for a cluster (STORE=redis). It runs the jobs every instance
+ * accepts, from the shared job queues, on its own worker threads, and serves no HTTP. SIGTERM/SIGINT stop
+ * it like a gateway: no new jobs, running steps reach a checkpoint within SHUTDOWN_GRACE_MS, and their jobs
+ * go back to the queues for the other instances.
+ */
+import { ConfigError } from './spec/errors.js';
+import { loadConfig, loadExternalProviders } from './config.js';
+import { createWorkers } from './jobs/pool.js';
+import { JobRunner } from './jobs/runner.js';
+import { createStore } from './jobs/store.js';
+import { createLogger } from './log.js';
+import { createRegistry } from './server/app.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = await loadExternalProviders(loadConfig(process.env), process.env);
+    if (config.store !== 'redis') throw new ConfigError('npm run worker needs STORE=redis: it runs the jobs of gateways that share a Redis (with SQLite the gateway process runs its own jobs)');
+    if (config.workerConcurrency === 0) throw new ConfigError('WORKER_CONCURRENCY=0 leaves a worker-only process nothing to do');
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel, { secrets: config.secrets });
+  const store = createStore(config);
+  await store.open();
+  const registry = createRegistry(config);
+  await Promise.all(registry.adapters.map((a) => a.init?.({ store: store.kv(a.provider), log })));
+  const workers = createWorkers({ threads: config.workerThreads });
+  const runner = new JobRunner({ store, registry, config, log, workers });
+  await runner.start();
+  log.info({ models: registry.modelIds(), redis_prefix: config.redisPrefix, threads: config.workerThreads }, 'motion gateway worker running');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without finishing the drain');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down');
+    (async () => {
+      await runner.stop(config.shutdownGraceMs);
+      await registry.close();
+      await workers.close();
+      await runner.close();
+      await store.close();
+    })().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error('failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});
