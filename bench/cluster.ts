@@ -1,8 +1,10 @@
 /**
- * Sync latency by store: one request at a time, a 5 s procedural clip, POST /generate answered 200 with
- * the GLB, on a SQLite file (the in-process queue), on Redis with one gateway (BullMQ: enqueue, a worker's
- * pick-up, the result through Redis), and on Redis with two gateways (requests to A; either instance's
- * worker runs the job, A is woken over pub/sub when B finished it). Redis at REDIS_URL.
+ * The stores side by side. Sync latency: one request at a time, a 5 s procedural clip, POST /generate
+ * answered 200 with the GLB, on a SQLite file (the in-process queue), on Redis with one gateway (the job
+ * under a lease, its rows and result through Redis), and on Redis with two gateways (requests to A, which
+ * runs its own sync jobs). /capabilities throughput on each. Then 10,000 async jobs accepted by two
+ * gateways that run none (WORKER_CONCURRENCY=0), so all stay queued in Redis: the accept rate, Redis's
+ * memory and each instance's. Redis at REDIS_URL.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,22 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { proceduralBody, proceduralSkeleton, warmUp } from './requests.js';
-import { msOf, startGateway, type ChildServer, type Row } from './util.js';
+import { dropRedisPrefix } from '../test/helpers/redis-prefix.js';
+import { load, mib, msOf, startGateway, type ChildServer, type Row } from './util.js';
 
 const REQUESTS = 50;
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-}
 
 /** Sequential sync requests to `url`: latencies in ms, sorted. */
 async function sequential(url: string, body: string): Promise<number[]> {
@@ -51,7 +43,7 @@ export async function clusterSuite(): Promise<Row[]> {
     { name: 'STORE=sqlite (database file), one gateway', env: [{ STORE: 'sqlite', DB_PATH: join(dir, 'gateway.db') }] },
     { name: 'STORE=redis, one gateway', env: [{ STORE: 'redis', REDIS_URL: redisUrl, REDIS_PREFIX: `${prefix}one:` }] },
     {
-      name: 'STORE=redis, two gateways (requests to A, either runs them)',
+      name: 'STORE=redis, two gateways (requests to A, which runs its sync jobs)',
       env: [0, 1].map(() => ({ STORE: 'redis', REDIS_URL: redisUrl, REDIS_PREFIX: `${prefix}two:` })),
     },
   ];
@@ -72,15 +64,60 @@ export async function clusterSuite(): Promise<Row[]> {
           value: `p50 ${msOf(p50)} / p90 ${msOf(pct(lat, 0.9))}`,
           note: `${REQUESTS} sequential requests, min ${msOf(lat[0])}, max ${msOf(lat.at(-1)!)}` + (setup.env[0].STORE === 'redis' ? `; p50 − SQLite's ${msOf(p50 - sqliteP50)}` : ''),
         });
+        const caps = await load({ url: `${gateways[0].url}/capabilities`, duration: 3 });
+        rows.push({ suite: 'GET /capabilities by store', metric: setup.name, value: `${caps.rps.toFixed(0)} req/s`, note: `p99 ${caps.p99} ms, non-2xx ${caps.non2xx}; 10 connections, 3 s` });
       } finally {
         await Promise.all(gateways.map((g) => g.stop()));
       }
     }
+    rows.push(...(await queuedInRedis(`${prefix}queued:`)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await dropPrefix(prefix);
+    await dropRedisPrefix(redisUrl, prefix);
   }
   return rows;
+}
+
+const QUEUED = 10_000;
+
+/** Redis's used_memory (bytes), from INFO memory. */
+async function redisMemory(): Promise<number> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** 10,000 async jobs accepted half by A, half by B, none run: the accept rate and what holding them costs. */
+async function queuedInRedis(prefix: string): Promise<Row[]> {
+  const env = { STORE: 'redis', REDIS_URL: redisUrl, REDIS_PREFIX: prefix, WORKER_CONCURRENCY: '0', MAX_QUEUED_JOBS: String(QUEUED * 2), LOG_LEVEL: 'error' };
+  const gateways = [await startGateway(env), await startGateway(env)];
+  try {
+    const body = proceduralBody({ skeleton: await proceduralSkeleton(gateways[0].url), seconds: 5, samples: 1 });
+    const memBefore = await redisMemory();
+    const rssBefore = gateways.map((g) => g.rssMiB());
+    const t0 = performance.now();
+    const runs = await Promise.all(
+      gateways.map((g) =>
+        load({ url: `${g.url}/generate`, method: 'POST', amount: QUEUED / 2, connections: 8, body, headers: { 'content-type': 'application/json', prefer: 'respond-async' } }),
+      ),
+    );
+    const wallS = (performance.now() - t0) / 1000;
+    const accepted = runs.reduce((n, r) => n + (r.statuses['202'] ?? 0), 0);
+    if (accepted !== QUEUED) throw new Error(`cluster bench: ${accepted} of ${QUEUED} async requests answered 202 (${runs.map((r) => JSON.stringify(r.statuses)).join(' ')})`);
+    const memAfter = await redisMemory();
+    const suite = `${QUEUED.toLocaleString('en')} queued async jobs in Redis (two gateways accepting, none running)`;
+    return [
+      { suite, metric: 'accept rate', value: `${(QUEUED / wallS).toFixed(0)} jobs/s`, note: `202 × ${accepted} in ${wallS.toFixed(1)} s; 8 connections to each gateway; 202 p99 ${Math.max(...runs.map((r) => r.p99))} ms` },
+      { suite, metric: 'Redis memory', value: `+${mib(memAfter - memBefore)}`, note: `${((memAfter - memBefore) / QUEUED / 1024).toFixed(1)} KiB per job (row with its request, BullMQ entry)` },
+      { suite, metric: 'gateway RSS, A and B', value: gateways.map((g) => `${g.rssMiB().toFixed(0)} MiB`).join(' and '), note: `before: ${rssBefore.map((r) => r.toFixed(0)).join(' and ')} MiB; peaks ${gateways.map((g) => g.peakRssMiB().toFixed(0)).join(' and ')} MiB` },
+    ];
+  } finally {
+    await Promise.all(gateways.map((g) => g.stop()));
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

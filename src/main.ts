@@ -3,6 +3,7 @@ import { ConfigError } from './spec/errors.js';
 import { loadConfig, loadExternalProviders } from './config.js';
 import { createLogger } from './log.js';
 import { createGateway } from './server/app.js';
+import { stopOnSignals } from './shutdown.js';
 
 async function main(): Promise<void> {
   let config;
@@ -20,25 +21,7 @@ async function main(): Promise<void> {
   const url = await gateway.listen();
   log.info({ url, models: gateway.registry.modelIds(), store: config.store, ...(config.store === 'sqlite' ? { db: config.dbPath } : { redis_prefix: config.redisPrefix }) }, 'motion gateway listening');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      // A second signal means the operator will not wait for the drain (SHUTDOWN_GRACE_MS).
-      log.warn({ signal }, 'second signal: exiting without finishing the drain');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down');
-    gateway.close().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(log, config.shutdownGraceMs, () => gateway.close());
 }
 
 main().catch((err) => {

@@ -11,6 +11,7 @@ import { JobRunner } from './jobs/runner.js';
 import { createStore } from './jobs/store.js';
 import { createLogger } from './log.js';
 import { createRegistry } from './server/app.js';
+import { stopOnSignals } from './shutdown.js';
 
 async function main(): Promise<void> {
   let config;
@@ -35,30 +36,13 @@ async function main(): Promise<void> {
   await runner.start();
   log.info({ models: registry.modelIds(), redis_prefix: config.redisPrefix, threads: config.workerThreads }, 'motion gateway worker running');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting without finishing the drain');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down');
-    (async () => {
-      await runner.stop(config.shutdownGraceMs);
-      await registry.close();
-      await workers.close();
-      await runner.close();
-      await store.close();
-    })().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(log, config.shutdownGraceMs, async () => {
+    await runner.stop(config.shutdownGraceMs);
+    await registry.close();
+    await workers.close();
+    await runner.close();
+    await store.close();
+  });
 }
 
 main().catch((err) => {

@@ -6,6 +6,13 @@
  * BullMQ's stalled-job check then hands the job to another worker, which resumes it from the checkpoint
  * in our store. Final states and cancellations are announced over Redis pub/sub, so a sync request waiting
  * on one instance wakes when another finishes its job, and a DELETE anywhere stops the job where it runs.
+ *
+ * A sync request's job whose provider declares no cap of its own (the procedural model, most of all) runs
+ * on the instance that accepted it, when that instance has a free slot: no hop to whichever worker takes
+ * it first, no wake-up over pub/sub. It is covered by a lease instead of a BullMQ lock: a sorted set of
+ * leases (`<REDIS_PREFIX>direct-leases`, scored by expiry, renewed every half of JOB_LOCK_MS while it
+ * runs). Every instance looks for expired leases every JOB_LOCK_MS and hands their jobs to the queue, so
+ * the job of an instance that died is resumed from its checkpoint as a stalled BullMQ job would be.
  */
 import { Queue, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -36,6 +43,14 @@ const RUN_ATTEMPTS = 5;
  */
 const MAX_STALLED = 1_000;
 
+/** A lease's member in the sorted set: provider and job id (neither holds a space). */
+const leaseMember = (job: DispatchedJob) => `${job.provider} ${job.id}`;
+
+function jobOfLease(member: string): DispatchedJob | undefined {
+  const at = member.indexOf(' ');
+  return at > 0 ? { provider: member.slice(0, at), id: member.slice(at + 1) } : undefined;
+}
+
 /** BullMQ queue names may not contain ':'. */
 const queueName = (provider: string) => provider.replace(/:/g, '_');
 
@@ -51,6 +66,13 @@ export class BullDispatcher implements Dispatcher {
   private readonly channel: string;
   private readonly bullPrefix: string;
   private executor?: JobExecutor;
+  /** Direct runs (sync jobs run where they were accepted) in flight here, per provider. */
+  private readonly direct = new Map<string, number>();
+  /** Their promises, for settle(): a run our stop interrupted goes back to the queue before close(). */
+  private readonly directRuns = new Set<Promise<void>>();
+  private readonly leaseKey: string;
+  private reconciler?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(private readonly opts: BullDispatcherOptions) {
     const base: RedisOptions = { lazyConnect: true, connectionName: 'motion-gateway-jobs' };
@@ -60,6 +82,7 @@ export class BullDispatcher implements Dispatcher {
     for (const c of [this.commands, this.blocking, this.subscriber]) c.on('error', () => {}); // reported by the commands that fail
     this.channel = `${opts.prefix}job-events`;
     this.bullPrefix = `${opts.prefix}bull`;
+    this.leaseKey = `${opts.prefix}direct-leases`;
   }
 
   private queueOf(provider: string): Queue {
@@ -82,7 +105,9 @@ export class BullDispatcher implements Dispatcher {
     await this.subscriber.subscribe(this.channel);
     // A crash between the store's insert and the queue's add leaves a job BullMQ does not hold: add it
     // again. Adds are idempotent by job id, so jobs other instances are running stay theirs.
-    const unfinished = await executor.unfinished();
+    // Jobs running under a live lease (a sync job on the instance that accepted it) are that instance's.
+    const leased = new Set((await this.commands.zrangebyscore(this.leaseKey, Date.now(), '+inf')).map((m) => jobOfLease(m)?.id));
+    const unfinished = (await executor.unfinished()).filter((j) => !leased.has(j.id));
     for (let i = 0; i < unfinished.length; i += 500) {
       const byProvider = new Map<string, DispatchedJob[]>();
       for (const job of unfinished.slice(i, i + 500)) {
@@ -92,6 +117,10 @@ export class BullDispatcher implements Dispatcher {
       for (const [p, jobs] of byProvider) await this.queueOf(p).addBulk(jobs.map((j) => ({ name: 'run', data: {}, opts: this.jobOptions(j.id) })));
     }
     if (unfinished.length) this.opts.log.info({ jobs: unfinished.length }, 'unfinished jobs handed to the job queues');
+    // Every instance, workers or not, hands on the jobs of leases that expired (an instance that died mid-run).
+    this.reconciler = setInterval(() => void this.reclaimExpiredLeases(), this.opts.lockMs);
+    this.reconciler.unref();
+    await this.reclaimExpiredLeases();
     if (this.opts.concurrency === 0) return;
     for (const [p] of this.queues) this.workers.push(this.workerFor(p, executor));
     // Connected before start() returns: a stop that follows at once never closes a connection still opening.
@@ -130,7 +159,67 @@ export class BullDispatcher implements Dispatcher {
   }
 
   async enqueue(job: DispatchedJob): Promise<void> {
-    await this.queueOf(job.provider).add('run', {}, this.jobOptions(job.id));
+    const queue = this.queueOf(job.provider);
+    if (job.preferHere && this.executor && !this.stopping && (this.direct.get(job.provider) ?? 0) < this.localSlots(job.provider)) {
+      await this.commands.zadd(this.leaseKey, Date.now() + this.opts.lockMs, leaseMember(job));
+      this.direct.set(job.provider, (this.direct.get(job.provider) ?? 0) + 1);
+      const run = this.runDirect(job, this.executor).finally(() => {
+        this.direct.set(job.provider, (this.direct.get(job.provider) ?? 1) - 1);
+        this.directRuns.delete(run);
+      });
+      this.directRuns.add(run);
+      return;
+    }
+    await queue.add('run', {}, this.jobOptions(job.id));
+  }
+
+  /** Jobs of one provider this instance runs at once (WORKER_CONCURRENCY, else the provider's cap; 0 = none). */
+  private localSlots(provider: string): number {
+    return this.opts.concurrency ?? this.opts.capOf(provider);
+  }
+
+  /**
+   * Runs a job here under a lease. Settled: the lease goes. Interrupted by our stop, or a run that threw
+   * (the store unreachable): the job goes to the queue (BullMQ retries it with backoff), and the lease only
+   * once it is there; a lease left behind expires and another instance queues the job.
+   */
+  private async runDirect(job: DispatchedJob, executor: JobExecutor): Promise<void> {
+    const member = leaseMember(job);
+    const renew = setInterval(() => {
+      this.commands.zadd(this.leaseKey, 'XX', Date.now() + this.opts.lockMs, member).catch(() => {});
+    }, this.opts.lockMs / 2);
+    try {
+      let outcome: 'settled' | 'interrupted' | 'threw';
+      try {
+        outcome = await executor.run(job);
+      } catch (err) {
+        this.opts.log.warn({ err: String(err), job: job.id }, 'a job run here failed; handing it to the job queue');
+        outcome = 'threw';
+      }
+      if (outcome !== 'settled') await this.queueOf(job.provider).add('run', {}, this.jobOptions(job.id));
+      await this.commands.zrem(this.leaseKey, member);
+    } catch (err) {
+      this.opts.log.warn({ err: String(err), job: job.id }, 'job lease not released; it expires and the job is queued then');
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /** Queues the jobs of expired leases (their instance died or lost Redis mid-run); idempotent across instances. */
+  private async reclaimExpiredLeases(): Promise<void> {
+    try {
+      const expired = await this.commands.zrangebyscore(this.leaseKey, '-inf', Date.now(), 'LIMIT', 0, 500);
+      for (const member of expired) {
+        const job = jobOfLease(member);
+        const queue = job && this.queues.get(job.provider);
+        if (!queue) continue; // a provider not served here: an instance that serves it queues it
+        await queue.add('run', {}, this.jobOptions(job.id));
+        await this.commands.zrem(this.leaseKey, member);
+        this.opts.log.info({ job: job.id }, 'job of an expired lease handed to the job queue');
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: String(err) }, 'expired job leases not checked');
+    }
   }
 
   /** One round trip: every provider's running and waiting jobs (BullMQ's active and wait lists). */
@@ -199,6 +288,8 @@ export class BullDispatcher implements Dispatcher {
   }
 
   stop(): void {
+    this.stopping = true;
+    if (this.reconciler) clearInterval(this.reconciler);
     // Fetch nothing more; the jobs running here return (interrupted ones go back to wait) before close().
     for (const w of this.workers) void w.pause(true).catch(() => {});
   }
@@ -208,10 +299,13 @@ export class BullDispatcher implements Dispatcher {
    * lock expires, then another instance resumes them (as after a crash).
    */
   async settle(abandon: boolean): Promise<void> {
+    // Direct runs that returned hand their interrupted jobs to the queue; those that did not keep their lease until it expires.
+    if (!abandon) await Promise.all([...this.directRuns]);
     await Promise.all(this.workers.map((w) => w.close(abandon).catch(() => {})));
   }
 
   async close(): Promise<void> {
+    this.stop();
     await this.settle(true);
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     for (const c of [this.commands, this.blocking, this.subscriber]) {

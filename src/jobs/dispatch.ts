@@ -9,6 +9,11 @@
 export interface DispatchedJob {
   id: string;
   provider: string;
+  /**
+   * A sync request waits for it on this instance and its provider declares no cap of its own: run it here
+   * when a slot is free, rather than on whichever instance's worker takes it first (BullDispatcher).
+   */
+  preferHere?: boolean;
 }
 
 /**

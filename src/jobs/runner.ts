@@ -161,7 +161,7 @@ export class JobRunner {
    * (no provider work at all), else lets the adapter check the plan and give the first checkpoint, then
    * records the job durably and schedules it. Throws 503 when the gateway is full.
    */
-  async admit(a: Admission, owner: string): Promise<JobRow> {
+  async admit(a: Admission, owner: string, opts: { sync?: boolean } = {}): Promise<JobRow> {
     await this.checkCapacity(a.adapter.provider);
     const plan = buildPlan(a.request, a.model, a.adapter.provider, a.request.options?.seed ?? drawSeed(), a.ignoredFields);
     const cacheKey = this.cache.keyOf(plan);
@@ -198,7 +198,9 @@ export class JobRunner {
     if (!done) {
       if (this.dispatcher.local) this.plans.set(row.id, plan);
       try {
-        await this.dispatcher.enqueue({ id: row.id, provider: row.provider });
+        // A provider's own cap (Meshy's tier, SAYMOTION_MAX_IN_FLIGHT) holds for the cluster only through the queue.
+        const preferHere = opts.sync === true && a.adapter.maxInFlight?.() === undefined;
+        await this.dispatcher.enqueue({ id: row.id, provider: row.provider, preferHere });
       } catch (err) {
         // The job is recorded (its provider work may be paid for): queued again shortly, or by the next start's reconciliation.
         this.plans.delete(row.id);

@@ -13,6 +13,7 @@ const SRC = resolve('src');
 const RANK: Record<string, number> = {
   spec: 0,
   'log.ts': 0,
+  'shutdown.ts': 1,
   motion: 1,
   protocol: 1,
   adapters: 2,

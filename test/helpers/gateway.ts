@@ -1,12 +1,12 @@
 /** Starts a real gateway on an ephemeral loopback port for a test, and talks HTTP to it. */
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { testConfig } from './config.js';
 import type { Config } from '../../src/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/app.js';
 import { sharedWorkers } from './workers.js';
+import { dropRedisPrefix } from './redis-prefix.js';
 
 export interface Running {
   url: string;
@@ -42,21 +42,6 @@ afterAll(async () => {
   filePrefixes.clear();
 });
 
-/** Deletes every Redis key under `prefix` (test clean-up on the shared Redis). */
-async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 export interface RawResponse {
   status: number;

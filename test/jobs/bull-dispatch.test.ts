@@ -2,7 +2,8 @@
  * Jobs on BullMQ (STORE=redis): two gateways A and B in this process on one Redis key prefix, as two
  * instances behind a load balancer. A job accepted by one is answered by the other; a sync request waiting
  * on A wakes when B finishes its job; a DELETE on B stops the job where it runs (at the provider too);
- * a provider's cap holds across both; a graceful stop hands a running job to the other instance.
+ * a provider's cap holds across both; a graceful stop hands a running job to the other instance; a sync
+ * job runs on the instance that accepted it, under a lease that another instance reclaims when it expires.
  * Redis must answer at REDIS_URL (default redis://127.0.0.1:6379): startGateway fails naming it otherwise.
  */
 import { randomBytes } from 'node:crypto';
@@ -233,6 +234,84 @@ describe('jobs on BullMQ across two instances', () => {
     const row = (await b.gw.store.getJob(id))!;
     expect(JSON.parse(row.checkpoint!)).toMatchObject({ providerJob: 'p-1' });
     expect(JSON.parse(row.checkpoint!).polls).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('sync jobs run where they were accepted (under a lease)', () => {
+  const leaseKey = () => `${prefix}direct-leases`;
+
+  it('runs every sync request accepted by A on A, though B has free workers too', async () => {
+    newPrefix();
+    const cluster = newCluster();
+    cluster.shared.gate.open = true;
+    const onA = instanceAdapter(cluster);
+    const onB = instanceAdapter(cluster);
+    const a = await instance(onA);
+    await instance(onB);
+    for (let i = 0; i < 8; i++) {
+      const res = await postGenerate(a.url, { ...body(a), options: { seed: i } }, { accept: 'model/gltf-binary' });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    expect(onA.steps).toBe(8);
+    expect(onB.steps).toBe(0);
+    const redis = new Redis(a.gw.config.redisUrl);
+    try {
+      expect(await redis.zcard(leaseKey())).toBe(0); // every lease released
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('hands a sync job running on A to B when A stops gracefully; the caller gets its 202', async () => {
+    newPrefix();
+    const cluster = newCluster();
+    const onA = instanceAdapter(cluster);
+    const onB = instanceAdapter(cluster);
+    const a = await instance(onA, { jobLockMs: 60_000 });
+    const b = await instance(onB, { jobLockMs: 60_000 });
+    const sync = postGenerate(a.url, body(a), { accept: 'model/gltf-binary' });
+    await cluster.stepped(2);
+    expect(onB.steps).toBe(0);
+    await a.close();
+    running = running.filter((g) => g !== a);
+    const res = await sync;
+    expect(res.status).toBe(202);
+    const id = ((await res.json()) as { job_id: string }).job_id;
+    cluster.shared.gate.open = true;
+    const handedOver = Date.now();
+    expect(await pollUntilFinal(b, id)).toBe(200);
+    expect(Date.now() - handedOver).toBeLessThan(5_000); // not a 60 s lease expiry
+    expect(onB.steps).toBeGreaterThanOrEqual(1);
+    expect(cluster.shared.calls.start).toBe(1);
+  });
+
+  it('leaves a job under a live lease to its instance, and queues it once the lease expires (its instance died)', async () => {
+    newPrefix();
+    const cluster = newCluster();
+    cluster.shared.gate.open = true;
+    const a = await instance(instanceAdapter(cluster), { workerConcurrency: 0 });
+    const id = await submitAsync(a);
+    const connection = new Redis(a.gw.config.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue('gated', { connection, prefix: `${prefix}bull` });
+    try {
+      // As an instance running the job under a lease leaves it: not in BullMQ, leased.
+      expect(await queue.remove(id)).toBe(1);
+      await connection.zadd(leaseKey(), Date.now() + 60_000, `gated ${id}`);
+      const onB = instanceAdapter(cluster);
+      const b = await instance(onB);
+      expect(await queue.getJob(id)).toBeUndefined(); // B's start-up left the leased job alone
+      expect(onB.steps).toBe(0);
+      // The lease runs out unrenewed: B's periodic check (every JOB_LOCK_MS) queues the job, and it runs.
+      await connection.zadd(leaseKey(), Date.now() - 1, `gated ${id}`);
+      expect(await pollUntilFinal(b, id)).toBe(200);
+      expect(onB.steps).toBe(1);
+      expect(await connection.zscore(leaseKey(), `gated ${id}`)).toBeNull();
+      expect(cluster.shared.calls.start).toBe(1);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 });
 

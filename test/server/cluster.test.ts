@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSayMotionSimulator, type SayMotionSimulator } from '../fakes/saymotion/server.js';
+import { dropRedisPrefix } from '../helpers/redis-prefix.js';
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const prefix = `mgtest:cluster-${randomBytes(6).toString('hex')}:`;
@@ -71,15 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await sim?.close();
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
+  await dropRedisPrefix(redisUrl, prefix);
 });
 
 const body = (prompt: string) => ({ protocol_version: '1.2', model: 'saymotion', skeleton, segments: [{ type: 'text', prompt, duration_frames: 60 }] });

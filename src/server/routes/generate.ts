@@ -128,7 +128,7 @@ async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res
       const merged = { protocol_version: batch.protocol_version, ...(item as object) };
       const a = gw.runner.prepare(merged);
       if (!a.model.supports_batch) throw new GatewayError('MG-PRO-015', `Model "${a.model.id}" does not accept batch requests.`, { details: { field: 'model' } });
-      items.push({ job: await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner)) });
+      items.push({ job: await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner, { sync: true })) });
     } catch (err) {
       items.push({ error: asGatewayError(err) });
     }
@@ -185,7 +185,8 @@ export function postGenerate(gw: GatewayContext) {
         idem = undefined;
         extra['Idempotency-Status'] = 'declined';
       }
-      const job = await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner));
+      const sync = !(parsePrefer([req.headers.prefer ?? []].flat().join(',')).respondAsync && a.model.supports_async);
+      const job = await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner, { sync }));
       if (idem) await gw.idempotency.assignJob(idem.scope, idem.key, job.id, idem.fingerprint);
       assigned = true;
       await answerForJob(gw, req, res, job.id, media, a.model.supports_async, idem, extra);
