@@ -90,6 +90,9 @@ function keyAt(times: Float64Array, t: number): number {
  * CUBICSPLINE (Hermite with tangents scaled by the key interval; rotations normalized after). Holds
  * the end keys outside the keyed range. Allocates nothing.
  */
+/** Interpolation weights this close to a key are the key (see sampleAt). */
+const KEY_SNAP = 1e-5;
+
 function sampleAt(s: Sampler, t: number, isRotation: boolean, out: Float64Array, o: number): void {
   const { times, values } = s;
   const n = times.length;
@@ -107,7 +110,11 @@ function sampleAt(s: Sampler, t: number, isRotation: boolean, out: Float64Array,
     const b = (k + 1) * stride;
     if (s.interp === Interp.Linear) {
       if (isRotation) {
-        qslerpNormalizedAt(out, o, values, a, values, b, u);
+        // A frame on a key (a 60 fps file read at 30 fps: every frame, up to the float32 rounding of its
+        // key times) takes the key itself: the slerp would move it by under a 100,000th of the key step.
+        if (u < KEY_SNAP) qnormalizeAt(out, o, values, a);
+        else if (u > 1 - KEY_SNAP) qnormalizeAt(out, o, values, b);
+        else qslerpNormalizedAt(out, o, values, a, values, b, u);
         return;
       }
       for (let i = 0; i < c; i++) out[o + i] = values[a + i] + (values[b + i] - values[a + i]) * u;
