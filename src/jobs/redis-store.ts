@@ -438,10 +438,15 @@ export class RedisStore implements Store {
 
   kv(provider: string): StoreKv {
     const k = this.kvKey(provider);
+    // Entries with a lifetime are keys of their own (a hash field has none before Redis 7.4).
+    const timed = (key: string) => `${k}:ttl:${key}`;
     return {
-      get: async (key) => (await this.redis.hget(k, key)) ?? undefined,
-      set: async (key, value) => void (await this.redis.hset(k, key, value)),
-      delete: async (key) => void (await this.redis.hdel(k, key)),
+      get: async (key) => (await this.redis.hget(k, key)) ?? (await this.redis.get(timed(key))) ?? undefined,
+      set: async (key, value, opts) => {
+        if (opts?.ttlMs === undefined) await this.redis.multi().hset(k, key, value).del(timed(key)).exec();
+        else await this.redis.multi().set(timed(key), value, 'PX', Math.max(1, Math.round(opts.ttlMs))).hdel(k, key).exec();
+      },
+      delete: async (key) => void (await this.redis.multi().hdel(k, key).del(timed(key)).exec()),
     };
   }
 

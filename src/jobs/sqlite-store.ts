@@ -120,6 +120,7 @@ CREATE TABLE IF NOT EXISTS adapter_kv (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
   PRIMARY KEY (provider, key)
 );
 `;
@@ -133,6 +134,7 @@ function migrate(db: Database.Database): void {
     if (!hasColumn(db, 'jobs', 'result_path')) {
       db.exec('ALTER TABLE jobs ADD COLUMN result_path TEXT; ALTER TABLE jobs ADD COLUMN result_size INTEGER;');
     }
+    if (!hasColumn(db, 'adapter_kv', 'expires_at')) db.exec('ALTER TABLE adapter_kv ADD COLUMN expires_at INTEGER;');
     if (!hasColumn(db, 'jobs', 'ignored_fields')) db.exec('ALTER TABLE jobs ADD COLUMN ignored_fields TEXT;');
     if (!hasColumn(db, 'result_cache', 'glb_path')) {
       // glb was NOT NULL: SQLite changes a constraint only by rebuilding the table.
@@ -198,8 +200,9 @@ export class SqliteStore implements Store {
       dropCacheFile: d.prepare('DELETE FROM result_cache WHERE glb_path = ?'),
       expireCache: d.prepare('DELETE FROM result_cache WHERE expires_at <= ? RETURNING glb_path'),
       cacheFiles: d.prepare('SELECT glb_path, glb_size FROM result_cache WHERE glb_path IS NOT NULL'),
-      kvGet: d.prepare('SELECT value FROM adapter_kv WHERE provider = ? AND key = ?'),
-      kvSet: d.prepare('INSERT OR REPLACE INTO adapter_kv (provider, key, value, updated_at) VALUES (?, ?, ?, ?)'),
+      kvGet: d.prepare('SELECT value FROM adapter_kv WHERE provider = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      kvSet: d.prepare('INSERT OR REPLACE INTO adapter_kv (provider, key, value, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      expireKv: d.prepare('DELETE FROM adapter_kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       kvDelete: d.prepare('DELETE FROM adapter_kv WHERE provider = ? AND key = ?'),
       countByState: d.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state'),
       countUnfinishedByOwner: d.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND state IN ('queued', 'running')`),
@@ -333,6 +336,7 @@ export class SqliteStore implements Store {
     const jobs = this.stmts.expireJobs.all(now) as Array<{ result_path: string | null }>;
     const keys = this.stmts.expireIdem.run(now).changes;
     const cache = this.stmts.expireCache.all(now) as Array<{ glb_path: string | null }>;
+    this.stmts.expireKv.run(Date.now());
     this.removeFiles(jobs, 'result_path');
     this.removeFiles(cache, 'glb_path');
     return { jobs: jobs.length, keys, cache: cache.length, orphans: this.files.removeOrphans(this.referencedFiles(), this.orphanGraceMs) };
@@ -366,8 +370,12 @@ export class SqliteStore implements Store {
 
   kv(provider: string): StoreKv {
     return {
-      get: async (key: string) => (this.stmts.kvGet.get(provider, key) as { value: string } | undefined)?.value,
-      set: async (key: string, value: string) => void this.stmts.kvSet.run(provider, key, value, Date.now()),
+      // Entry lifetimes are wall-clock times (as Redis keeps them), not the gateway clock's.
+      get: async (key: string) => (this.stmts.kvGet.get(provider, key, Date.now()) as { value: string } | undefined)?.value,
+      set: async (key: string, value: string, opts?: { ttlMs?: number }) => {
+        const now = Date.now();
+        this.stmts.kvSet.run(provider, key, value, now, opts?.ttlMs !== undefined ? now + opts.ttlMs : null);
+      },
       delete: async (key: string) => void this.stmts.kvDelete.run(provider, key),
     };
   }

@@ -86,7 +86,7 @@ export interface SweepCounts {
 /** An adapter's own durable key-value state (AdapterStore), one namespace per provider. */
 export interface StoreKv {
   get(key: string): Promise<string | undefined>;
-  set(key: string, value: string): Promise<void>;
+  set(key: string, value: string, opts?: { ttlMs?: number }): Promise<void>;
   delete(key: string): Promise<void>;
 }
 

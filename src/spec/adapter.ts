@@ -26,7 +26,12 @@ export type Checkpoint = object;
 export interface AdapterStore {
   /** The gateway's store answers with promises (it may be Redis, shared by every instance): await each call. */
   get(key: string): Promise<string | undefined> | string | undefined;
-  set(key: string, value: string): Promise<void> | void;
+  /**
+   * `ttlMs`: the entry is forgotten after this long (wall clock), so per-item records (e.g. one per provider
+   * job) need no clean-up of their own. Each entry is written on its own: concurrent writers of different
+   * keys never undo each other (instances of a cluster share the store).
+   */
+  set(key: string, value: string, opts?: { ttlMs?: number }): Promise<void> | void;
   delete(key: string): Promise<void> | void;
 }
 

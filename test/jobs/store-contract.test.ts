@@ -278,6 +278,22 @@ describe.each(IMPLS)('the $name store', (impl) => {
     expect(await other.kv('meshy').get('rig')).toBeUndefined();
   });
 
+  it('forgets an adapter entry set with a lifetime once it has passed; entries of other keys stay', async () => {
+    const other = await twin();
+    const kv = s.kv('saymotion');
+    await Promise.all([kv.set('claim:r1', '1', { ttlMs: 40 }), other.kv('saymotion').set('claim:r2', '2', { ttlMs: 60_000 }), kv.set('plain', 'p')]);
+    expect(await other.kv('saymotion').get('claim:r1')).toBe('1');
+    await expect.poll(() => kv.get('claim:r1'), { timeout: 2_000, interval: 20 }).toBeUndefined();
+    expect(await kv.get('claim:r2')).toBe('2');
+    expect(await kv.get('plain')).toBe('p');
+    // A later write without a lifetime keeps the entry for good; a delete removes either kind.
+    await kv.set('claim:r2', '3');
+    expect(await other.kv('saymotion').get('claim:r2')).toBe('3');
+    await kv.delete('claim:r2');
+    expect(await kv.get('claim:r2')).toBeUndefined();
+    await s.sweep(Date.now());
+  });
+
   it('counts each owner’s unfinished jobs, seen from every instance, until they reach a final state or are deleted', async () => {
     const other = await twin();
     await s.insertJob(job('job_own_a_000001'));

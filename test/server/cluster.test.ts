@@ -3,7 +3,7 @@
  * simulator running in this test process: jobs spread over both, polled on B; A is killed with kill -9
  * while it runs some of them, and B resumes those from their checkpoints once their locks expire
  * (JOB_LOCK_MS). The simulator counts provider jobs: exactly one per request. The same Idempotency-Key
- * sent to both at once makes one job. Redis must answer at REDIS_URL (default redis://127.0.0.1:6379).
+ * sent to both at once makes one job; a DELETE on one instance stops the job the other runs, at the provider too. Redis must answer at REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -145,5 +145,28 @@ describe('two gateway processes on one Redis', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(sim.jobs.size - before).toBe(1);
+  }, 30_000);
+
+  it('cancels with a DELETE on one instance the job the other is running, at the provider too', async () => {
+    const cancels = sim.count('cancel');
+    const res = await submit(a, 'walk in a circle');
+    expect(res.status).toBe(202);
+    const id = ((await res.json()) as { job_id: string }).job_id;
+    // Whichever instance's worker took it runs it at the provider; the DELETE goes to the other one.
+    let runner: Instance | undefined;
+    while (!runner) {
+      const [onA, onB] = await Promise.all([activeOn(a), activeOn(b)]);
+      runner = onA ? a : onB ? b : undefined;
+      if (!runner) await new Promise((r) => setTimeout(r, 20));
+    }
+    const other = runner === a ? b : a;
+    while (![...sim.jobs.values()].some((j) => j.prompt.includes('walk in a circle'))) await new Promise((r) => setTimeout(r, 20));
+    const del = await fetch(`${other.url}/generate/jobs/${id}`, { method: 'DELETE' });
+    expect(del.status).toBe(204);
+    const poll = await fetch(`${runner.url}/generate/jobs/${id}`);
+    expect(poll.status).toBe(410);
+    while ((await activeOn(runner)) !== 0) await new Promise((r) => setTimeout(r, 20));
+    while (sim.count('cancel') === cancels) await new Promise((r) => setTimeout(r, 20));
+    expect(sim.count('cancel') - cancels).toBe(1);
   }, 30_000);
 });

@@ -194,10 +194,15 @@ export function sameRequest(ours: readonly string[], listed: unknown): boolean {
  * earliest such.
  */
 export function findSubmitted(list: readonly ListedJob[], params: readonly string[], since: number, claimed: (rid: string) => boolean, skewMs = 120_000): string | undefined {
-  const matches = list
+  return submissionsLike(list, params, since, skewMs).find((rid) => !claimed(rid));
+}
+
+/** The rids of text2motion jobs with the same request created no earlier than `since` (less the skew), earliest first. */
+export function submissionsLike(list: readonly ListedJob[], params: readonly string[], since: number, skewMs = 120_000): string[] {
+  return list
     .filter((j) => j.rid && (!j.processor || j.processor === 'text2motion'))
     .filter((j) => j.ctime === undefined || j.ctime >= since - skewMs)
-    .filter((j) => sameRequest(params, j.parameters) && !claimed(j.rid))
-    .sort((x, y) => (x.ctime ?? 0) - (y.ctime ?? 0));
-  return matches[0]?.rid;
+    .filter((j) => sameRequest(params, j.parameters))
+    .sort((x, y) => (x.ctime ?? 0) - (y.ctime ?? 0))
+    .map((j) => j.rid);
 }

@@ -10,12 +10,16 @@ import { withRetries } from '../kit/http.js';
 import { snapshot, type SayMotionCheckpoint, type SayMotionContext, type Unit } from './checkpoint.js';
 import type { RetryTuning, SayMotionClient } from './client.js';
 import { PROVIDER } from './errors.js';
-import { findSubmitted } from './mapping.js';
+import { submissionsLike } from './mapping.js';
 
-/** Rids our jobs own, so recovery after a crash never adopts another job's work. */
-const CLAIMS_KEY = 'claimed_rids';
+/**
+ * Rids our jobs own, so recovery after a crash never adopts another job's work: one entry per rid
+ * (`claim:<rid>`, kept a day), so that instances claiming at once never overwrite each other's claims.
+ * Claims written before as one list (`claimed_rids`) are still read.
+ */
+const CLAIM_PREFIX = 'claim:';
+const LEGACY_CLAIMS_KEY = 'claimed_rids';
 const CLAIM_TTL_MS = 24 * 3600_000;
-const MAX_CLAIMS = 5_000;
 
 /** A POST failure after which the job may exist anyway (the answer was lost, not a refusal). */
 function mayHaveCreated(err: unknown): boolean {
@@ -95,8 +99,11 @@ export class Submitter {
   /** Looks in the job list for the job a lost submission created (one no other job of ours claimed). */
   async recover(unit: Unit, ctx: Pick<SayMotionContext, 'signal' | 'deadline' | 'store'>): Promise<string | undefined> {
     const list = await this.opts.client.list({ signal: ctx.signal, deadline: ctx.deadline });
-    const owned = await this.claims(ctx);
-    return findSubmitted(list, unit.params, unit.submittedAt ?? 0, (rid) => rid in owned);
+    const legacy = await this.legacyClaims(ctx);
+    for (const rid of submissionsLike(list, unit.params, unit.submittedAt ?? 0)) {
+      if (!(rid in legacy) && (await ctx.store.get(CLAIM_PREFIX + rid)) === undefined) return rid;
+    }
+    return undefined;
   }
 
   private async adopt(unit: Unit, rid: string, state: SayMotionCheckpoint, ctx: SayMotionContext): Promise<void> {
@@ -108,19 +115,18 @@ export class Submitter {
     ctx.log.info({ provider: PROVIDER, job: ctx.jobId, provider_job_id: rid, segment: unit.segment, chunk: unit.chunk }, 'SayMotion job submitted');
   }
 
-  // Claims: which provider rids belong to our jobs (kept a day, so recovery never adopts them twice).
-  private async claims(ctx: Pick<SayMotionContext, 'store'>): Promise<Record<string, number>> {
+  /** Claims kept as one list by earlier versions (read only; they age out with the list's own entries). */
+  private async legacyClaims(ctx: Pick<SayMotionContext, 'store'>): Promise<Record<string, number>> {
     try {
-      return JSON.parse((await ctx.store.get(CLAIMS_KEY)) ?? '{}') as Record<string, number>;
+      const t = this.opts.clock.now();
+      const all = JSON.parse((await ctx.store.get(LEGACY_CLAIMS_KEY)) ?? '{}') as Record<string, number>;
+      return Object.fromEntries(Object.entries(all).filter(([, at]) => t - at < CLAIM_TTL_MS));
     } catch {
       return {};
     }
   }
 
   private async claim(ctx: Pick<SayMotionContext, 'store'>, rid: string): Promise<void> {
-    const t = this.opts.clock.now();
-    const entries = Object.entries(await this.claims(ctx)).filter(([, at]) => t - at < CLAIM_TTL_MS);
-    entries.push([rid, t]);
-    await ctx.store.set(CLAIMS_KEY, JSON.stringify(Object.fromEntries(entries.slice(-MAX_CLAIMS))));
+    await ctx.store.set(CLAIM_PREFIX + rid, String(this.opts.clock.now()), { ttlMs: CLAIM_TTL_MS });
   }
 }
