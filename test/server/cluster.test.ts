@@ -3,7 +3,7 @@
  * simulator running in this test process: jobs spread over both, polled on B; A is killed with kill -9
  * while it runs some of them, and B resumes those from their checkpoints once their locks expire
  * (JOB_LOCK_MS). The simulator counts provider jobs: exactly one per request. The same Idempotency-Key
- * sent to both at once makes one job; a DELETE on one instance stops the job the other runs, at the provider too. Redis must answer at REDIS_URL (default redis://127.0.0.1:6379).
+ * sent to both at once makes one job; a DELETE on one instance stops the job the other runs, at the provider too; a key's rate limit is one budget for both. Redis must answer at REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,9 +23,10 @@ interface Instance {
   url: string;
 }
 
-function startInstance(name: string): Promise<Instance> {
+function startInstance(name: string, extra: Record<string, string> = {}): Promise<Instance> {
   const env = {
     ...process.env,
+    ...extra,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
@@ -168,5 +169,27 @@ describe('two gateway processes on one Redis', () => {
     while ((await activeOn(runner)) !== 0) await new Promise((r) => setTimeout(r, 20));
     while (sim.count('cancel') === cancels) await new Promise((r) => setTimeout(r, 20));
     expect(sim.count('cancel') - cancels).toBe(1);
+  }, 30_000);
+
+  it('holds a key\'s request budget across both instances (RATE_LIMIT_RPM, counted in Redis)', async () => {
+    const limited = { RATE_LIMIT_RPM: '10', GATEWAY_API_KEYS: 'cluster-key-one-0001,cluster-key-two-0002', REDIS_PREFIX: `${prefix}rl:` };
+    const pair = await Promise.all([startInstance('A3', limited), startInstance('B3', limited)]);
+    const get = (g: Instance, key: string) => fetch(`${g.url}/capabilities`, { headers: { authorization: `Bearer ${key}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await get(pair[i % 2], 'cluster-key-one-0001');
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual(Array(10).fill(200));
+    for (const g of pair) {
+      const refused = await get(g, 'cluster-key-one-0001');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await refused.json()).error.code).toBe('rate_limited');
+    }
+    const otherKey = await get(pair[1], 'cluster-key-two-0002');
+    expect(otherKey.status).toBe(200); // a budget per key
+    await otherKey.arrayBuffer();
   }, 30_000);
 });
