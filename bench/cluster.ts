@@ -4,7 +4,8 @@
  * under a lease, its rows and result through Redis), and on Redis with two gateways (requests to A, which
  * runs its own sync jobs). /capabilities throughput on each. Then 10,000 async jobs accepted by two
  * gateways that run none (WORKER_CONCURRENCY=0), so all stay queued in Redis: the accept rate, Redis's
- * memory and each instance's. Redis at REDIS_URL.
+ * memory and each instance's. SayMotion's status polling with one poller per instance: status calls per
+ * poll interval for the same 20 jobs on one gateway and on two. Redis at REDIS_URL.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { proceduralBody, proceduralSkeleton, warmUp } from './requests.js';
+import { startSayMotionSimulator } from '../test/fakes/saymotion/server.js';
 import { dropRedisPrefix } from '../test/helpers/redis-prefix.js';
 import { load, mib, msOf, startGateway, type ChildServer, type Row } from './util.js';
 
@@ -71,6 +73,7 @@ export async function clusterSuite(): Promise<Row[]> {
       }
     }
     rows.push(...(await queuedInRedis(`${prefix}queued:`)));
+    rows.push(...(await sayMotionPolling(`${prefix}poll:`)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await dropRedisPrefix(redisUrl, prefix);
@@ -118,6 +121,66 @@ async function queuedInRedis(prefix: string): Promise<Row[]> {
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
   }
+}
+
+
+const POLL_MS = 200;
+const POLLED_JOBS = 20;
+
+/**
+ * SayMotion status calls with one batched poller per instance: the same 20 async jobs on one gateway,
+ * then on two (half accepted by each; each instance polls the jobs its workers run). Calls per poll
+ * interval over the time the jobs were in flight.
+ */
+async function sayMotionPolling(prefix: string): Promise<Row[]> {
+  const sim = await startSayMotionSimulator({ job: { queueMs: 300, queuePosition: 2, runMs: 1_500 } });
+  const rows: Row[] = [];
+  try {
+    for (const count of [1, 2]) {
+      const env = {
+        STORE: 'redis', REDIS_URL: redisUrl, REDIS_PREFIX: `${prefix}${count}:`, LOG_LEVEL: 'error',
+        SAYMOTION_BASE_URL: sim.url, SAYMOTION_CLIENT_ID: sim.clientId, SAYMOTION_CLIENT_SECRET: sim.clientSecret,
+        SAYMOTION_CHARACTER_ID: sim.characterId, SAYMOTION_POLL_INTERVAL_MS: String(POLL_MS), PROVIDER_ASSET_ORIGINS: sim.storageUrl,
+      };
+      const gateways: ChildServer[] = [];
+      try {
+        for (let i = 0; i < count; i++) gateways.push(await startGateway(env));
+        const caps = (await (await fetch(`${gateways[0].url}/capabilities`)).json()) as { models: Array<{ id: string; fps: number; canonical_skeleton: unknown }> };
+        const model = caps.models.find((m) => m.id === 'saymotion')!;
+        sim.resetCounts();
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: POLLED_JOBS }, async (_, i) => {
+            const g = gateways[i % count];
+            const body = JSON.stringify({ protocol_version: '1.3', model: 'saymotion', skeleton: model.canonical_skeleton, segments: [{ type: 'text', prompt: `walk, take ${i}`, duration_frames: 3 * model.fps }] });
+            let res = await fetch(`${g.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'respond-async' }, body });
+            const location = res.headers.get('location');
+            await res.arrayBuffer();
+            for (;;) {
+              res = await fetch(`${g.url}${location}`, { headers: { accept: 'model/gltf-binary' } });
+              await res.arrayBuffer();
+              if (res.status !== 202) break;
+              await new Promise((r) => setTimeout(r, 100));
+            }
+            if (res.status !== 200) throw new Error(`cluster bench: a SayMotion job answered ${res.status}`);
+          }),
+        );
+        const wallMs = performance.now() - t0;
+        const status = sim.count('status');
+        rows.push({
+          suite: 'SayMotion status polling, one poller per instance',
+          metric: `${POLLED_JOBS} jobs on ${count} gateway${count > 1 ? 's' : ''}`,
+          value: `${((status * POLL_MS) / wallMs).toFixed(2)} status calls per ${POLL_MS} ms tick`,
+          note: `${status} status calls for ${POLLED_JOBS} jobs (${(status / POLLED_JOBS).toFixed(2)} per job) in ${(wallMs / 1000).toFixed(1)} s; simulated jobs of 1.8 s`,
+        });
+      } finally {
+        await Promise.all(gateways.map((g) => g.stop()));
+      }
+    }
+  } finally {
+    await sim.close();
+  }
+  return rows;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
