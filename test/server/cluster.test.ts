@@ -3,7 +3,7 @@
  * simulator running in this test process: jobs spread over both, polled on B; A is killed with kill -9
  * while it runs some of them, and B resumes those from their checkpoints once their locks expire
  * (JOB_LOCK_MS). The simulator counts provider jobs: exactly one per request. The same Idempotency-Key
- * sent to both at once makes one job; a DELETE on one instance stops the job the other runs, at the provider too; a key's rate limit is one budget for both. Redis must answer at REDIS_URL (default redis://127.0.0.1:6379).
+ * sent to both at once makes one job; a DELETE on one instance stops the job the other runs, at the provider too; a key's rate limit is one budget for both; a worker-only process runs the jobs of a gateway that runs none. Redis must answer at REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,10 +23,10 @@ interface Instance {
   url: string;
 }
 
-function startInstance(name: string, extra: Record<string, string> = {}): Promise<Instance> {
+/** A gateway process (src/main.ts), or with `worker` a worker-only one (src/worker-main.ts: no url, it logs when running). */
+function startInstance(name: string, extra: Record<string, string> = {}, worker = false): Promise<Instance> {
   const env = {
     ...process.env,
-    ...extra,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
@@ -41,8 +41,9 @@ function startInstance(name: string, extra: Record<string, string> = {}): Promis
     SAYMOTION_CHARACTER_ID: sim.characterId,
     SAYMOTION_POLL_INTERVAL_MS: '50',
     PROVIDER_ASSET_ORIGINS: sim.storageUrl,
+    ...extra,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', worker ? 'src/worker-main.ts' : 'src/main.ts'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {
@@ -50,6 +51,7 @@ function startInstance(name: string, extra: Record<string, string> = {}): Promis
       output += d;
       const m = /"url":"(http:\/\/[^"]+)"/.exec(output);
       if (m) resolve({ child, url: m[1] });
+      if (worker && output.includes('motion gateway worker running')) resolve({ child, url: '' });
     });
     child.stderr.on('data', (d) => (output += d));
     child.on('exit', (code) => reject(new Error(`gateway ${name} exited ${code}: ${output.slice(-2_000)}`)));
@@ -169,6 +171,28 @@ describe('two gateway processes on one Redis', () => {
     while ((await activeOn(runner)) !== 0) await new Promise((r) => setTimeout(r, 20));
     while (sim.count('cancel') === cancels) await new Promise((r) => setTimeout(r, 20));
     expect(sim.count('cancel') - cancels).toBe(1);
+  }, 30_000);
+
+  it('runs the jobs of a gateway that runs none on a worker-only process (npm run worker), which stops cleanly on SIGTERM', async () => {
+    const own = { REDIS_PREFIX: `${prefix}worker:` };
+    const front = await startInstance('F', { ...own, WORKER_CONCURRENCY: '0' });
+    const worker = await startInstance('W', own, true);
+    const res = await submit(front, 'wave hello');
+    expect(res.status).toBe(202);
+    const id = ((await res.json()) as { job_id: string }).job_id;
+    for (;;) {
+      const poll = await fetch(`${front.url}/generate/jobs/${id}`, { headers: { accept: 'model/gltf-binary' } });
+      await poll.arrayBuffer();
+      if (poll.status !== 202) {
+        expect(poll.status).toBe(200);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await activeOn(front)).toBe(0);
+    const exited = new Promise<number | null>((r) => worker.child.once('exit', (code) => r(code)));
+    worker.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   }, 30_000);
 
   it('holds a key\'s request budget across both instances (RATE_LIMIT_RPM, counted in Redis)', async () => {
