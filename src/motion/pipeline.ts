@@ -1,9 +1,9 @@
 /**
  * The motion pipeline after an adapter finishes: per sample, fit each segment clip to its frames, compose
  * the segments on one timeline, clean foot skate on the model's own rig, bring the motion onto the request
- * skeleton, close loops, apply constraints (the ground's among them), put a floor-level root under the
- * pelvis and IK bones on their effectors, fit the trajectory, detect foot contacts, and encode the answer
- * as GLB. Each step is a small function of its own module; this file only orders them.
+ * skeleton (cleaned again there when only its proportions differ), close loops, apply constraints (the
+ * ground's among them), put a floor-level root under the pelvis and IK bones on their effectors, fit the
+ * trajectory, detect foot contacts, and encode the answer as GLB. Each step is a small function of its own module; this file only orders them.
  */
 import type { GenerationPlan, PlannedReference, PlannedSegment } from '../spec/plan.js';
 import type { Motion, SampleMotion } from '../spec/motion.js';
@@ -23,7 +23,7 @@ import { makeLoop } from './loop.js';
 import { fitTrajectory } from './trajectory.js';
 import { groundHeightAtProfiles, heightsOverGround } from './ground.js';
 import { referenceClip } from './reference.js';
-import { retarget } from './retarget.js';
+import { refitProportions, retarget } from './retarget.js';
 import { skeletonFromWire } from './skeleton.js';
 import type { Skeleton } from '../spec/motion.js';
 
@@ -61,18 +61,47 @@ function sameSkeleton(a: Skeleton, b: Skeleton): boolean {
   return a.names.length === b.names.length && a.names.every((n, i) => n === b.names[i] && a.parents[i] === b.parents[i]);
 }
 
-/** How the model's skeleton maps onto the request's: identical, or through the humanoid retargeter. */
+/** Rest offsets this close (m, per axis) are one character: the clip plays on either as it is. */
+const SAME_OFFSET = 1e-4;
+
+function sameProportions(a: Skeleton, b: Skeleton): boolean {
+  for (let i = 0; i < a.offsets.length; i++) if (Math.abs(a.offsets[i] - b.offsets[i]) > SAME_OFFSET) return false;
+  return true;
+}
+
+/**
+ * How the model's skeleton maps onto the request's: identical, the same joints in other proportions, or
+ * through the humanoid retargeter. `apply` also cleans foot skate when asked: on the model's rig, and for
+ * a refit onto other proportions on the request's rig as well.
+ */
 interface SkeletonTransfer {
   target: Skeleton;
-  sourceMap: () => HumanoidMap;
   targetMap: HumanoidMap | null;
-  apply(clip: Clip): { clip: Clip; canonicalToRequest: Record<string, string> | null };
+  apply(clip: Clip, cleanup: boolean): { clip: Clip; canonicalToRequest: Record<string, string> | null };
 }
 
 function transferFor(source: Skeleton, target: Skeleton): SkeletonTransfer {
   if (sameSkeleton(source, target)) {
     let map: HumanoidMap | undefined;
-    return { target, sourceMap: () => (map ??= mapHumanoid(source)), targetMap: null, apply: (clip) => ({ clip, canonicalToRequest: null }) };
+    const sourceMap = () => (map ??= mapHumanoid(source));
+    if (sameProportions(source, target)) {
+      return { target, targetMap: null, apply: (clip, cleanup) => ({ clip: cleanup ? cleanupFootSkate(source, sourceMap(), clip) : clip, canonicalToRequest: null }) };
+    }
+    // The provider's character is not the advertised rig (other bone lengths): played as it is, its hip
+    // height on the target's legs would put the feet off the floor. With cleanup, the refit's feet are
+    // cleaned again on the target, planted where its own soles are down (as the constraints and the
+    // contacts read them later) rather than re-planted on the source's contacts.
+    let targetMap: HumanoidMap | undefined;
+    const tm = () => (targetMap ??= mapHumanoid(target));
+    return {
+      target,
+      targetMap: null,
+      apply: (clip, cleanup) => {
+        if (!cleanup) return { clip: refitProportions(source, sourceMap(), clip, target, tm()), canonicalToRequest: null };
+        const refit = refitProportions(source, sourceMap(), cleanupFootSkate(source, sourceMap(), clip), target, tm(), { plantFeet: false });
+        return { clip: cleanupFootSkate(target, tm(), refit), canonicalToRequest: null };
+      },
+    };
   }
   let sourceMap: HumanoidMap;
   try {
@@ -82,7 +111,11 @@ function transferFor(source: Skeleton, target: Skeleton): SkeletonTransfer {
     throw new GatewayError('MG-PRV-502', 'The provider\'s rig could not be mapped to a humanoid.', { cause: err });
   }
   const targetMap = mapHumanoid(target);
-  return { target, sourceMap: () => sourceMap, targetMap, apply: (clip) => retarget(source, sourceMap, clip, target, targetMap) };
+  return {
+    target,
+    targetMap,
+    apply: (clip, cleanup) => retarget(source, sourceMap, cleanup ? cleanupFootSkate(source, sourceMap, clip) : clip, target, targetMap),
+  };
 }
 
 /** Contact joints of the answer: the model's predicted ones carried to the request's names, else the mapped feet. */
@@ -169,9 +202,8 @@ export function renderSamples(plan: GenerationPlan, motion: Motion): { target: S
   /** Spliced references, the same for every sample. */
   const references = new Map<number, Clip>();
   const samples: EncodeSample[] = motion.samples.map((sample, i) => {
-    let composed = composeSample(plan, motion.skeleton, sample, references);
-    if (plan.postProcessing) composed = cleanupFootSkate(motion.skeleton, transfer.sourceMap(), composed);
-    const retargeted = transfer.apply(composed);
+    const composed = composeSample(plan, motion.skeleton, sample, references);
+    const retargeted = transfer.apply(composed, plan.postProcessing);
     mapping = retargeted.canonicalToRequest;
     // The finished clip's world positions, computed once for the trajectory and the contacts.
     let positions: { clip: Clip; world: Float64Array } | null = null;

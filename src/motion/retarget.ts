@@ -211,6 +211,53 @@ export function retarget(
   return { clip: out, canonicalToRequest };
 }
 
+/**
+ * Moves `clip` between two rigs with the same joints (names, parents) but other proportions, such as a
+ * provider's character and the model's advertised canonical rig. Every joint keeps its local rotation,
+ * so joints the humanoid map leaves out (fingers) still move. The root travels as the source's hips do,
+ * scaled by the ratio of hip heights, at the target's own rest height. The feet are then re-planted on
+ * the target's floor where the source's are down, as retarget() does. Without this the source's hip
+ * height on longer target legs would put the soles under the floor.
+ */
+export function refitProportions(
+  source: Skeleton,
+  sourceMap: HumanoidMap,
+  clip: Clip,
+  target: Skeleton,
+  targetMap: HumanoidMap,
+  opts: RetargetOptions = {},
+): Clip {
+  const J = target.names.length;
+  if (clip.jointCount !== source.names.length || J !== source.names.length) {
+    throw new Error(`refitProportions: the clip has ${clip.jointCount} joints, the skeletons ${source.names.length} and ${J}`);
+  }
+  const F = clip.numFrames;
+  const sourcePose = { positions: new Float64Array(F * J * 3), rotations: new Float64Array(F * J * 4) };
+  clipForwardKinematics(source, clip, sourcePose.positions, sourcePose.rotations);
+  const out: Clip = { ...clip, rotations: clip.rotations.slice(), rootPositions: new Float64Array(F * 3) };
+  const rs = restPositions(source);
+  const rt = restPositions(target);
+  const hips = sourceMap.hips;
+  const ratio = (rt[targetMap.hips * 3 + 1] - restFloor(target)) / Math.max(1e-6, rs[hips * 3 + 1] - restFloor(source));
+  // Joints from the root down to the hips: the root is placed so that the hips land where they should.
+  const rootToHips: number[] = [];
+  for (let j = targetMap.hips; j > 0 && target.parents[j] >= 0; j = target.parents[j]) rootToHips.push(j);
+  const d = new Float64Array(3);
+  for (let f = 0; f < F; f++) {
+    const h = (f * J + hips) * 3;
+    const o = f * 3;
+    for (let k = 0; k < 3; k++) out.rootPositions[o + k] = rt[targetMap.hips * 3 + k] + (sourcePose.positions[h + k] - rs[hips * 3 + k]) * ratio;
+    // Same local rotations, so the same world rotations: the source's carry the target's offsets.
+    for (const j of rootToHips) {
+      qrotateAt(d, 0, sourcePose.rotations, (f * J + target.parents[j]) * 4, target.offsets, j * 3);
+      for (let k = 0; k < 3; k++) out.rootPositions[o + k] -= d[k];
+    }
+  }
+  if (opts.plantFeet ?? true) plantFeet(source, sourceMap, clip, target, targetMap, out, opts, sourcePose);
+  keepHemisphere(out);
+  return out;
+}
+
 /** The clip on the target skeleton, before the feet are re-planted: every frame's bone rotations and root position. */
 function transferClip(
   source: Skeleton,
