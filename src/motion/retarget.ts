@@ -171,6 +171,14 @@ function spineSamples(rs: Float64Array, sChain: number[], rt: Float64Array, tCha
   return out;
 }
 
+/** World positions (F×J×3) and rotations (F×J×4) of every joint of every frame of `clip`. */
+function worldPose(s: Skeleton, clip: Clip): { positions: Float64Array; rotations: Float64Array } {
+  const positions = new Float64Array(clip.numFrames * clip.jointCount * 3);
+  const rotations = new Float64Array(clip.numFrames * clip.jointCount * 4);
+  clipForwardKinematics(s, clip, positions, rotations);
+  return { positions, rotations };
+}
+
 /**
  * Retargets `clip` (on `source`) onto `target`. Per mapped role the target bone takes the source
  * bone's world rotation times the rest-pose compensation C (the shortest rotation taking the target's
@@ -198,11 +206,7 @@ export function retarget(
   }
   const plan = planTransfer(source, sourceMap, target, targetMap);
   // One forward-kinematics pass over the source clip serves the transfer and the contacts the feet are planted from.
-  const sourcePose = {
-    positions: new Float64Array(clip.numFrames * clip.jointCount * 3),
-    rotations: new Float64Array(clip.numFrames * clip.jointCount * 4),
-  };
-  clipForwardKinematics(source, clip, sourcePose.positions, sourcePose.rotations);
+  const sourcePose = worldPose(source, clip);
   const out = transferClip(source, sourceMap, clip, target, targetMap, plan, sourcePose);
   if (opts.plantFeet ?? true) plantFeet(source, sourceMap, clip, target, targetMap, out, opts, sourcePose);
   keepHemisphere(out);
@@ -232,8 +236,7 @@ export function refitProportions(
     throw new Error(`refitProportions: the clip has ${clip.jointCount} joints, the skeletons ${source.names.length} and ${J}`);
   }
   const F = clip.numFrames;
-  const sourcePose = { positions: new Float64Array(F * J * 3), rotations: new Float64Array(F * J * 4) };
-  clipForwardKinematics(source, clip, sourcePose.positions, sourcePose.rotations);
+  const sourcePose = worldPose(source, clip);
   const out: Clip = { ...clip, rotations: clip.rotations.slice(), rootPositions: new Float64Array(F * 3) };
   const rs = restPositions(source);
   const rt = restPositions(target);
