@@ -1,21 +1,10 @@
 /** Starts the gateway from the environment and stops it gracefully on SIGTERM/SIGINT. */
-import { ConfigError } from './spec/errors.js';
-import { loadConfig, loadExternalProviders } from './config.js';
 import { createLogger } from './log.js';
 import { createGateway } from './server/app.js';
-import { stopOnSignals } from './shutdown.js';
+import { configOrExit, stopOnSignals } from './entry.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = await loadExternalProviders(loadConfig(process.env), process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`configuration error: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = await configOrExit();
   const log = createLogger(config.logLevel, { secrets: config.secrets });
   const gateway = createGateway(config, { logger: log, defaultMetrics: true });
   const url = await gateway.listen();

@@ -5,27 +5,18 @@
  * go back to the queues for the other instances.
  */
 import { ConfigError } from './spec/errors.js';
-import { loadConfig, loadExternalProviders } from './config.js';
 import { createWorkers } from './jobs/pool.js';
 import { JobRunner } from './jobs/runner.js';
 import { createStore } from './jobs/store.js';
 import { createLogger } from './log.js';
 import { createRegistry } from './server/app.js';
-import { stopOnSignals } from './shutdown.js';
+import { configOrExit, stopOnSignals } from './entry.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = await loadExternalProviders(loadConfig(process.env), process.env);
-    if (config.store !== 'redis') throw new ConfigError('npm run worker needs STORE=redis: it runs the jobs of gateways that share a Redis (with SQLite the gateway process runs its own jobs)');
-    if (config.workerConcurrency === 0) throw new ConfigError('WORKER_CONCURRENCY=0 leaves a worker-only process nothing to do');
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`configuration error: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = await configOrExit((c) => {
+    if (c.store !== 'redis') throw new ConfigError('npm run worker needs STORE=redis: it runs the jobs of gateways that share a Redis (with SQLite the gateway process runs its own jobs)');
+    if (c.workerConcurrency === 0) throw new ConfigError('WORKER_CONCURRENCY=0 leaves a worker-only process nothing to do');
+  });
   const log = createLogger(config.logLevel, { secrets: config.secrets });
   const store = createStore(config);
   await store.open();
