@@ -7,7 +7,10 @@ import { ConfigError } from './spec/errors.js';
 import { envInt, envNumber, envSlice, envString } from './adapters/kit/env.js';
 import { loadExternalProvider } from './adapters/external.js';
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { PROVIDERS, providerDefinitions } from './adapters/registry.js';
+import { parseRoutes, type RouteDefinition } from './adapters/routes.js';
 
 /** A provider this deployment serves, with the configuration it read. */
 interface ConfiguredProvider {
@@ -94,6 +97,11 @@ export interface Config {
   secrets: string[];
   /** The providers served, in registry order (the procedural model is always first). */
   providers: ConfiguredProvider[];
+  /**
+   * MODEL_ROUTES (JSON) or ROUTES_FILE (JSON or YAML): model ids that name ordered target lists
+   * (src/adapters/routes.ts); their targets are checked against the served models when the registry is built.
+   */
+  routes: RouteDefinition[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -161,6 +169,37 @@ function workerConcurrencyOf(env: Env): number | undefined {
   return n;
 }
 
+/** MODEL_ROUTES or ROUTES_FILE (not both); [] when neither is set. */
+function readRoutes(env: Env): RouteDefinition[] {
+  const inline = envString(env, 'MODEL_ROUTES');
+  const file = envString(env, 'ROUTES_FILE');
+  if (inline !== undefined && file !== undefined) throw new ConfigError('MODEL_ROUTES and ROUTES_FILE are both set: give the routes in one of them');
+  if (inline !== undefined) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(inline);
+    } catch (err) {
+      throw new ConfigError(`MODEL_ROUTES is not valid JSON: ${(err as Error).message}`);
+    }
+    return parseRoutes(doc, 'MODEL_ROUTES');
+  }
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`ROUTES_FILE: cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let doc: unknown;
+  try {
+    // YAML 1.2 is a superset of JSON: one parser reads both.
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`ROUTES_FILE "${file}" is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return parseRoutes(doc, `ROUTES_FILE ${file}`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = envString(env, 'LOG_LEVEL', 'info')!;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -212,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
     assetOrigins: readAssetOrigins(env),
     secrets: secretsOf(apiKeys, providers, envString(env, 'REDIS_URL') ?? ''),
     providers,
+    routes: readRoutes(env),
   };
 }
 

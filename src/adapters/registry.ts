@@ -7,6 +7,7 @@ import type { Adapter, Env, ProviderDefinition, Readiness } from '../spec/adapte
 import type { ModelCapabilities } from '../spec/wire.js';
 import type { ModelCatalog } from '../protocol/validate.js';
 import { withGatewayLimits, type GatewayLimits } from './kit/model.js';
+import { checkRoutes, routeCapabilities, type RouteDefinition } from './routes.js';
 import { meshyProvider } from './meshy/index.js';
 import { mmcpProviders } from './mmcp/index.js';
 import { proceduralProvider } from './procedural/index.js';
@@ -24,12 +25,20 @@ export function providerDefinitions(env: Env): ProviderDefinition<unknown>[] {
 }
 
 export class AdapterRegistry implements ModelCatalog {
+  private readonly routeById: Map<string, RouteDefinition>;
+
+  /** `routes` are checked against the adapters' models here: a bad one stops start-up (ConfigError). */
   constructor(
     readonly adapters: readonly Adapter[],
     private readonly limits: GatewayLimits,
-  ) {}
+    readonly routes: readonly RouteDefinition[] = [],
+  ) {
+    checkRoutes(routes, this.providerModelIds());
+    this.routeById = new Map(routes.map((r) => [r.id, r]));
+  }
 
-  model(id: string): ModelCapabilities | undefined {
+  /** A provider's model (not a route) with the gateway-wide limits. */
+  providerModel(id: string): ModelCapabilities | undefined {
     for (const a of this.adapters) {
       const m = a.models().find((x) => x.id === id);
       if (m) return withGatewayLimits(m, this.limits);
@@ -37,12 +46,38 @@ export class AdapterRegistry implements ModelCatalog {
     return undefined;
   }
 
+  /** The route of that id, if `id` names one. */
+  route(id: string): RouteDefinition | undefined {
+    return this.routeById.get(id);
+  }
+
+  model(id: string): ModelCapabilities | undefined {
+    const route = this.routeById.get(id);
+    return route ? this.routeModel(route) : this.providerModel(id);
+  }
+
   modelIds(): string[] {
-    return this.adapters.flatMap((a) => a.models().map((m) => m.id));
+    return [...this.providerModelIds(), ...this.routes.map((r) => r.id)];
   }
 
   models(): ModelCapabilities[] {
-    return this.adapters.flatMap((a) => a.models().map((m) => withGatewayLimits(m, this.limits)));
+    return [...this.adapters.flatMap((a) => a.models().map((m) => withGatewayLimits(m, this.limits))), ...this.routes.map((r) => this.routeModel(r))];
+  }
+
+  private providerModelIds(): string[] {
+    return this.adapters.flatMap((a) => a.models().map((m) => m.id));
+  }
+
+  /**
+   * A route as a model (routeCapabilities) on the embedded procedural model's skeleton; the first
+   * target's when no procedural model is served. A target no longer offered (an upstream's model list
+   * changed) is left out of the intersection.
+   */
+  private routeModel(route: RouteDefinition): ModelCapabilities {
+    const targets = route.targets.map((t) => this.providerModel(t.model)).filter((m): m is ModelCapabilities => m !== undefined);
+    const procedural = this.adapters.find((a) => a.provider === 'procedural')?.models()[0];
+    const skeletonOf = procedural ? withGatewayLimits(procedural, this.limits) : targets[0];
+    return routeCapabilities(route, targets.length ? targets : [skeletonOf], skeletonOf);
   }
 
   adapterFor(modelId: string): Adapter | undefined {

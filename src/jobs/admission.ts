@@ -13,12 +13,29 @@ import { checkBatchBudget } from '../protocol/budgets.js';
 import { estimateCost, type RequestCost } from '../protocol/cost.js';
 import { schemaValidRequest, validateGenerateRequest } from '../protocol/validate.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
+import type { RouteDefinition, RouteTarget } from '../adapters/routes.js';
+import type { ServedAttempt } from '../spec/plan.js';
+
+/** One model that may serve an admitted request: the model itself, or a route's target (in order). */
+export interface Candidate {
+  target: RouteTarget;
+  model: ModelCapabilities;
+  adapter: Adapter;
+}
 
 /** A request that passed admission, with the adapter that will serve it. */
 export interface Admission {
   request: GenerateRequest;
+  /** The model the request names: a provider's model, or a route (its capabilities). */
   model: ModelCapabilities;
+  /** The first candidate's adapter. */
   adapter: Adapter;
+  /** Who may serve it, in order: the model itself, or the ready targets of its route. */
+  candidates: Candidate[];
+  /** The route the request names, when it names one. */
+  route?: RouteDefinition;
+  /** Targets of the route already passed over (not ready), with why. */
+  attempts: ServedAttempt[];
   /** The estimated answer size and work; the idempotency decline rule weighs its `sampleSeconds`. */
   cost: RequestCost;
   /** Fields of a newer-minor request that were ignored (validate.ts ValidatedRequest.ignoredFields). */
@@ -30,15 +47,84 @@ export function prepareAdmission(body: unknown, registry: AdapterRegistry): Admi
   if (model.supports_retargeting) checkRetargetable(model, request.skeleton.joints);
   // A reference bringing a rig of its own must map as a humanoid, refused before any job exists.
   for (const seg of request.segments ?? []) if (seg.type === 'motion_reference' && seg.skeleton) checkReferenceRig({ skeleton: seg.skeleton.joints });
-  const adapter = registry.adapterFor(model.id)!;
-  const ready = adapter.readiness();
-  if (!ready.ready) {
-    throw new GatewayError('MG-SRV-003', `Model "${model.id}" is not available right now.`, {
+  const route = registry.route(model.id);
+  const routing = request.extensions?.routing;
+  if (!route) {
+    if (routing !== undefined) throw new GatewayError('MG-PRO-007', `extensions.routing applies to routes only; "${model.id}" is a model.`, { details: { option: 'extensions.routing', model: model.id } });
+    const adapter = registry.adapterFor(model.id)!;
+    const ready = adapter.readiness();
+    if (!ready.ready) {
+      throw new GatewayError('MG-SRV-003', `Model "${model.id}" is not available right now.`, {
+        retryAfterS: 30,
+        details: { model: model.id, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
+      });
+    }
+    return { request, model, adapter, candidates: [{ target: { model: model.id }, model, adapter }], attempts: [], cost, ignoredFields };
+  }
+  const { candidates, attempts, reasons } = routeCandidates(registry, route, request, new Set());
+  if (!candidates.length) {
+    throw new GatewayError('MG-SRV-003', `No target of route "${route.id}" is available right now.`, {
       retryAfterS: 30,
-      details: { model: model.id, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
+      details: { model: route.id, targets: reasons, attempts },
     });
   }
-  return { request, model, adapter, cost, ignoredFields };
+  return { request, model, adapter: candidates[0].adapter, candidates, route, attempts, cost, ignoredFields };
+}
+
+/**
+ * The targets of `route` a request may still use, in its order (extensions.routing applied), leaving out
+ * those already `tried`: the ready ones as candidates, the others as attempts (with why, in `reasons`).
+ */
+export function routeCandidates(
+  registry: AdapterRegistry,
+  route: RouteDefinition,
+  request: GenerateRequest,
+  tried: ReadonlySet<string>,
+): { candidates: Candidate[]; attempts: ServedAttempt[]; reasons: Record<string, string> } {
+  const attempts: ServedAttempt[] = [];
+  const candidates: Candidate[] = [];
+  const reasons: Record<string, string> = {};
+  for (const target of routeOrder(route, request.extensions?.routing)) {
+    if (tried.has(target.model)) continue;
+    const adapter = registry.adapterFor(target.model);
+    const targetModel = registry.providerModel(target.model);
+    const ready = adapter?.readiness() ?? { ready: false, reason: 'no longer configured' };
+    if (!adapter || !targetModel || !ready.ready) {
+      attempts.push({ model: target.model, error_code: 'model_unavailable', error_id: 'MG-SRV-003' });
+      reasons[target.model] = ready.reason ?? 'not ready';
+      continue;
+    }
+    candidates.push({ target, model: targetModel, adapter });
+  }
+  return { candidates, attempts, reasons };
+}
+
+/**
+ * The targets a request to `route` may use, in order: the route's, with `extensions.routing`'s
+ * `{"prefer": id}` moved first or `{"only": [ids]}` keeping those (in the route's order). Naming a target
+ * the route does not hold is refused (400 invalid_options, MG-PRO-007, listing the route's targets).
+ */
+function routeOrder(route: RouteDefinition, routing: unknown): RouteTarget[] {
+  if (routing === undefined) return route.targets;
+  const held = route.targets.map((t) => t.model);
+  const refuse = (message: string): never => {
+    throw new GatewayError('MG-PRO-007', message, { details: { option: 'extensions.routing', route: route.id, targets: held } });
+  };
+  if (typeof routing !== 'object' || routing === null || Array.isArray(routing)) return refuse('extensions.routing must be {"prefer": target} or {"only": [targets]}.');
+  const r = routing as Record<string, unknown>;
+  const keys = Object.keys(r);
+  if (keys.length !== 1 || (keys[0] !== 'prefer' && keys[0] !== 'only')) return refuse('extensions.routing takes exactly one of "prefer" or "only".');
+  const check = (id: unknown): string => {
+    if (typeof id !== 'string' || !held.includes(id)) refuse(`Route "${route.id}" has no target ${JSON.stringify(id)}; its targets are ${held.join(', ')}.`);
+    return id as string;
+  };
+  if (keys[0] === 'prefer') {
+    const first = check(r.prefer);
+    return [...route.targets.filter((t) => t.model === first), ...route.targets.filter((t) => t.model !== first)];
+  }
+  if (!Array.isArray(r.only) || r.only.length === 0) return refuse('extensions.routing.only must be a non-empty list of targets.');
+  const only = new Set(r.only.map(check));
+  return route.targets.filter((t) => only.has(t.model));
 }
 
 /**

@@ -35,7 +35,7 @@ export interface RedisStoreOptions {
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const UNFINISHED = 'queued,running';
 const NUMERIC = new Set(['seed', 'progress', 'queue_position', 'wait_ms', 'result_size', 'created_at', 'started_at', 'updated_at', 'finished_at', 'expires_at', 'deadline']);
-const JOB_COLUMNS = ['id', 'owner', 'model', 'provider', 'request', 'seed', 'state', 'checkpoint', 'progress', 'queue_position', 'wait_ms', 'result_path', 'result_size', 'error', 'cache_key', 'ignored_fields', 'created_at', 'started_at', 'updated_at', 'finished_at', 'expires_at', 'deadline'] as const;
+const JOB_COLUMNS = ['id', 'owner', 'model', 'provider', 'request', 'seed', 'state', 'checkpoint', 'progress', 'queue_position', 'wait_ms', 'result_path', 'result_size', 'error', 'cache_key', 'ignored_fields', 'served_by', 'created_at', 'started_at', 'updated_at', 'finished_at', 'expires_at', 'deadline'] as const;
 /** A claimed cache copy not yet named by a job row is forgotten after this long. */
 const PROVISIONAL_COPY_MS = 3_600_000;
 
@@ -294,6 +294,10 @@ export class RedisStore implements Store {
 
   async saveCheckpoint(id: string, checkpoint: unknown, now: number): Promise<void> {
     await this.patch(this.jobKey(id), { checkpoint: JSON.stringify(checkpoint), updated_at: now });
+  }
+
+  async saveTarget(id: string, provider: string, servedBy: string, checkpoint: unknown, now: number): Promise<void> {
+    await this.patch(this.jobKey(id), { provider, served_by: servedBy, checkpoint: JSON.stringify(checkpoint), updated_at: now });
   }
 
   async saveProgress(id: string, checkpoint: unknown, progress: number | null, queuePosition: number | null, waitMs: number | null, now: number): Promise<void> {

@@ -10,17 +10,20 @@ import { randomBytes } from 'node:crypto';
 import type { Adapter, Checkpoint, JobContext, Logger } from '../spec/adapter.js';
 import { systemClock, type Clock } from '../spec/clock.js';
 import { GatewayError, asGatewayError } from '../spec/errors.js';
-import type { GenerationPlan } from '../spec/plan.js';
-import type { GenerateRequest } from '../spec/wire.js';
+import type { GenerationPlan, ServedBy } from '../spec/plan.js';
+import type { GenerateRequest, ModelCapabilities } from '../spec/wire.js';
 import { buildPlan, drawSeed } from '../protocol/plan.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
-import { prepareAdmission, type Admission } from './admission.js';
+import { prepareAdmission, routeCandidates, type Admission, type Candidate } from './admission.js';
+import { FALLBACK_ERRORS } from '../adapters/routes.js';
+import type { ResultRef } from './stored-result.js';
 import { BullDispatcher } from './bull-dispatch.js';
+import { glbJson } from './glb-layout.js';
 import { ResultCache } from './cache.js';
 import { LocalDispatcher, type DispatchedJob, type Dispatcher, type JobExecutor, type RunOutcome } from './dispatch.js';
 import type { MotionWorkers } from './pool.js';
-import { ignoredFieldsOf, resultColumns, type JobRow, type Store } from './store.js';
+import { ignoredFieldsOf, resultColumns, servedByOf, type JobRow, type Store } from './store.js';
 
 /** Told once per job that reaches a final state in this process (metrics). */
 export type FinishedListener = (model: string, state: 'succeeded' | 'failed' | 'cancelled') => void;
@@ -51,6 +54,17 @@ interface Execution {
 /** Unguessable job ids: 128 random bits. */
 function newJobId(): string {
   return `job_${randomBytes(16).toString('base64url')}`;
+}
+
+/**
+ * The plan a candidate serves: the request planned on the target's own model, at the route's advertised
+ * fps when it names a route (whoever serves it, the answer has the frames the route promised), with the
+ * target's pinned provider knobs over the request's own.
+ */
+function targetPlan(request: GenerateRequest, route: ModelCapabilities | undefined, c: Candidate, seed: number, ignored: string[], servedBy: ServedBy): GenerationPlan {
+  const planned = route && request.timing?.fps === undefined ? { ...request, timing: { ...request.timing, fps: route.fps } } : request;
+  const plan = buildPlan(planned, c.model, c.adapter.provider, seed, ignored);
+  return { ...plan, request, servedBy, extensions: { ...plan.extensions, ...(c.target.extensions ?? {}) } };
 }
 
 const isUnfinished = (state: string) => state === 'queued' || state === 'running';
@@ -162,22 +176,31 @@ export class JobRunner {
    * records the job durably and schedules it. Throws 503 when the gateway is full.
    */
   async admit(a: Admission, owner: string, opts: { sync?: boolean } = {}): Promise<JobRow> {
-    await this.checkCapacity(a.adapter.provider);
-    const plan = buildPlan(a.request, a.model, a.adapter.provider, a.request.options?.seed ?? drawSeed(), a.ignoredFields);
-    const cacheKey = this.cache.keyOf(plan);
+    if (!a.route) await this.checkCapacity(a.adapter.provider);
+    const seed = a.request.options?.seed ?? drawSeed();
+    // Keyed by the model the request names (a route's id): a replay is the same answer whoever served it first.
+    const cacheKey = this.cache.keyOf(buildPlan(a.request, a.model, a.adapter.provider, seed, a.ignoredFields));
     const now = this.clock.now();
     const id = newJobId();
     const cached = await this.cache.claim(cacheKey, now, id);
-    const checkpoint: Checkpoint = cached ? {} : await a.adapter.start(plan);
-    await this.checkCapacity(a.adapter.provider);
+    let checkpoint: Checkpoint = {};
+    let plan: GenerationPlan | undefined;
+    let chosen: Candidate = a.candidates[0];
+    let servedBy: ServedBy = { model: chosen.model.id, provider: chosen.adapter.provider, attempts: [...a.attempts] };
+    if (cached) {
+      servedBy = (await this.servedByOfResult(cached)) ?? servedBy;
+    } else {
+      ({ plan, checkpoint, chosen, servedBy } = await this.startOnCandidates(a, seed));
+      await this.checkCapacity(chosen.adapter.provider);
+    }
     const done = cached !== undefined;
     const row: JobRow = {
       id,
       owner,
       model: a.model.id,
-      provider: a.adapter.provider,
+      provider: done ? servedBy.provider : chosen.adapter.provider,
       request: JSON.stringify(a.request),
-      seed: plan.seed,
+      seed,
       state: done ? 'succeeded' : 'queued',
       checkpoint: JSON.stringify(checkpoint),
       progress: done ? 1 : null,
@@ -187,6 +210,7 @@ export class JobRunner {
       error: null,
       cache_key: cacheKey,
       ignored_fields: a.ignoredFields.length ? JSON.stringify(a.ignoredFields) : null,
+      served_by: JSON.stringify(servedBy),
       created_at: now,
       started_at: done ? now : null,
       updated_at: now,
@@ -196,10 +220,10 @@ export class JobRunner {
     };
     await this.store.insertJob(row);
     if (!done) {
-      if (this.dispatcher.local) this.plans.set(row.id, plan);
+      if (this.dispatcher.local && plan) this.plans.set(row.id, plan);
       try {
         // A provider's own cap (Meshy's tier, SAYMOTION_MAX_IN_FLIGHT) holds for the cluster only through the queue.
-        const preferHere = opts.sync === true && a.adapter.maxInFlight?.() === undefined;
+        const preferHere = opts.sync === true && chosen.adapter.maxInFlight?.() === undefined;
         await this.dispatcher.enqueue({ id: row.id, provider: row.provider, preferHere });
       } catch (err) {
         // The job is recorded (its provider work may be paid for): queued again shortly, or by the next start's reconciliation.
@@ -209,6 +233,48 @@ export class JobRunner {
       }
     }
     return row;
+  }
+
+  /**
+   * The first candidate whose queue has room and whose `start` (no billable call) succeeds. A route's
+   * target failing with one of FALLBACK_ERRORS hands the request to the next one (listed in attempts);
+   * any other error, or the last target's, answers (with the attempts in its details).
+   */
+  private async startOnCandidates(a: Admission, seed: number): Promise<{ plan: GenerationPlan; checkpoint: Checkpoint; chosen: Candidate; servedBy: ServedBy }> {
+    const attempts = [...a.attempts];
+    for (const [i, chosen] of a.candidates.entries()) {
+      const servedBy: ServedBy = { model: chosen.model.id, provider: chosen.adapter.provider, attempts };
+      const plan = targetPlan(a.request, a.route ? a.model : undefined, chosen, seed, a.ignoredFields, servedBy);
+      try {
+        if (a.route) await this.checkCapacity(chosen.adapter.provider);
+        return { plan, checkpoint: await chosen.adapter.start(plan), chosen, servedBy };
+      } catch (err) {
+        const gerr = asGatewayError(err);
+        if (!a.route || !FALLBACK_ERRORS.has(gerr.id)) throw err;
+        attempts.push({ model: chosen.model.id, error_code: gerr.code, error_id: gerr.id });
+        this.log.info({ route: a.route.id, target: chosen.model.id, error_code: gerr.id }, 'route target failed; trying the next');
+        if (i === a.candidates.length - 1) {
+          throw new GatewayError(gerr.id, gerr.message, { details: { ...(gerr.details ?? {}), route: a.route.id, attempts }, retryAfterS: gerr.retryAfterS, cause: err });
+        }
+      }
+    }
+    throw new GatewayError('MG-SRV-001', 'A request was admitted without a model to serve it.');
+  }
+
+  /** x_served_by of a stored answer (a cached one: it names who served it first), read from its glTF JSON chunk. */
+  private async servedByOfResult(ref: ResultRef): Promise<ServedBy | undefined> {
+    try {
+      const result = await this.store.openResult({ ...resultColumns(ref), id: '', state: 'succeeded' } as JobRow);
+      try {
+        const gltf = (await glbJson(result)) as { extensions?: { MMCP_motion?: { x_served_by?: ServedBy } } };
+        return gltf.extensions?.MMCP_motion?.x_served_by;
+      } finally {
+        await result.close();
+      }
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'served-by of a cached answer not read');
+      return undefined;
+    }
   }
 
   /** Queues an accepted job whose first add failed (the queue's Redis did not answer): every 2 s for a minute. */
@@ -318,6 +384,10 @@ export class JobRunner {
     let adapter: Adapter | undefined;
     let plan: GenerationPlan | undefined;
     let checkpoint: Checkpoint = row.checkpoint ? (JSON.parse(row.checkpoint) as Checkpoint) : {};
+    // A route's job may move to its next target only while nothing can have been paid at this one: its
+    // first run (never started before), failing in its first advance() before saving any checkpoint.
+    const firstRun = row.started_at === null;
+    let progressed = false;
     const log = this.log;
     const ctx: JobContext = {
       jobId: id,
@@ -325,6 +395,7 @@ export class JobRunner {
       deadline: row.deadline,
       saveCheckpoint: (cp) => {
         checkpoint = cp;
+        progressed = true;
         return this.store.saveCheckpoint(id, cp, this.clock.now());
       },
       store: this.store.kv(row.provider),
@@ -334,17 +405,25 @@ export class JobRunner {
     // One pass, or more when the store went away mid-job and came back.
     for (;;) {
       try {
-        adapter = this.registry.adapterFor(row.model);
-        const model = adapter?.models().find((m) => m.id === row.model);
-        if (!adapter || !model) throw new GatewayError('MG-SRV-003', `Model "${row.model}" is no longer configured on this gateway.`, { retryAfterS: 60 });
+        // The job runs on the target chosen at admission (the model itself unless it named a route).
+        const servedBy = servedByOf(row);
+        const route = this.registry.route(row.model);
+        const target = route?.targets.find((t) => t.model === servedBy.model) ?? { model: servedBy.model };
+        adapter = this.registry.adapterFor(target.model);
+        const model = adapter && this.registry.providerModel(target.model);
+        if (!adapter || !model) throw new GatewayError('MG-SRV-003', `Model "${target.model}" is no longer configured on this gateway.`, { retryAfterS: 60 });
         ctx.store = this.store.kv(adapter.provider);
-        plan = this.plans.get(id) ?? buildPlan(JSON.parse(row.request) as GenerateRequest, model, adapter.provider, row.seed, ignoredFieldsOf(row));
+        plan =
+          this.plans.get(id) ??
+          targetPlan(JSON.parse(row.request) as GenerateRequest, route ? this.registry.model(row.model) : undefined, { target, model, adapter }, row.seed, ignoredFieldsOf(row), servedBy);
         if (!(await this.store.markStarted(id, this.clock.now()))) return; // finished meanwhile (cancelled)
         while (!controller.signal.aborted) {
           if (this.clock.now() > row.deadline) {
             throw new GatewayError('MG-JOB-004', undefined, { details: { timeout_s: this.config.jobTimeoutS } });
           }
           const step = await adapter.advance(plan, checkpoint, ctx);
+          // Past a step the provider may have charged (and a finished one's rendering is not its failure).
+          progressed = true;
           if (exec.cancelRequested) break;
           // A step that finished is kept even when shutdown began meanwhile: that work is paid for.
           if (step.kind === 'done' || step.kind === 'compute') {
@@ -375,7 +454,16 @@ export class JobRunner {
           return;
         }
         if (!exec.cancelRequested) {
-          const gerr = asGatewayError(err);
+          let gerr = asGatewayError(err);
+          if (firstRun && !progressed && this.registry.route(row.model)) {
+            const moved = await this.nextTarget(row, gerr);
+            if ('checkpoint' in moved) {
+              checkpoint = moved.checkpoint;
+              this.plans.delete(id);
+              continue;
+            }
+            gerr = moved.error;
+          }
           if (gerr.id === 'MG-SRV-001') log.error({ err, job: id }, 'job failed unexpectedly');
           else log.info({ job: id, error_code: gerr.id }, 'job failed');
           const now = this.clock.now();
@@ -387,6 +475,44 @@ export class JobRunner {
       break;
     }
     if (exec.cancelRequested && adapter && plan) await this.cancelAtProvider(adapter, plan, checkpoint, ctx);
+  }
+
+  /**
+   * Moves a route's job whose target failed with a FALLBACK_ERRORS error on its first steps (nothing paid
+   * there) to the next target whose start() succeeds, recorded in the row (provider, served_by, first
+   * checkpoint) before it runs; `row` is updated in place. Otherwise the error the job fails with (its
+   * details listing the attempts when there were any).
+   */
+  private async nextTarget(row: JobRow, failure: GatewayError): Promise<{ checkpoint: Checkpoint } | { error: GatewayError }> {
+    const route = this.registry.route(row.model)!;
+    if (!FALLBACK_ERRORS.has(failure.id)) return { error: failure };
+    const served = servedByOf(row);
+    const attempts = [...served.attempts, { model: served.model, error_code: failure.code, error_id: failure.id }];
+    const request = JSON.parse(row.request) as GenerateRequest;
+    let last = failure;
+    try {
+      const next = routeCandidates(this.registry, route, request, new Set(attempts.map((a) => a.model)));
+      attempts.push(...next.attempts);
+      for (const c of next.candidates) {
+        const servedBy: ServedBy = { model: c.model.id, provider: c.adapter.provider, attempts: [...attempts] };
+        const plan = targetPlan(request, this.registry.model(route.id), c, row.seed, ignoredFieldsOf(row), servedBy);
+        try {
+          const checkpoint = await c.adapter.start(plan);
+          row.provider = c.adapter.provider;
+          row.served_by = JSON.stringify(servedBy);
+          await this.store.saveTarget(row.id, row.provider, row.served_by, checkpoint, this.clock.now());
+          this.log.info({ job: row.id, route: route.id, from: served.model, to: c.model.id, error_code: failure.id }, 'route target failed; job moved to the next');
+          return { checkpoint };
+        } catch (err) {
+          last = asGatewayError(err);
+          attempts.push({ model: c.model.id, error_code: last.code, error_id: last.id });
+          if (!FALLBACK_ERRORS.has(last.id)) break;
+        }
+      }
+    } catch (err) {
+      last = asGatewayError(err);
+    }
+    return { error: new GatewayError(last.id, last.message, { details: { ...(last.details ?? {}), route: route.id, attempts }, retryAfterS: last.retryAfterS }) };
   }
 
   /** A failure of the store itself (a networked store that stopped answering), not of the job. */

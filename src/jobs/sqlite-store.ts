@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   error TEXT,
   cache_key TEXT,
   ignored_fields TEXT,
+  served_by TEXT,
   created_at INTEGER NOT NULL,
   started_at INTEGER,
   updated_at INTEGER NOT NULL,
@@ -136,6 +137,7 @@ function migrate(db: Database.Database): void {
     }
     if (!hasColumn(db, 'adapter_kv', 'expires_at')) db.exec('ALTER TABLE adapter_kv ADD COLUMN expires_at INTEGER;');
     if (!hasColumn(db, 'jobs', 'ignored_fields')) db.exec('ALTER TABLE jobs ADD COLUMN ignored_fields TEXT;');
+    if (!hasColumn(db, 'jobs', 'served_by')) db.exec('ALTER TABLE jobs ADD COLUMN served_by TEXT;');
     if (!hasColumn(db, 'result_cache', 'glb_path')) {
       // glb was NOT NULL: SQLite changes a constraint only by rebuilding the table.
       db.exec(`ALTER TABLE result_cache RENAME TO result_cache_v1;
@@ -172,11 +174,12 @@ export class SqliteStore implements Store {
     this.files = new ResultFiles(path);
     const d = this.db;
     this.stmts = {
-      insertJob: d.prepare(`INSERT INTO jobs (id, owner, model, provider, request, seed, state, checkpoint, progress, queue_position, wait_ms, result, result_path, result_size, error, cache_key, ignored_fields, created_at, started_at, updated_at, finished_at, expires_at, deadline)
-        VALUES (@id, @owner, @model, @provider, @request, @seed, @state, @checkpoint, @progress, @queue_position, @wait_ms, @result, @result_path, @result_size, @error, @cache_key, @ignored_fields, @created_at, @started_at, @updated_at, @finished_at, @expires_at, @deadline)`),
+      insertJob: d.prepare(`INSERT INTO jobs (id, owner, model, provider, request, seed, state, checkpoint, progress, queue_position, wait_ms, result, result_path, result_size, error, cache_key, ignored_fields, served_by, created_at, started_at, updated_at, finished_at, expires_at, deadline)
+        VALUES (@id, @owner, @model, @provider, @request, @seed, @state, @checkpoint, @progress, @queue_position, @wait_ms, @result, @result_path, @result_size, @error, @cache_key, @ignored_fields, @served_by, @created_at, @started_at, @updated_at, @finished_at, @expires_at, @deadline)`),
       getJob: d.prepare('SELECT * FROM jobs WHERE id = ?'),
       unfinished: d.prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY state = 'queued', created_at`),
       checkpoint: d.prepare('UPDATE jobs SET checkpoint = ?, updated_at = ? WHERE id = ?'),
+      target: d.prepare('UPDATE jobs SET provider = ?, served_by = ?, checkpoint = ?, updated_at = ? WHERE id = ?'),
       progress: d.prepare('UPDATE jobs SET checkpoint = ?, progress = ?, queue_position = ?, wait_ms = ?, updated_at = ? WHERE id = ?'),
       started: d.prepare(`UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?), queue_position = NULL, updated_at = ? WHERE id = ? AND state IN ('queued','running')`),
       succeed: d.prepare(`UPDATE jobs SET state = 'succeeded', result = ?, result_path = ?, result_size = ?, progress = 1, queue_position = NULL, wait_ms = NULL, finished_at = ?, updated_at = ?, expires_at = ? WHERE id = ? AND state IN ('queued','running')`),
@@ -211,7 +214,7 @@ export class SqliteStore implements Store {
   }
 
   async insertJob(row: NewJobRow): Promise<void> {
-    this.stmts.insertJob.run({ result_path: null, result_size: null, ignored_fields: null, ...row });
+    this.stmts.insertJob.run({ result_path: null, result_size: null, ignored_fields: null, served_by: null, ...row });
   }
 
   async getJob(id: string): Promise<JobRow | undefined> {
@@ -225,6 +228,10 @@ export class SqliteStore implements Store {
 
   async saveCheckpoint(id: string, checkpoint: unknown, now: number): Promise<void> {
     this.stmts.checkpoint.run(JSON.stringify(checkpoint), now, id);
+  }
+
+  async saveTarget(id: string, provider: string, servedBy: string, checkpoint: unknown, now: number): Promise<void> {
+    this.stmts.target.run(provider, servedBy, JSON.stringify(checkpoint), now, id);
   }
 
   async saveProgress(id: string, checkpoint: unknown, progress: number | null, queuePosition: number | null, waitMs: number | null, now: number): Promise<void> {

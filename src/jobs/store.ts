@@ -6,6 +6,7 @@
  * the same suite against both.
  */
 import type { StoredError } from '../spec/errors.js';
+import type { ServedBy } from '../spec/plan.js';
 import type { JobState } from '../spec/wire.js';
 import type { Config } from '../config.js';
 import type { ResultRef, StoredResult } from './stored-result.js';
@@ -39,6 +40,12 @@ export interface JobRow {
    * including after a restart rebuilt its plan.
    */
   ignored_fields: string | null;
+  /**
+   * Who serves the job, as JSON ServedBy ({model, provider, attempts}; src/spec/plan.ts): the model itself,
+   * or the route target chosen at admission. A resumed job runs on this target; every answer names it
+   * (MMCP_motion.x_served_by, X-Served-By). Null for jobs recorded before it existed.
+   */
+  served_by: string | null;
   created_at: number;
   started_at: number | null;
   updated_at: number;
@@ -47,8 +54,17 @@ export interface JobRow {
   deadline: number;
 }
 
-/** A job to insert: the file columns and ignored_fields may be left out (no result file, nothing ignored). */
-export type NewJobRow = Omit<JobRow, 'result_path' | 'result_size' | 'ignored_fields'> & Partial<Pick<JobRow, 'result_path' | 'result_size' | 'ignored_fields'>>;
+/** A job to insert: the file columns, ignored_fields and served_by may be left out (no result file, nothing ignored). */
+export type NewJobRow = Omit<JobRow, 'result_path' | 'result_size' | 'ignored_fields' | 'served_by'> & Partial<Pick<JobRow, 'result_path' | 'result_size' | 'ignored_fields' | 'served_by'>>;
+
+/** Who serves a job (JobRow.served_by); for an older row without one, its model and provider. */
+export function servedByOf(row: Pick<JobRow, 'served_by' | 'model' | 'provider'>): ServedBy {
+  if (row.served_by) {
+    const parsed = JSON.parse(row.served_by) as Partial<ServedBy>;
+    if (typeof parsed.model === 'string' && typeof parsed.provider === 'string') return { model: parsed.model, provider: parsed.provider, attempts: Array.isArray(parsed.attempts) ? parsed.attempts : [] };
+  }
+  return { model: row.model, provider: row.provider, attempts: [] };
+}
 
 /** The ignored-field paths of a job (JobRow.ignored_fields), [] when none. */
 export function ignoredFieldsOf(row: Pick<JobRow, 'ignored_fields'>): string[] {
@@ -113,6 +129,8 @@ export interface Store {
   unfinishedJobs(): Promise<JobRow[]>;
   saveCheckpoint(id: string, checkpoint: unknown, now: number): Promise<void>;
   saveProgress(id: string, checkpoint: unknown, progress: number | null, queuePosition: number | null, waitMs: number | null, now: number): Promise<void>;
+  /** Moves a job to another route target (provider, served_by as JSON ServedBy) with that target's first checkpoint. */
+  saveTarget(id: string, provider: string, servedBy: string, checkpoint: unknown, now: number): Promise<void>;
   /** Marks an unfinished job running; false (nothing changed) when it already reached a final state. */
   markStarted(id: string, now: number): Promise<boolean>;
   /**

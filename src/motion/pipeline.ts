@@ -184,10 +184,14 @@ export function renderMotion(plan: GenerationPlan, motion: Motion): Uint8Array {
     samples,
     motion: {
       version: SERVED_VERSION,
-      model: plan.model.id,
+      // The model the request named (a route's id when it named a route; x_served_by names the target).
+      model: plan.servedBy ? plan.request.model : plan.model.id,
       canonicalToRequest: mapping,
-      // A newer-minor request's fields this version does not know, ignored as the spec's forward rule says.
-      ...(plan.ignoredFields?.length ? { extras: { x_ignored_fields: plan.ignoredFields } } : {}),
+      extras: {
+        // A newer-minor request's fields this version does not know, ignored as the spec's forward rule says.
+        ...(plan.ignoredFields?.length ? { x_ignored_fields: plan.ignoredFields } : {}),
+        ...(plan.servedBy ? { x_served_by: plan.servedBy } : {}),
+      },
     },
   });
 }

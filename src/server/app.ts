@@ -59,7 +59,7 @@ export function createRegistry(config: Config, adapters?: Adapter[]): AdapterReg
     x_max_output_bytes: config.maxOutputBytes,
     x_max_batch_output_bytes: config.maxBatchOutputBytes,
     x_max_work: config.maxWork,
-  });
+  }, config.routes);
 }
 
 export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {

@@ -2,7 +2,7 @@
  * X-MMCP-Ignored-Fields: the fields a newer-minor request had that this server ignored (JobRow.ignored_fields),
  * sent on every answer of its job (the first answer, 202s, polls, replays) alike.
  */
-import { ignoredFieldsOf, type JobRow } from '../jobs/store.js';
+import { ignoredFieldsOf, servedByOf, type JobRow } from '../jobs/store.js';
 
 /**
  * The header listing the fields a newer-minor request had that this server ignored: comma-separated
@@ -33,4 +33,12 @@ export function ignoredFieldsHeader(paths: readonly string[]): string {
 export function withIgnoredFields(row: Pick<JobRow, 'ignored_fields'>, headers: Record<string, string>): Record<string, string> {
   const ignored = ignoredFieldsOf(row);
   return ignored.length ? { [IGNORED_FIELDS_HEADER]: ignoredFieldsHeader(ignored), ...headers } : headers;
+}
+
+/**
+ * X-Served-By: the model serving the job (a route's target, else the model itself; MMCP_motion.x_served_by
+ * has the provider and the targets tried before), on every answer of the job like the header above.
+ */
+export function withServedBy(row: Pick<JobRow, 'served_by' | 'model' | 'provider'>, headers: Record<string, string>): Record<string, string> {
+  return { 'X-Served-By': servedByOf(row).model, ...headers };
 }

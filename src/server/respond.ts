@@ -6,8 +6,9 @@ import type { JobRow, Store } from '../jobs/store.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { MotionMediaType } from './negotiate.js';
 import { sendError } from './http.js';
-import { glbJson, glbPieces, jsonGltfOf } from './stream-gltf.js';
-import { withIgnoredFields } from './ignored-header.js';
+import { glbJson } from '../jobs/glb-layout.js';
+import { glbPieces, jsonGltfOf } from './stream-gltf.js';
+import { withIgnoredFields, withServedBy } from './ignored-header.js';
 import { PROMPT_UNRECOGNIZED_HEADER, promptUnrecognizedHeader } from './understood-header.js';
 
 export const jobPath = (id: string) => `/generate/jobs/${id}`;
@@ -80,7 +81,7 @@ async function sendAccepted(res: Response, row: JobRow, runner: JobRunner, heade
 
 /** Answers with whatever state the job is in now; a succeeded job's glTF is streamed from the store. */
 export async function sendJob(res: Response, row: JobRow, media: MotionMediaType, gw: JobAnswerContext, given: Record<string, string> = {}): Promise<void> {
-  const headers = withIgnoredFields(row, given);
+  const headers = withServedBy(row, withIgnoredFields(row, given));
   if (row.state === 'succeeded') await sendMotion(res, gw, row, media, headers);
   else if (row.state === 'failed' || row.state === 'cancelled') sendError(res, jobError(row), headers);
   else await sendAccepted(res, row, gw.runner, headers);

@@ -4,13 +4,10 @@
  * base64-encoded in pieces — so no answer is ever one giant string or buffer. Only the GLB's JSON chunk
  * (kilobytes to a few MB) is held whole.
  */
-import type { GLTF } from '@gltf-transform/core';
+import { readGlbLayout } from '../jobs/glb-layout.js';
 import { readPieces, type StoredResult } from '../jobs/stored-result.js';
 import { jsonAroundDataUri } from '../motion/gltf.js';
 
-const GLB_MAGIC = 0x46546c67; // "glTF"
-const CHUNK_JSON = 0x4e4f534a; // "JSON"
-const CHUNK_BIN = 0x004e4942; // "BIN\0"
 /** A multiple of 3, so the base64 of consecutive pieces concatenates to the base64 of the whole. */
 const BASE64_PIECE_BYTES = 3 * 64 * 1024;
 
@@ -30,24 +27,6 @@ async function* base64Pieces(bytes: AsyncIterable<Buffer>): AsyncGenerator<strin
     carry = joined.subarray(whole);
   }
   if (carry.length) yield carry.toString('base64');
-}
-
-/** Reads the GLB header and JSON chunk, checked as parseGlb checks them; locates the binary chunk. */
-async function readGlbLayout(result: StoredResult): Promise<{ json: GLTF.IGLTF; binStart: number; binLength: number }> {
-  const header = await result.read(0, 20);
-  if (header.byteLength < 20) throw new Error('stream-gltf: too short for a GLB');
-  if (header.readUInt32LE(0) !== GLB_MAGIC || header.readUInt32LE(4) !== 2) throw new Error('stream-gltf: not a glTF 2.0 GLB');
-  const length = Math.min(header.readUInt32LE(8), result.byteLength);
-  const jsonLength = header.readUInt32LE(12);
-  if (header.readUInt32LE(16) !== CHUNK_JSON || 20 + jsonLength > length) throw new Error('stream-gltf: bad JSON chunk');
-  const json = JSON.parse(new TextDecoder().decode(await result.read(20, jsonLength))) as GLTF.IGLTF;
-  const binHeaderAt = 20 + jsonLength;
-  if (binHeaderAt + 8 > length) return { json, binStart: binHeaderAt, binLength: 0 };
-  const binHeader = await result.read(binHeaderAt, 8);
-  if (binHeader.readUInt32LE(4) !== CHUNK_BIN) return { json, binStart: binHeaderAt, binLength: 0 };
-  const binLength = binHeader.readUInt32LE(0);
-  if (binHeaderAt + 8 + binLength > length) throw new Error('stream-gltf: bad BIN chunk');
-  return { json, binStart: binHeaderAt + 8, binLength };
 }
 
 /** Prepares the JSON glTF of a stored GLB: buffer 0 becomes a base64 data URI of the binary chunk. */
@@ -73,9 +52,4 @@ export async function jsonGltfOf(result: StoredResult): Promise<JsonGltf> {
 /** The GLB itself, in pieces read from the store. */
 export function glbPieces(result: StoredResult): AsyncGenerator<Buffer> {
   return readPieces(result, 0, result.byteLength, BASE64_PIECE_BYTES);
-}
-
-/** The GLB's JSON chunk alone (parsed), e.g. to read MMCP_motion fields for response headers. */
-export async function glbJson(result: StoredResult): Promise<GLTF.IGLTF> {
-  return (await readGlbLayout(result)).json;
 }

@@ -1,5 +1,5 @@
 /** A validated request as adapters and the motion pipeline see it: segments on one global timeline. */
-import type { Constraint, GenerateRequest, Joint, ModelCapabilities, SegmentType } from './wire.js';
+import type { Constraint, GenerateRequest, Joint, ModelCapabilities, SegmentType, ServedBy } from './wire.js';
 
 /**
  * A motion_reference segment's clip, compact and typed (validated: shapes agree, the root is among
@@ -41,6 +41,12 @@ export interface PlannedSegment {
   reference?: PlannedReference;
 }
 
+/** Who served a job (MMCP_motion.x_served_by, X-Served-By): the model itself, or the route target that did. */
+export type { ServedBy };
+
+/** A target of a route that did not serve the request, and why (x_served_by.attempts). */
+export type ServedAttempt = ServedBy['attempts'][number];
+
 /** A validated request, normalized for adapters and the motion pipeline. */
 export interface GenerationPlan {
   request: GenerateRequest;
@@ -63,6 +69,8 @@ export interface GenerationPlan {
    * otherwise.
    */
   ignoredFields?: string[];
+  /** Who serves this plan (the answer's MMCP_motion.x_served_by); absent in plans no job serves. */
+  servedBy?: ServedBy;
   numSamples: number;
   /** The request seed (options.seed, or one drawn when the job was created and stored with it). */
   seed: number;

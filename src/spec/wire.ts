@@ -159,6 +159,7 @@ JobAccepted?: JobAccepted
 JobState?: JobState
 JobStatus?: JobStatus
 MmcpMotion?: MmcpMotion
+ServedBy?: ServedBy
 MotionSample?: MotionSample
 Skeleton?: Skeleton
 Joint?: Joint
@@ -577,6 +578,13 @@ job_id: string
 state: JobState
 model: string
 /**
+ * This gateway's addition: the model serving the job now (a route's current target) and its provider.
+ */
+served_by?: {
+model: string
+provider: string
+}
+/**
  * 0-1 when known.
  */
 progress: (number | null)
@@ -613,6 +621,7 @@ samples: MotionSample[]
  * This gateway's addition: the request fields it did not know and ignored, as paths (e.g. "segments[0].foo"). Only a request of a newer minor protocol version than the one served has any (a request of the served minor or an older one is refused with 422 for an unknown field). The same list is sent in the X-MMCP-Ignored-Fields response header.
  */
 x_ignored_fields?: string[]
+x_served_by?: ServedBy
 }
 /**
  * This interface was referenced by `Wire`'s JSON-Schema
@@ -650,4 +659,31 @@ followers?: {
 [k: string]: string
 }
 }
+}
+/**
+ * This gateway's addition: who served the answer. For a route (MODEL_ROUTES, README.md Routes) the target that did, with the targets tried before it; for any other model the model itself (attempts empty). The X-Served-By response header names the same model.
+ * 
+ * This interface was referenced by `Wire`'s JSON-Schema
+ * via the `definition` "ServedBy".
+ */
+export interface ServedBy {
+/**
+ * The model that served the request (a route's target).
+ */
+model: string
+provider: string
+/**
+ * Targets passed over, in order: not ready, or refused with an error that falls back.
+ */
+attempts: {
+model: string
+/**
+ * The MMCP error code (e.g. model_unavailable).
+ */
+error_code: string
+/**
+ * The gateway error id (e.g. MG-PRV-503).
+ */
+error_id: string
+}[]
 }

@@ -122,10 +122,13 @@ describe.each(IMPLS)('the $name store', (impl) => {
   });
 
   it('stores a job row and reads every column back, nulls included; an unknown id is undefined', async () => {
-    const row = job('job_contract_0001', { progress: 0.25, queue_position: 3, wait_ms: 1500, cache_key: 'ck', checkpoint: '{"a":[1,2]}', ignored_fields: '["mood"]' });
+    const row = job('job_contract_0001', { progress: 0.25, queue_position: 3, wait_ms: 1500, cache_key: 'ck', checkpoint: '{"a":[1,2]}', ignored_fields: '["mood"]', served_by: '{"model":"m","provider":"p","attempts":[]}' });
     await s.insertJob(row);
     expect(await s.getJob('job_contract_0001')).toEqual({ ...row, result_path: null, result_size: null });
     expect(await s.getJob('job_contract_none')).toBeUndefined();
+    // A route's job moved to another target: provider, served_by and the new first checkpoint together.
+    await s.saveTarget('job_contract_0001', 'beta', '{"model":"b","provider":"beta","attempts":[]}', { providerJob: 'b-1' }, T0 + 5);
+    expect(await s.getJob('job_contract_0001')).toMatchObject({ provider: 'beta', served_by: '{"model":"b","provider":"beta","attempts":[]}', checkpoint: '{"providerJob":"b-1"}', updated_at: T0 + 5 });
   });
 
   it('saves checkpoints and progress, and lists unfinished jobs running first, then queued by arrival', async () => {

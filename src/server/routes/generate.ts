@@ -18,7 +18,7 @@ import type { GatewayContext } from '../context.js';
 import { isJsonContentType, readBody } from '../http.js';
 import { acceptsJson, negotiateMotion, type MotionMediaType } from '../negotiate.js';
 import { acceptedBody, jobError, jobPath, sendJob } from '../respond.js';
-import { withIgnoredFields } from '../ignored-header.js';
+import { withIgnoredFields, withServedBy } from '../ignored-header.js';
 import { batchItemOf, batchManifest, readBatchManifest, sendBatch } from '../batch-answer.js';
 import { admitWithinJobLimit } from '../rate-limit.js';
 
@@ -99,7 +99,7 @@ async function replay(gw: GatewayContext, res: Response, row: IdempotencyRow, me
   const job = jobId ? await gw.store.getJob(jobId) : undefined;
   if (row.status === 202) headers['Retry-After'] = String(job ? await gw.runner.retryAfterS(job) : 1);
   if (row.status === 429 || row.status === 503) headers['Retry-After'] ??= '5';
-  for (const [k, v] of Object.entries(job ? withIgnoredFields(job, headers) : headers)) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(job ? withServedBy(job, withIgnoredFields(job, headers)) : headers)) res.setHeader(k, v);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.end(row.body ?? Buffer.alloc(0));
 }

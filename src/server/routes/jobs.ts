@@ -2,7 +2,7 @@
 import type { Request, Response } from 'express';
 import { GatewayError } from '../../spec/errors.js';
 import type { JobStatus } from '../../spec/wire.js';
-import type { JobRow } from '../../jobs/store.js';
+import { servedByOf, type JobRow } from '../../jobs/store.js';
 import type { GatewayContext } from '../context.js';
 import { negotiateMotion } from '../negotiate.js';
 import { jobError, sendJob } from '../respond.js';
@@ -44,6 +44,7 @@ async function jobStatusView(gw: GatewayContext, row: JobRow): Promise<JobStatus
     job_id: row.id,
     state: row.state,
     model: row.model,
+    served_by: { model: servedByOf(row).model, provider: servedByOf(row).provider },
     progress: row.state === 'succeeded' ? 1 : row.progress,
     queue_position: ownQueue ?? (unfinished ? row.queue_position : null),
     created_at: iso(row.created_at)!,

@@ -1,0 +1,356 @@
+/**
+ * Model routes (MODEL_ROUTES): a route is a model of /capabilities whose capabilities every target
+ * honours; a request to it is served by the first target that is ready and whose admission does not fail
+ * with a fallback error; the answer says who served it (MMCP_motion.x_served_by, X-Served-By) on the
+ * 200, polls and replays; extensions.routing reorders or narrows the targets.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Adapter } from '../../src/spec/adapter.js';
+import { ConfigError, GatewayError } from '../../src/spec/errors.js';
+import { loadConfig } from '../../src/config.js';
+import { parseRoutes } from '../../src/adapters/routes.js';
+import { createProceduralAdapter } from '../../src/adapters/procedural/index.js';
+import { createGatedAdapter, type GatedAdapter, type GatedOptions } from '../helpers/gated-adapter.js';
+import { canonicalSkeleton, postGenerate, startGateway, type Running } from '../helpers/gateway.js';
+import { testConfig } from '../helpers/config.js';
+import { createRegistry } from '../../src/server/app.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gw-routes-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const ROUTES = { text2motion: ['alpha', 'beta'] };
+
+interface Target {
+  adapter: GatedAdapter;
+  ready: boolean;
+  /** Thrown by start() when set (before any provider job exists). */
+  startError?: GatewayError;
+  /** Thrown by advance() when set. */
+  advanceError?: GatewayError;
+}
+
+function target(id: string, opts: Pick<GatedOptions, 'caps' | 'shared'> = {}): Target {
+  const inner = createGatedAdapter({ modelId: id, provider: id, open: true, caps: opts.caps, shared: opts.shared });
+  const t: Target = { adapter: inner, ready: true };
+  t.adapter = {
+    ...inner,
+    readiness: () => (t.ready ? { ready: true } : { ready: false, reason: `${id} is down` }),
+    start: async (plan) => {
+      if (t.startError) {
+        inner.calls.start++;
+        throw t.startError;
+      }
+      return inner.start(plan);
+    },
+    advance: async (plan, checkpoint, ctx) => {
+      if (t.advanceError) {
+        inner.calls.advance++;
+        throw t.advanceError;
+      }
+      return inner.advance(plan, checkpoint, ctx);
+    },
+  };
+  return t;
+}
+
+async function gateway(targets: Target[], routes: unknown = ROUTES, dbPath?: string): Promise<Running> {
+  const adapters: Adapter[] = [createProceduralAdapter(), ...targets.map((t) => t.adapter)];
+  return startGateway({ routes: parseRoutes(routes, 'MODEL_ROUTES'), ...(dbPath ? { dbPath } : {}) }, { adapters });
+}
+
+async function body(url: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return {
+    protocol_version: '1.3',
+    model: 'text2motion',
+    skeleton: await canonicalSkeleton(url, 'text2motion'),
+    segments: [{ type: 'text', prompt: 'walk forward', duration_frames: 20 }],
+    ...extra,
+  };
+}
+
+const JSON_GLTF = { accept: 'model/gltf+json' };
+const servedBy = async (res: Response) => (await res.json()).extensions.MMCP_motion.x_served_by;
+
+describe('a route in /capabilities', () => {
+  it('advertises what every target honours, on the procedural model’s skeleton', async () => {
+    const alpha = target('alpha', { caps: { supported_constraints: ['root_path', 'pose_keyframe'], supports_batch: true, supports_async: false, limits: { ...createProceduralAdapter().models()[0].limits, max_duration_seconds: 7 } } });
+    const beta = target('beta', { caps: { supported_constraints: ['root_path', 'effector_target'], supports_batch: false, supports_async: true, fps: 24 } });
+    const gw = await gateway([alpha, beta]);
+    try {
+      const caps = await (await fetch(`${gw.url}/capabilities`)).json();
+      const route = caps.models.find((m: any) => m.id === 'text2motion');
+      const procedural = caps.models.find((m: any) => m.id === 'procedural');
+      expect(route.supported_constraints).toEqual(['root_path']);
+      expect(route.supports_batch).toBe(false);
+      expect(route.supports_async).toBe(true);
+      expect(route.limits.max_duration_seconds).toBe(7);
+      expect(route.fps).toBe(caps.models.find((m: any) => m.id === 'alpha').fps);
+      expect(route.canonical_skeleton).toEqual(procedural.canonical_skeleton);
+      // Validated against the route's capabilities: beta takes effector targets, the route does not.
+      const res = await postGenerate(gw.url, await body(gw.url, { constraints: [{ type: 'effector_target', joint: 'left_wrist', frames: [5], positions: [[0.3, 1, 0.2]] }] }));
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(JSON.stringify(await res.json())).toMatch(/effector_target/);
+      expect(alpha.adapter.calls.start + beta.adapter.calls.start).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('fallback', () => {
+  it('skips a target that is not ready and lists it in attempts', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    alpha.ready = false;
+    const gw = await gateway([alpha, beta]);
+    try {
+      const res = await postGenerate(gw.url, await body(gw.url), JSON_GLTF);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-served-by')).toBe('beta');
+      const gltf = await res.json();
+      expect(gltf.extensions.MMCP_motion.model).toBe('text2motion');
+      expect(gltf.extensions.MMCP_motion.x_served_by).toEqual({ model: 'beta', provider: 'beta', attempts: [{ model: 'alpha', error_code: 'model_unavailable', error_id: 'MG-SRV-003' }] });
+      expect(alpha.adapter.calls.start).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('hands the job to the next target when start fails with 503, and answers 503 with the attempts when all do', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    alpha.startError = new GatewayError('MG-PRV-503', undefined, { details: { provider: 'alpha' } });
+    const gw = await gateway([alpha, beta]);
+    try {
+      const res = await postGenerate(gw.url, await body(gw.url), JSON_GLTF);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-served-by')).toBe('beta');
+      expect((await servedBy(res)).attempts).toEqual([{ model: 'alpha', error_code: 'model_unavailable', error_id: 'MG-PRV-503' }]);
+      expect([alpha.adapter.calls.start, beta.adapter.calls.start]).toEqual([1, 1]);
+
+      beta.startError = new GatewayError('MG-PRV-504');
+      const none = await postGenerate(gw.url, await body(gw.url));
+      expect(none.status).toBe(504);
+      const err = (await none.json()).error;
+      expect(err.details.attempts.map((a: any) => [a.model, a.error_id])).toEqual([
+        ['alpha', 'MG-PRV-503'],
+        ['beta', 'MG-PRV-504'],
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('answers a caller error of the first target at once (no fallback)', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    alpha.startError = new GatewayError('MG-PRV-400', 'No motion in the library matches this prompt.', { details: { provider: 'alpha' } });
+    const gw = await gateway([alpha, beta]);
+    try {
+      const res = await postGenerate(gw.url, await body(gw.url));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.code).toBe('invalid_request');
+      expect(beta.adapter.calls.start).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+/** Polls a job until it is final; the final answer. */
+async function settle(gw: Running, location: string): Promise<Response> {
+  for (;;) {
+    const res = await fetch(gw.url + location, { headers: JSON_GLTF });
+    if (res.status !== 202) return res;
+    await res.arrayBuffer();
+    await gw.gw.runner.waitFor(location.split('/').pop()!, 5_000);
+  }
+}
+
+describe('fallback of a running job', () => {
+  it('moves to the next target when the first advance fails with 503 before any checkpoint', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    alpha.advanceError = new GatewayError('MG-PRV-503');
+    const gw = await gateway([alpha, beta]);
+    try {
+      const accepted = await postGenerate(gw.url, await body(gw.url), { prefer: 'respond-async', ...JSON_GLTF });
+      expect(accepted.status).toBe(202);
+      await accepted.arrayBuffer();
+      const done = await settle(gw, accepted.headers.get('location')!);
+      expect(done.status).toBe(200);
+      expect(done.headers.get('x-served-by')).toBe('beta');
+      expect((await servedBy(done)).attempts).toEqual([{ model: 'alpha', error_code: 'model_unavailable', error_id: 'MG-PRV-503' }]);
+      expect([alpha.adapter.calls.advance, beta.adapter.calls.start]).toEqual([1, 1]);
+      const status = await (await fetch(`${gw.url}${accepted.headers.get('location')}/status`)).json();
+      expect(status.served_by).toEqual({ model: 'beta', provider: 'beta' });
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('fails without falling back once the target has made progress (it may have been paid)', async () => {
+    const shared = { calls: { start: 0, advance: 0, cancel: 0 }, gate: { open: false } };
+    const alpha = target('alpha', { shared });
+    const beta = target('beta');
+    const gw = await gateway([alpha, beta]);
+    try {
+      const accepted = await postGenerate(gw.url, await body(gw.url), { prefer: 'respond-async', ...JSON_GLTF });
+      await accepted.arrayBuffer();
+      await alpha.adapter.advanced(1);
+      alpha.advanceError = new GatewayError('MG-PRV-503');
+      const done = await settle(gw, accepted.headers.get('location')!);
+      expect(done.status).toBe(503);
+      expect(done.headers.get('x-served-by')).toBe('alpha');
+      expect(beta.adapter.calls.start).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('extensions.routing', () => {
+  it('prefer puts a target first, only narrows the list, and a target the route does not hold is refused', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    const gw = await gateway([alpha, beta]);
+    try {
+      const preferred = await postGenerate(gw.url, await body(gw.url, { extensions: { routing: { prefer: 'beta' } } }), JSON_GLTF);
+      expect(preferred.status).toBe(200);
+      expect(await servedBy(preferred)).toEqual({ model: 'beta', provider: 'beta', attempts: [] });
+
+      alpha.ready = false;
+      const only = await postGenerate(gw.url, await body(gw.url, { extensions: { routing: { only: ['alpha'] } } }));
+      expect(only.status).toBe(503);
+      expect((await only.json()).error.details.targets).toEqual({ alpha: 'alpha is down' });
+
+      const unknown = await postGenerate(gw.url, await body(gw.url, { extensions: { routing: { prefer: 'procedural' } } }));
+      expect(unknown.status).toBe(400);
+      const err = (await unknown.json()).error;
+      expect(err.code).toBe('invalid_options');
+      expect(err.details.targets).toEqual(['alpha', 'beta']);
+      expect(beta.adapter.calls.start).toBe(1);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('who served it', () => {
+  it('X-Served-By on the 200 of a plain model, on a poll and on a seeded replay served from the cache', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    const gw = await gateway([alpha, beta]);
+    try {
+      const plain = await postGenerate(gw.url, { ...(await body(gw.url)), model: 'procedural' }, JSON_GLTF);
+      expect(plain.status).toBe(200);
+      expect(plain.headers.get('x-served-by')).toBe('procedural');
+      expect(await servedBy(plain)).toEqual({ model: 'procedural', provider: 'procedural', attempts: [] });
+
+      const seeded = await body(gw.url, { options: { seed: 11 } });
+      const first = await postGenerate(gw.url, seeded, { prefer: 'respond-async', ...JSON_GLTF });
+      expect(first.status).toBe(202);
+      expect(first.headers.get('x-served-by')).toBe('alpha');
+      const location = first.headers.get('location')!;
+      await first.arrayBuffer();
+      const status = await (await fetch(`${gw.url}${location}/status`)).json();
+      expect(status.served_by).toEqual({ model: 'alpha', provider: 'alpha' });
+      let poll = await fetch(gw.url + location, { headers: JSON_GLTF });
+      while (poll.status === 202) {
+        expect(poll.headers.get('x-served-by')).toBe('alpha');
+        await poll.arrayBuffer();
+        await gw.gw.runner.waitFor(location.split('/').pop()!, 5_000);
+        poll = await fetch(gw.url + location, { headers: JSON_GLTF });
+      }
+      expect(poll.status).toBe(200);
+      expect(poll.headers.get('x-served-by')).toBe('alpha');
+      const original = await poll.text();
+
+      // Alpha is down now: the same request and seed still get alpha's answer, from the cache.
+      alpha.ready = false;
+      const startsBefore = alpha.adapter.calls.start + beta.adapter.calls.start;
+      const replay = await postGenerate(gw.url, seeded, JSON_GLTF);
+      expect(replay.status).toBe(200);
+      expect(replay.headers.get('x-served-by')).toBe('alpha');
+      expect(await replay.text()).toBe(original);
+      expect(alpha.adapter.calls.start + beta.adapter.calls.start).toBe(startsBefore);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('an async job stays on its target across a restart (the target is in the job row)', async () => {
+    const db = join(tmp, 'restart.db');
+    const shared = { calls: { start: 0, advance: 0, cancel: 0 }, gate: { open: false } };
+    const mk = () => {
+      const alpha = target('alpha');
+      const beta = target('beta', { shared });
+      return { alpha, beta };
+    };
+    const one = mk();
+    one.alpha.ready = false;
+    const first = await gateway([one.alpha, one.beta], ROUTES, db);
+    const accepted = await postGenerate(first.url, await body(first.url), { prefer: 'respond-async', ...JSON_GLTF });
+    expect(accepted.status).toBe(202);
+    const location = accepted.headers.get('location')!;
+    await accepted.arrayBuffer();
+    await one.beta.adapter.advanced(1);
+    await first.close();
+
+    // Alpha is ready again, but the job's provider work is beta's: it finishes there.
+    shared.gate.open = true;
+    const two = mk();
+    const second = await gateway([two.alpha, two.beta], ROUTES, db);
+    try {
+      let done = await fetch(second.url + location, { headers: JSON_GLTF });
+      while (done.status === 202) {
+        await done.arrayBuffer();
+        await second.gw.runner.waitFor(location.split('/').pop()!, 5_000);
+        done = await fetch(second.url + location, { headers: JSON_GLTF });
+      }
+      expect(done.status).toBe(200);
+      expect(done.headers.get('x-served-by')).toBe('beta');
+      expect((await servedBy(done)).attempts.map((a: any) => a.model)).toEqual(['alpha']);
+      expect(shared.calls.start).toBe(1);
+      expect(two.alpha.adapter.calls.start + two.alpha.adapter.calls.advance).toBe(0);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('route configuration', () => {
+  const adapters = () => [createProceduralAdapter(), target('alpha').adapter, target('beta').adapter];
+  const registryWith = (routes: unknown) => () => createRegistry(testConfig({ routes: parseRoutes(routes, 'MODEL_ROUTES') }), adapters());
+
+  it.each([
+    ['an unknown target', { r: ['alpha', 'nope'] }, /route "r" targets "nope", which is not a model/],
+    ['an id clashing with a model', { alpha: ['beta'] }, /route "alpha" has the id of a served model/],
+    ['a route as a target', { r: ['alpha'], s: ['r'] }, /route "s" targets "r".*cannot target another route/],
+  ])('refuses %s when the registry is built', (_name, routes, message) => {
+    expect(registryWith(routes)).toThrow(ConfigError);
+    expect(registryWith(routes)).toThrow(message);
+  });
+
+  it.each([
+    ['an empty list', '{"r": []}', /route "r" needs a non-empty list/],
+    ['a duplicate target', '{"r": ["alpha", {"model": "alpha"}]}', /route "r" lists target "alpha" twice/],
+    ['a target of the wrong shape', '{"r": [{"name": "alpha"}]}', /route "r" target 0 must be a model id/],
+    ['not JSON', '{r:', /MODEL_ROUTES is not valid JSON/],
+  ])('refuses %s in MODEL_ROUTES', (_name, value, message) => {
+    expect(() => loadConfig({ MODEL_ROUTES: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ MODEL_ROUTES: value })).toThrow(message);
+  });
+
+  it('reads ROUTES_FILE as YAML, with pinned extensions', () => {
+    const file = join(tmp, 'routes.yaml');
+    writeFileSync(file, 'text2motion:\n  - model: alpha\n    extensions: { style: brisk }\n  - beta\n');
+    expect(loadConfig({ ROUTES_FILE: file }).routes).toEqual([{ id: 'text2motion', targets: [{ model: 'alpha', extensions: { style: 'brisk' } }, { model: 'beta' }] }]);
+    expect(() => loadConfig({ ROUTES_FILE: join(tmp, 'missing.yaml') })).toThrow(/ROUTES_FILE: cannot read/);
+    expect(() => loadConfig({ ROUTES_FILE: file, MODEL_ROUTES: '{}' })).toThrow(/both set/);
+  });
+});
