@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { PROVIDERS, providerDefinitions } from './adapters/registry.js';
 import { parseRoutes, type RouteDefinition } from './adapters/routes.js';
+import type { BreakerOptions } from './adapters/breakers.js';
 
 /** A provider this deployment serves, with the configuration it read. */
 interface ConfiguredProvider {
@@ -102,6 +103,11 @@ export interface Config {
    * (src/adapters/routes.ts); their targets are checked against the served models when the registry is built.
    */
   routes: RouteDefinition[];
+  /**
+   * Circuit breakers per provider (src/jobs/breakers.ts): BREAKER_FAILURES in a row, or BREAKER_ERROR_PERCENT
+   * of at least BREAKER_VOLUME calls within BREAKER_WINDOW_MS, open one for BREAKER_RESET_MS.
+   */
+  breakers: BreakerOptions;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -252,6 +258,13 @@ export function loadConfig(env: Env = process.env): Config {
     secrets: secretsOf(apiKeys, providers, envString(env, 'REDIS_URL') ?? ''),
     providers,
     routes: readRoutes(env),
+    breakers: {
+      failures: envInt(env, 'BREAKER_FAILURES', 5, 1, 1_000),
+      errorPercent: envInt(env, 'BREAKER_ERROR_PERCENT', 50, 1, 100),
+      volume: envInt(env, 'BREAKER_VOLUME', 10, 1, 100_000),
+      windowMs: envInt(env, 'BREAKER_WINDOW_MS', 60_000, 1_000, 3_600_000),
+      resetMs: envInt(env, 'BREAKER_RESET_MS', 30_000, 100, 3_600_000),
+    },
   };
 }
 

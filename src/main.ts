@@ -1,4 +1,5 @@
 /** Starts the gateway from the environment and stops it gracefully on SIGTERM/SIGINT. */
+import type { AddressInfo } from 'node:net';
 import { createLogger } from './log.js';
 import { createGateway } from './server/app.js';
 import { configOrExit, stopOnSignals } from './entry.js';
@@ -8,7 +9,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { secrets: config.secrets });
   const gateway = createGateway(config, { logger: log, defaultMetrics: true });
   const url = await gateway.listen();
-  log.info({ url, models: gateway.registry.modelIds(), store: config.store, ...(config.store === 'sqlite' ? { db: config.dbPath } : { redis_prefix: config.redisPrefix }) }, 'motion gateway listening');
+  // `bind` is the address really listened on (0.0.0.0 = every interface); `url` one this machine can reach it at.
+  const bound = gateway.server.address() as AddressInfo;
+  const bind = bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+  log.info({ bind, url, models: gateway.registry.modelIds(), store: config.store, ...(config.store === 'sqlite' ? { db: config.dbPath } : { redis_prefix: config.redisPrefix }) }, `motion gateway listening on ${bind} (${url})`);
 
   stopOnSignals(log, config.shutdownGraceMs, () => gateway.close());
 }

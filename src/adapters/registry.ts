@@ -8,6 +8,8 @@ import type { ModelCapabilities } from '../spec/wire.js';
 import type { ModelCatalog } from '../protocol/validate.js';
 import { withGatewayLimits, type GatewayLimits } from './kit/model.js';
 import { checkRoutes, routeCapabilities, type RouteDefinition } from './routes.js';
+import { ProviderBreakers, type BreakerOptions } from './breakers.js';
+import { GatewayError } from '../spec/errors.js';
 import { meshyProvider } from './meshy/index.js';
 import { mmcpProviders } from './mmcp/index.js';
 import { proceduralProvider } from './procedural/index.js';
@@ -24,17 +26,41 @@ export function providerDefinitions(env: Env): ProviderDefinition<unknown>[] {
   return [...PROVIDERS, ...(mmcpProviders(env, PROVIDERS.map((p) => p.provider)) as ProviderDefinition<unknown>[])];
 }
 
+/** Breakers of a registry built without options (tests): as the configuration's defaults. */
+const DEFAULT_BREAKERS: BreakerOptions = { failures: 5, errorPercent: 50, volume: 10, windowMs: 60_000, resetMs: 30_000 };
+
 export class AdapterRegistry implements ModelCatalog {
   private readonly routeById: Map<string, RouteDefinition>;
+  /** One circuit breaker per provider: what admission consults before handing a provider new work. */
+  readonly breakers: ProviderBreakers;
 
   /** `routes` are checked against the adapters' models here: a bad one stops start-up (ConfigError). */
   constructor(
     readonly adapters: readonly Adapter[],
     private readonly limits: GatewayLimits,
     readonly routes: readonly RouteDefinition[] = [],
+    breakers: ProviderBreakers | BreakerOptions = DEFAULT_BREAKERS,
   ) {
     checkRoutes(routes, this.providerModelIds());
     this.routeById = new Map(routes.map((r) => [r.id, r]));
+    this.breakers = breakers instanceof ProviderBreakers ? breakers : new ProviderBreakers(breakers);
+  }
+
+  /**
+   * Why `adapter` cannot take new work now (MG-SRV-003 not ready, MG-SRV-004 breaker open), or undefined.
+   * `model` names the model asked for in the error.
+   */
+  unavailable(adapter: Adapter, model: string): GatewayError | undefined {
+    const ready = adapter.readiness();
+    if (!ready.ready) {
+      return new GatewayError('MG-SRV-003', `Model "${model}" is not available right now.`, {
+        retryAfterS: 30,
+        details: { model, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
+      });
+    }
+    const open = this.breakers.refusal(adapter.provider);
+    if (open) return new GatewayError('MG-SRV-004', undefined, { retryAfterS: open.retryAfterS, details: { model, ...(open.details ?? {}) } });
+    return undefined;
   }
 
   /** A provider's model (not a route) with the gateway-wide limits. */
@@ -89,6 +115,7 @@ export class AdapterRegistry implements ModelCatalog {
   }
 
   async close(): Promise<void> {
+    this.breakers.close();
     await Promise.all(this.adapters.map((a) => a.close?.()));
   }
 }

@@ -5,6 +5,7 @@
  * to the next target is FALLBACK_ERRORS. See README.md, Routes.
  */
 import { ConfigError } from '../spec/errors.js';
+import { PROVIDER_FAULTS } from './breakers.js';
 import type { ConstraintType, ModelCapabilities, SegmentType } from '../spec/wire.js';
 
 export interface RouteTarget {
@@ -19,25 +20,14 @@ export interface RouteDefinition {
 }
 
 /**
- * GatewayError ids that hand a job to the next target when a target's admission (readiness, queue,
- * `start`, which makes no billable call) fails with them: the target is down, refusing the gateway's
+ * GatewayError ids that hand a job to the next target when a target's admission (readiness, breaker,
+ * queue, `start`, which makes no billable call) fails with them: the target is down or its circuit
+ * breaker open, refusing the gateway's
  * account (credentials, credits, its configured character, its file host), rate-limiting, failing or too
  * slow. Nothing was paid at that target. Every other error (the caller's: MG-REQ-*, MG-PRO-*, MG-PRV-400,
  * -422, -451; the gateway shutting down; our own bugs, MG-SRV-001) answers at once.
  */
-export const FALLBACK_ERRORS: ReadonlySet<string> = new Set([
-  'MG-SRV-003',
-  'MG-JOB-003',
-  'MG-PRV-401',
-  'MG-PRV-402',
-  'MG-PRV-403',
-  'MG-PRV-412',
-  'MG-PRV-429',
-  'MG-PRV-500',
-  'MG-PRV-502',
-  'MG-PRV-503',
-  'MG-PRV-504',
-]);
+export const FALLBACK_ERRORS: ReadonlySet<string> = new Set(['MG-SRV-003', 'MG-SRV-004', 'MG-JOB-003', ...PROVIDER_FAULTS]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -52,19 +52,14 @@ export function prepareAdmission(body: unknown, registry: AdapterRegistry): Admi
   if (!route) {
     if (routing !== undefined) throw new GatewayError('MG-PRO-007', `extensions.routing applies to routes only; "${model.id}" is a model.`, { details: { option: 'extensions.routing', model: model.id } });
     const adapter = registry.adapterFor(model.id)!;
-    const ready = adapter.readiness();
-    if (!ready.ready) {
-      throw new GatewayError('MG-SRV-003', `Model "${model.id}" is not available right now.`, {
-        retryAfterS: 30,
-        details: { model: model.id, provider: adapter.provider, reason: ready.reason ?? 'not ready' },
-      });
-    }
+    const refused = registry.unavailable(adapter, model.id);
+    if (refused) throw refused;
     return { request, model, adapter, candidates: [{ target: { model: model.id }, model, adapter }], attempts: [], cost, ignoredFields };
   }
-  const { candidates, attempts, reasons } = routeCandidates(registry, route, request, new Set());
+  const { candidates, attempts, reasons, retryAfterS } = routeCandidates(registry, route, request, new Set());
   if (!candidates.length) {
     throw new GatewayError('MG-SRV-003', `No target of route "${route.id}" is available right now.`, {
-      retryAfterS: 30,
+      retryAfterS,
       details: { model: route.id, targets: reasons, attempts },
     });
   }
@@ -80,23 +75,26 @@ export function routeCandidates(
   route: RouteDefinition,
   request: GenerateRequest,
   tried: ReadonlySet<string>,
-): { candidates: Candidate[]; attempts: ServedAttempt[]; reasons: Record<string, string> } {
+): { candidates: Candidate[]; attempts: ServedAttempt[]; reasons: Record<string, string>; retryAfterS: number } {
   const attempts: ServedAttempt[] = [];
+  let retryAfterS = 30; // the soonest a passed-over target may take work again
   const candidates: Candidate[] = [];
   const reasons: Record<string, string> = {};
   for (const target of routeOrder(route, request.extensions?.routing)) {
     if (tried.has(target.model)) continue;
     const adapter = registry.adapterFor(target.model);
     const targetModel = registry.providerModel(target.model);
-    const ready = adapter?.readiness() ?? { ready: false, reason: 'no longer configured' };
-    if (!adapter || !targetModel || !ready.ready) {
-      attempts.push({ model: target.model, error_code: 'model_unavailable', error_id: 'MG-SRV-003' });
-      reasons[target.model] = ready.reason ?? 'not ready';
+    const refused = adapter && targetModel ? registry.unavailable(adapter, target.model) : new GatewayError('MG-SRV-003', undefined, { details: { reason: 'no longer configured' } });
+    if (refused || !adapter || !targetModel) {
+      const why = refused ?? new GatewayError('MG-SRV-003');
+      attempts.push({ model: target.model, error_code: why.code, error_id: why.id });
+      reasons[target.model] = why.id === 'MG-SRV-004' ? 'circuit breaker open' : String(why.details?.reason ?? 'not ready');
+      retryAfterS = Math.min(retryAfterS, why.retryAfterS ?? 30);
       continue;
     }
     candidates.push({ target, model: targetModel, adapter });
   }
-  return { candidates, attempts, reasons };
+  return { candidates, attempts, reasons, retryAfterS };
 }
 
 /**

@@ -18,6 +18,8 @@ import { Queue, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../spec/adapter.js';
 import type { DispatchedJob, Dispatcher, JobExecutor, ProviderLoad } from './dispatch.js';
+import type { BreakerEvent, BreakerSync } from '../adapters/breakers.js';
+import { randomUUID } from 'node:crypto';
 
 export interface BullDispatcherOptions {
   /** REDIS_URL. */
@@ -73,6 +75,11 @@ export class BullDispatcher implements Dispatcher {
   private readonly leaseKey: string;
   private reconciler?: NodeJS.Timeout;
   private stopping = false;
+  /** Circuit-breaker openings and closings, shared by all instances (a channel, and a hash of the open ones). */
+  private readonly breakerChannel: string;
+  private readonly breakersKey: string;
+  private readonly breakerListeners: ((e: BreakerEvent) => void)[] = [];
+  private readonly instance = randomUUID();
 
   constructor(private readonly opts: BullDispatcherOptions) {
     const base: RedisOptions = { lazyConnect: true, connectionName: 'motion-gateway-jobs' };
@@ -83,6 +90,8 @@ export class BullDispatcher implements Dispatcher {
     this.channel = `${opts.prefix}job-events`;
     this.bullPrefix = `${opts.prefix}bull`;
     this.leaseKey = `${opts.prefix}direct-leases`;
+    this.breakerChannel = `${opts.prefix}breakers`;
+    this.breakersKey = `${opts.prefix}breakers-open`;
   }
 
   private queueOf(provider: string): Queue {
@@ -102,7 +111,7 @@ export class BullDispatcher implements Dispatcher {
     // Every instance sets the same caps (from the same configuration): the last one started wins.
     for (const [p, q] of this.queues) await q.setGlobalConcurrency(this.opts.capOf(p));
     this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
-    await this.subscriber.subscribe(this.channel);
+    await this.subscriber.subscribe(this.channel, this.breakerChannel);
     // A crash between the store's insert and the queue's add leaves a job BullMQ does not hold: add it
     // again. Adds are idempotent by job id, so jobs other instances are running stay theirs.
     // Jobs running under a live lease (a sync job on the instance that accepted it) are that instance's.
@@ -279,12 +288,53 @@ export class BullDispatcher implements Dispatcher {
   }
 
   private onMessage(channel: string, message: string): void {
+    if (channel === this.breakerChannel) return this.onBreakerMessage(message);
     if (channel !== this.channel || !this.executor) return;
     const colon = message.indexOf(':');
     const kind = message.slice(0, colon);
     const id = message.slice(colon + 1);
     if (kind === 'cancel') this.executor.cancelledElsewhere(id);
     if (kind === 'cancel' || kind === 'final') this.executor.finishedElsewhere(id);
+  }
+
+  private onBreakerMessage(message: string): void {
+    let msg: BreakerEvent & { from?: string };
+    try {
+      msg = JSON.parse(message) as BreakerEvent & { from?: string };
+    } catch {
+      return;
+    }
+    if (msg.from === this.instance || typeof msg.provider !== 'string' || (msg.state !== 'open' && msg.state !== 'closed')) return;
+    const { from: _from, ...event } = msg;
+    for (const l of this.breakerListeners) l(event);
+  }
+
+  breakerSync(): BreakerSync {
+    return {
+      publish: (e) => {
+        const write =
+          e.state === 'open'
+            ? this.commands.hset(this.breakersKey, e.provider, JSON.stringify(e))
+            : this.commands.hdel(this.breakersKey, e.provider);
+        void write
+          .then(() => this.commands.publish(this.breakerChannel, JSON.stringify({ ...e, from: this.instance })))
+          .catch((err: unknown) => this.opts.log.warn({ err: String(err), provider: e.provider }, 'breaker state not shared'));
+      },
+      openNow: async () => {
+        const now = Date.now();
+        const open: BreakerEvent[] = [];
+        for (const [provider, json] of Object.entries(await this.commands.hgetall(this.breakersKey))) {
+          try {
+            const e = JSON.parse(json) as BreakerEvent;
+            if ((e.until ?? 0) > now) open.push({ ...e, provider });
+          } catch {
+            // a value no gateway wrote: ignored
+          }
+        }
+        return open;
+      },
+      subscribe: (listener) => void this.breakerListeners.push(listener),
+    };
   }
 
   stop(): void {

@@ -6,6 +6,7 @@
  */
 
 /** A job as dispatch sees it. */
+import type { BreakerSync } from '../adapters/breakers.js';
 export interface DispatchedJob {
   id: string;
   provider: string;
@@ -71,6 +72,8 @@ export interface Dispatcher {
   close(): Promise<void>;
   /** Jobs waiting in this process (always 0 for BullMQ: its jobs wait in Redis). */
   waitingHere(): number;
+  /** How this instance shares circuit-breaker state with the others (when there are others). */
+  breakerSync?(): BreakerSync;
 }
 
 /**

@@ -28,6 +28,16 @@ import { ignoredFieldsOf, resultColumns, servedByOf, type JobRow, type Store } f
 /** Told once per job that reaches a final state in this process (metrics). */
 export type FinishedListener = (model: string, state: 'succeeded' | 'failed' | 'cancelled') => void;
 
+/** What the runner reports as it goes (metrics). */
+export interface RunnerEvents {
+  /** One provider step (`advance`) took `seconds`; outcome is `ok` or the error id. */
+  providerCall?(provider: string, seconds: number, outcome: string): void;
+  /** A route handed a job to `target` (at admission, or moving it on). */
+  routed?(route: string, target: string): void;
+  /** A route passed `target` over for `reason` (the error id: not ready, breaker open, its failure). */
+  fallback?(route: string, target: string, reason: string): void;
+}
+
 export interface RunnerOptions {
   store: Store;
   registry: AdapterRegistry;
@@ -36,6 +46,7 @@ export interface RunnerOptions {
   /** Where all motion work runs (the worker threads). */
   workers: MotionWorkers;
   onFinished?: FinishedListener;
+  events?: RunnerEvents;
   clock?: Clock;
   /** Where jobs run; by default in this process (SQLite) or through BullMQ (Redis). */
   dispatcher?: Dispatcher;
@@ -89,6 +100,7 @@ export class JobRunner {
   private readonly log: Logger;
   private readonly workers: MotionWorkers;
   private readonly onFinished: FinishedListener;
+  private readonly events: RunnerEvents;
   private readonly clock: Clock;
   private readonly cache: ResultCache;
 
@@ -99,6 +111,7 @@ export class JobRunner {
     this.log = opts.log;
     this.workers = opts.workers;
     this.onFinished = opts.onFinished ?? (() => {});
+    this.events = opts.events ?? {};
     this.clock = opts.clock ?? systemClock;
     this.cache = new ResultCache(opts.store, opts.config.resultCacheTtlS);
     const capOf = (provider: string) => this.capOf(provider);
@@ -137,6 +150,8 @@ export class JobRunner {
       abandon: (job, err) => this.abandon(job, err),
     };
     await this.dispatcher.start(executor);
+    const sync = this.dispatcher.breakerSync?.();
+    if (sync) await this.registry.breakers.attach(sync);
   }
 
   async sweep(): Promise<void> {
@@ -192,6 +207,7 @@ export class JobRunner {
     } else {
       ({ plan, checkpoint, chosen, servedBy } = await this.startOnCandidates(a, seed));
       await this.checkCapacity(chosen.adapter.provider);
+      if (a.route) this.events.routed?.(a.route.id, chosen.model.id);
     }
     const done = cached !== undefined;
     const row: JobRow = {
@@ -242,6 +258,7 @@ export class JobRunner {
    */
   private async startOnCandidates(a: Admission, seed: number): Promise<{ plan: GenerationPlan; checkpoint: Checkpoint; chosen: Candidate; servedBy: ServedBy }> {
     const attempts = [...a.attempts];
+    if (a.route) for (const passed of a.attempts) this.events.fallback?.(a.route.id, passed.model, passed.error_id ?? passed.error_code);
     for (const [i, chosen] of a.candidates.entries()) {
       const servedBy: ServedBy = { model: chosen.model.id, provider: chosen.adapter.provider, attempts };
       const plan = targetPlan(a.request, a.route ? a.model : undefined, chosen, seed, a.ignoredFields, servedBy);
@@ -252,6 +269,7 @@ export class JobRunner {
         const gerr = asGatewayError(err);
         if (!a.route || !FALLBACK_ERRORS.has(gerr.id)) throw err;
         attempts.push({ model: chosen.model.id, error_code: gerr.code, error_id: gerr.id });
+        this.events.fallback?.(a.route.id, chosen.model.id, gerr.id);
         this.log.info({ route: a.route.id, target: chosen.model.id, error_code: gerr.id }, 'route target failed; trying the next');
         if (i === a.candidates.length - 1) {
           throw new GatewayError(gerr.id, gerr.message, { details: { ...(gerr.details ?? {}), route: a.route.id, attempts }, retryAfterS: gerr.retryAfterS, cause: err });
@@ -421,7 +439,7 @@ export class JobRunner {
           if (this.clock.now() > row.deadline) {
             throw new GatewayError('MG-JOB-004', undefined, { details: { timeout_s: this.config.jobTimeoutS } });
           }
-          const step = await adapter.advance(plan, checkpoint, ctx);
+          const step = await this.advance(adapter, plan, checkpoint, ctx, firstRun && !progressed);
           // Past a step the provider may have charged (and a finished one's rendering is not its failure).
           progressed = true;
           if (exec.cancelRequested) break;
@@ -478,6 +496,24 @@ export class JobRunner {
   }
 
   /**
+   * One provider step, timed. The first step of a job's first run is the one that hands the provider new
+   * work: it goes through the provider's circuit breaker (refused with MG-SRV-004 while it is open, and
+   * counted); later steps of a job that may be paid for go straight to the provider.
+   */
+  private async advance(adapter: Adapter, plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext, submits: boolean) {
+    const t0 = performance.now();
+    let outcome = 'ok';
+    try {
+      return submits ? await this.registry.breakers.call(adapter.provider, () => adapter.advance(plan, checkpoint, ctx)) : await adapter.advance(plan, checkpoint, ctx);
+    } catch (err) {
+      outcome = asGatewayError(err).id;
+      throw err;
+    } finally {
+      if (outcome !== 'MG-SRV-004') this.events.providerCall?.(adapter.provider, (performance.now() - t0) / 1000, outcome);
+    }
+  }
+
+  /**
    * Moves a route's job whose target failed with a FALLBACK_ERRORS error on its first steps (nothing paid
    * there) to the next target whose start() succeeds, recorded in the row (provider, served_by, first
    * checkpoint) before it runs; `row` is updated in place. Otherwise the error the job fails with (its
@@ -488,11 +524,13 @@ export class JobRunner {
     if (!FALLBACK_ERRORS.has(failure.id)) return { error: failure };
     const served = servedByOf(row);
     const attempts = [...served.attempts, { model: served.model, error_code: failure.code, error_id: failure.id }];
+    this.events.fallback?.(route.id, served.model, failure.id);
     const request = JSON.parse(row.request) as GenerateRequest;
     let last = failure;
     try {
       const next = routeCandidates(this.registry, route, request, new Set(attempts.map((a) => a.model)));
       attempts.push(...next.attempts);
+      for (const passed of next.attempts) this.events.fallback?.(route.id, passed.model, passed.error_id ?? passed.error_code);
       for (const c of next.candidates) {
         const servedBy: ServedBy = { model: c.model.id, provider: c.adapter.provider, attempts: [...attempts] };
         const plan = targetPlan(request, this.registry.model(route.id), c, row.seed, ignoredFieldsOf(row), servedBy);
@@ -502,10 +540,12 @@ export class JobRunner {
           row.served_by = JSON.stringify(servedBy);
           await this.store.saveTarget(row.id, row.provider, row.served_by, checkpoint, this.clock.now());
           this.log.info({ job: row.id, route: route.id, from: served.model, to: c.model.id, error_code: failure.id }, 'route target failed; job moved to the next');
+          this.events.routed?.(route.id, c.model.id);
           return { checkpoint };
         } catch (err) {
           last = asGatewayError(err);
           attempts.push({ model: c.model.id, error_code: last.code, error_id: last.id });
+          this.events.fallback?.(route.id, c.model.id, last.id);
           if (!FALLBACK_ERRORS.has(last.id)) break;
         }
       }

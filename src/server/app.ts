@@ -18,9 +18,11 @@ import { HttpDrain } from './drain.js';
 import { methodNotAllowed } from './http.js';
 import { Metrics } from './metrics.js';
 import { authenticate, errorHandler, notFound, requestContext } from './middleware.js';
+import { playground } from './playground.js';
 import { limitRequests } from './rate-limit.js';
 import { postGenerate } from './routes/generate.js';
 import { deleteJob, getJob, getJobStatus } from './routes/jobs.js';
+import { getJobEvents } from './routes/job-events.js';
 import { getCapabilities, getHealth, getMetrics, getOpenApi, getReady, getSchema, getSchemaIndex } from './routes/meta.js';
 
 export interface GatewayOptions {
@@ -59,7 +61,7 @@ export function createRegistry(config: Config, adapters?: Adapter[]): AdapterReg
     x_max_output_bytes: config.maxOutputBytes,
     x_max_batch_output_bytes: config.maxBatchOutputBytes,
     x_max_work: config.maxWork,
-  }, config.routes);
+  }, config.routes, config.breakers);
 }
 
 export function createGateway(config: Config, opts: GatewayOptions = {}): Gateway {
@@ -76,7 +78,9 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
     workers,
     clock: opts.clock,
     onFinished: (model, state) => metrics.jobsFinished.inc({ model, state }),
+    events: metrics.runnerEvents(),
   });
+  metrics.watchBreakers(registry.breakers, registry.adapters.map((a) => a.provider));
   const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);
   const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics, clock: opts.clock ?? systemClock };
 
@@ -101,6 +105,8 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
   app.route('/generate').post(counted, postGenerate(gw)).all(methodNotAllowed(['POST']));
   app.route('/generate/jobs/:id').get(auth, getJob(gw)).delete(auth, deleteJob(gw)).all(methodNotAllowed(['GET', 'HEAD', 'DELETE']));
   app.route('/generate/jobs/:id/status').get(auth, getJobStatus(gw)).all(methodNotAllowed(['GET', 'HEAD']));
+  app.route('/generate/jobs/:id/events').get(auth, getJobEvents(gw)).all(methodNotAllowed(['GET']));
+  app.use(playground(log));
   app.use(notFound());
   app.use(errorHandler(gw));
 

@@ -84,6 +84,7 @@ export const CATALOGUE = {
   'MG-SRV-001': e(500, 'internal_error', 'The gateway failed unexpectedly.', 'Retry later; quote the X-Request-ID to the operator if it persists.'),
   'MG-SRV-002': e(503, 'model_unavailable', 'The gateway is shutting down.', 'Retry after {retry_after_s} seconds.', true),
   'MG-SRV-003': e(503, 'model_unavailable', 'The model is not available right now.', 'Retry after {retry_after_s} seconds; /readyz tells why.', true),
+  'MG-SRV-004': e(503, 'model_unavailable', 'The provider has been failing; the gateway sends it no new work for a while (its circuit breaker is open).', 'Retry after {retry_after_s} seconds, or use a route with another target; /readyz shows the breaker.', true),
 
   // Providers (the origin is kept in error.details: provider, provider_status, provider_code, provider_job_id).
   'MG-PRV-400': e(400, 'invalid_request', 'The provider could not animate this request.', 'Change the prompt or the character; error.details.provider_message says why.'),

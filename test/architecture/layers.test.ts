@@ -15,6 +15,7 @@ const RANK: Record<string, number> = {
   'log.ts': 0,
   motion: 1,
   protocol: 1,
+  client: 1,
   adapters: 2,
   tools: 2,
   'config.ts': 3,
@@ -23,6 +24,7 @@ const RANK: Record<string, number> = {
   'entry.ts': 5.5,
   'main.ts': 6,
   'worker-main.ts': 6,
+  cli: 7,
 };
 
 function files(dir: string): string[] {

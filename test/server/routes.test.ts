@@ -4,18 +4,23 @@
  * with a fallback error; the answer says who served it (MMCP_motion.x_served_by, X-Served-By) on the
  * 200, polls and replays; extensions.routing reorders or narrows the targets.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Adapter } from '../../src/spec/adapter.js';
 import { ConfigError, GatewayError } from '../../src/spec/errors.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { BreakerState } from '../../src/adapters/breakers.js';
 import { parseRoutes } from '../../src/adapters/routes.js';
 import { createProceduralAdapter } from '../../src/adapters/procedural/index.js';
 import { createGatedAdapter, type GatedAdapter, type GatedOptions } from '../helpers/gated-adapter.js';
 import { canonicalSkeleton, postGenerate, startGateway, type Running } from '../helpers/gateway.js';
 import { testConfig } from '../helpers/config.js';
+import { dropRedisPrefix } from '../helpers/redis-prefix.js';
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 import { createRegistry } from '../../src/server/app.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gw-routes-'));
@@ -56,9 +61,9 @@ function target(id: string, opts: Pick<GatedOptions, 'caps' | 'shared'> = {}): T
   return t;
 }
 
-async function gateway(targets: Target[], routes: unknown = ROUTES, dbPath?: string): Promise<Running> {
+async function gateway(targets: Target[], routes: unknown = ROUTES, dbPath?: string, extra: Partial<Config> = {}): Promise<Running> {
   const adapters: Adapter[] = [createProceduralAdapter(), ...targets.map((t) => t.adapter)];
-  return startGateway({ routes: parseRoutes(routes, 'MODEL_ROUTES'), ...(dbPath ? { dbPath } : {}) }, { adapters });
+  return startGateway({ routes: parseRoutes(routes, 'MODEL_ROUTES'), ...(dbPath ? { dbPath } : {}), ...extra }, { adapters });
 }
 
 async function body(url: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -209,6 +214,115 @@ describe('fallback of a running job', () => {
       expect(beta.adapter.calls.start).toBe(0);
     } finally {
       await gw.close();
+    }
+  });
+});
+
+describe('circuit breakers', () => {
+  /** Resolves when the provider's breaker enters `state`. */
+  const entered = (gw: Running, provider: string, state: BreakerState) =>
+    new Promise<void>((resolve) => {
+      if (gw.gw.registry.breakers.state(provider) === state) return resolve();
+      gw.gw.registry.breakers.onChange((p, s) => p === provider && s === state && resolve());
+    });
+  const metric = async (gw: Running, line: string) => (await (await fetch(`${gw.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(line));
+
+  it('open after a run of failures, pass the target over without calling it, and close after a half-open probe succeeds', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    alpha.advanceError = new GatewayError('MG-PRV-503');
+    const gw = await gateway([alpha, beta], ROUTES, undefined, { breakers: { failures: 2, errorPercent: 100, volume: 1_000, windowMs: 60_000, resetMs: 400 } });
+    try {
+      for (const n of [1, 2]) {
+        const res = await postGenerate(gw.url, await body(gw.url), JSON_GLTF);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-served-by')).toBe('beta');
+        expect(alpha.adapter.calls.advance).toBe(n);
+      }
+      expect(gw.gw.registry.breakers.state('alpha')).toBe('open');
+      expect(await metric(gw, 'gateway_breaker_state{provider="alpha"}')).toBe('gateway_breaker_state{provider="alpha"} 2');
+      expect(await metric(gw, 'gateway_breaker_state{provider="beta"}')).toBe('gateway_breaker_state{provider="beta"} 0');
+      const ready = await (await fetch(`${gw.url}/readyz`)).json();
+      expect(ready.breakers.alpha).toMatchObject({ state: 'open', consecutive_failures: 2 });
+
+      // Open: skipped at admission, never called.
+      const skipped = await postGenerate(gw.url, await body(gw.url), JSON_GLTF);
+      expect(skipped.status).toBe(200);
+      expect((await servedBy(skipped)).attempts).toEqual([{ model: 'alpha', error_code: 'model_unavailable', error_id: 'MG-SRV-004' }]);
+      expect(alpha.adapter.calls.advance).toBe(2);
+      // Naming the model itself: 503 with the time until the probe.
+      const direct = await postGenerate(gw.url, { ...(await body(gw.url)), model: 'alpha', skeleton: await canonicalSkeleton(gw.url, 'alpha') });
+      expect(direct.status).toBe(503);
+      expect(Number(direct.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await direct.json()).detail.error_code).toBe('MG-SRV-004');
+      expect(await metric(gw, 'gateway_route_fallbacks_total{route="text2motion",target="alpha",reason="MG-SRV-004"}')).toMatch(/ 1$/);
+      expect(await metric(gw, 'gateway_route_fallbacks_total{route="text2motion",target="alpha",reason="MG-PRV-503"}')).toMatch(/ 2$/);
+
+      // Recovered: the half-open probe goes to alpha and closes the breaker.
+      alpha.advanceError = undefined;
+      await entered(gw, 'alpha', 'half_open');
+      const probe = await postGenerate(gw.url, await body(gw.url), JSON_GLTF);
+      expect(probe.status).toBe(200);
+      expect(probe.headers.get('x-served-by')).toBe('alpha');
+      expect(gw.gw.registry.breakers.state('alpha')).toBe('closed');
+      expect(await metric(gw, 'gateway_breaker_state{provider="alpha"}')).toBe('gateway_breaker_state{provider="alpha"} 0');
+      expect(await metric(gw, 'gateway_provider_step_seconds_count{provider="alpha",outcome="MG-PRV-503"}')).toMatch(/ 2$/);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('a failed probe opens the breaker again; caller errors never count', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    alpha.advanceError = new GatewayError('MG-PRV-400');
+    const gw = await gateway([alpha, beta], ROUTES, undefined, { breakers: { failures: 1, errorPercent: 100, volume: 1_000, windowMs: 60_000, resetMs: 300 } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await postGenerate(gw.url, await body(gw.url), JSON_GLTF)).status).toBe(400);
+      expect(gw.gw.registry.breakers.state('alpha')).toBe('closed');
+      alpha.advanceError = new GatewayError('MG-PRV-500');
+      expect((await postGenerate(gw.url, await body(gw.url), JSON_GLTF)).headers.get('x-served-by')).toBe('beta');
+      expect(gw.gw.registry.breakers.state('alpha')).toBe('open');
+      await entered(gw, 'alpha', 'half_open');
+      const calls = alpha.adapter.calls.advance;
+      expect((await postGenerate(gw.url, await body(gw.url), JSON_GLTF)).headers.get('x-served-by')).toBe('beta');
+      expect(alpha.adapter.calls.advance).toBe(calls + 1); // the probe
+      expect(gw.gw.registry.breakers.state('alpha')).toBe('open');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('circuit breakers across instances (STORE=redis)', () => {
+  it('an opening on one instance holds on the others, and for one started later', async () => {
+    const prefix = `mgtest:breakers-${randomBytes(6).toString('hex')}:`;
+    const redis: Partial<Config> = { store: 'redis', redisUrl: REDIS_URL, redisPrefix: prefix, breakers: { failures: 1, errorPercent: 100, volume: 1_000, windowMs: 60_000, resetMs: 60_000 } };
+    const pair = () => {
+      const alpha = target('alpha');
+      alpha.advanceError = new GatewayError('MG-PRV-503');
+      return [alpha, target('beta')];
+    };
+    const [alphaA, betaA] = pair();
+    const [alphaB, betaB] = pair();
+    const a = await gateway([alphaA, betaA], ROUTES, undefined, redis);
+    const b = await gateway([alphaB, betaB], ROUTES, undefined, redis);
+    let c: Running | undefined;
+    try {
+      const openedOnB = new Promise<void>((resolve) => b.gw.registry.breakers.onChange((p, st) => p === 'alpha' && st === 'open' && resolve()));
+      expect((await postGenerate(a.url, await body(a.url), JSON_GLTF)).headers.get('x-served-by')).toBe('beta');
+      expect(a.gw.registry.breakers.state('alpha')).toBe('open');
+      await openedOnB;
+      const onB = await postGenerate(b.url, await body(b.url), JSON_GLTF);
+      expect(onB.headers.get('x-served-by')).toBe('beta');
+      expect((await servedBy(onB)).attempts[0]).toMatchObject({ model: 'alpha', error_id: 'MG-SRV-004' });
+      expect(alphaB.adapter.calls.advance).toBe(0);
+      const [alphaC, betaC] = pair();
+      c = await gateway([alphaC, betaC], ROUTES, undefined, redis);
+      expect(c.gw.registry.breakers.state('alpha')).toBe('open');
+    } finally {
+      await Promise.all([a.close(), b.close(), c?.close()]);
+      await dropRedisPrefix(REDIS_URL, prefix);
     }
   });
 });

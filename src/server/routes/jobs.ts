@@ -8,7 +8,7 @@ import { negotiateMotion } from '../negotiate.js';
 import { jobError, sendJob } from '../respond.js';
 
 /** The caller's job, or 404 for unknown, expired and other keys' jobs alike (ids reveal nothing). */
-async function ownJob(gw: GatewayContext, req: Request, res: Response): Promise<JobRow> {
+export async function ownJob(gw: GatewayContext, req: Request, res: Response): Promise<JobRow> {
   const id = String(req.params.id);
   const row = /^job_[A-Za-z0-9_-]{10,64}$/.test(id) ? await gw.store.getJob(id) : undefined;
   if (!row || row.owner !== res.locals.owner || (row.expires_at !== null && row.expires_at <= gw.clock.now())) {
@@ -37,7 +37,7 @@ export function deleteJob(gw: GatewayContext) {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-async function jobStatusView(gw: GatewayContext, row: JobRow): Promise<JobStatus> {
+export async function jobStatusView(gw: GatewayContext, row: JobRow): Promise<JobStatus> {
   const unfinished = row.state === 'queued' || row.state === 'running';
   const ownQueue = unfinished ? await gw.runner.queuePosition(row.id, row.provider) : undefined;
   const view: JobStatus = {

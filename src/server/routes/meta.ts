@@ -36,15 +36,17 @@ export function getHealth() {
 export function getReady(gw: GatewayContext) {
   return (_req: Request, res: Response): void => {
     const adapters = gw.registry.readiness();
+    // A provider's open breaker keeps its models out of new work, not this instance out of service.
+    const breakers = gw.registry.breakers.view(gw.registry.adapters.map((a) => a.provider));
     const storeStatus = gw.store.status();
     const store = storeStatus.state === 'ok' ? 'ok' : storeStatus.state === 'end' ? 'closed' : storeStatus.state;
     const anyReady = Object.values(adapters).some((a) => a.ready);
     if (store === 'ok' && anyReady) {
-      res.status(200).json({ status: 'ready', store, store_kind: storeStatus.kind, adapters, jobs: gw.runner.stats() });
+      res.status(200).json({ status: 'ready', store, store_kind: storeStatus.kind, adapters, breakers, jobs: gw.runner.stats() });
       return;
     }
     const why = store === 'ok' ? 'no model provider is ready' : store === 'closed' ? 'the job store is closed' : `the ${storeStatus.kind} store is ${store}`;
-    sendError(res, new GatewayError('MG-SRV-003', `The gateway is not ready: ${why}.`, { retryAfterS: 10, details: { store, store_kind: storeStatus.kind, adapters } }));
+    sendError(res, new GatewayError('MG-SRV-003', `The gateway is not ready: ${why}.`, { retryAfterS: 10, details: { store, store_kind: storeStatus.kind, adapters, breakers } }));
   };
 }
 

@@ -116,6 +116,8 @@ export interface SimOptions extends Partial<Omit<Behaviour, 'timing'>> {
   assetUrlOrigin?: string;
   /** The simulated service's time (default: the system clock). */
   clock?: Clock;
+  /** The API's loopback port (default 0: any free port); a separate storage origin always takes a free one. */
+  port?: number;
 }
 
 interface SimStats {
@@ -725,16 +727,16 @@ export async function startMeshySimulator(opts: SimOptions = {}): Promise<MeshyS
       })
       .finally(changed);
   };
-  const listen = async (server: Server): Promise<string> => {
+  const listen = async (server: Server, port = 0): Promise<string> => {
     server.on('connection', (s) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };
   const server = createServer(handler(false));
-  apiOrigin = await listen(server);
+  apiOrigin = await listen(server, opts.port);
   const storage = opts.assetsOnApiOrigin ? undefined : createServer(handler(true));
   assetOrigin = storage ? await listen(storage) : apiOrigin;
 
