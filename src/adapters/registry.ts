@@ -33,6 +33,8 @@ export class AdapterRegistry implements ModelCatalog {
   private readonly routeById: Map<string, RouteDefinition>;
   /** One circuit breaker per provider: what admission consults before handing a provider new work. */
   readonly breakers: ProviderBreakers;
+  /** The draw of weighted routes (routes.ts targetOrder); tests replace it with a seeded one. */
+  random: () => number = Math.random;
 
   /** `routes` are checked against the adapters' models here: a bad one stops start-up (ConfigError). */
   constructor(

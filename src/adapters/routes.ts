@@ -12,6 +12,11 @@ export interface RouteTarget {
   model: string;
   /** Provider knobs pinned by the operator: merged over request.extensions[provider] (the pinned ones win). */
   extensions?: Record<string, unknown>;
+  /**
+   * Share of the route's jobs this target gets first (weighted choice). A route with a weight on any target
+   * draws its order per job, targets without one weighing 1; the others still follow as fallbacks.
+   */
+  weight?: number;
 }
 
 export interface RouteDefinition {
@@ -44,12 +49,19 @@ export function parseRoutes(doc: unknown, source: string): RouteDefinition[] {
     const targets = list.map((t, i): RouteTarget => {
       if (typeof t === 'string' && t) return { model: t };
       if (isObject(t) && typeof t.model === 'string' && t.model) {
-        const extra = Object.keys(t).filter((k) => k !== 'model' && k !== 'extensions');
+        const extra = Object.keys(t).filter((k) => k !== 'model' && k !== 'extensions' && k !== 'weight');
         if (extra.length) throw new ConfigError(`${source}: route "${id}" target ${i} ("${t.model}") has unknown fields: ${extra.join(', ')}`);
         if (t.extensions !== undefined && !isObject(t.extensions)) throw new ConfigError(`${source}: route "${id}" target "${t.model}": extensions must be an object`);
-        return { model: t.model, ...(t.extensions ? { extensions: t.extensions as Record<string, unknown> } : {}) };
+        if (t.weight !== undefined && !(typeof t.weight === 'number' && Number.isFinite(t.weight) && t.weight > 0)) {
+          throw new ConfigError(`${source}: route "${id}" target "${t.model}": weight must be a positive number`);
+        }
+        return {
+          model: t.model,
+          ...(t.extensions ? { extensions: t.extensions as Record<string, unknown> } : {}),
+          ...(t.weight !== undefined ? { weight: t.weight as number } : {}),
+        };
       }
-      throw new ConfigError(`${source}: route "${id}" target ${i} must be a model id or {"model": id, "extensions": {...}}`);
+      throw new ConfigError(`${source}: route "${id}" target ${i} must be a model id or {"model": id, "extensions": {...}, "weight": n}`);
     });
     const seen = new Set<string>();
     for (const t of targets) {
@@ -72,6 +84,27 @@ export function checkRoutes(routes: readonly RouteDefinition[], modelIds: readon
       }
     }
   }
+}
+
+/**
+ * The order a job tries a route's targets in: the listed order, or, when any target has a weight, a
+ * weighted draw without replacement (`random` in [0, 1)): the first target is chosen with probability
+ * weight / total, the next among those left, and so on.
+ */
+export function targetOrder(route: RouteDefinition, random: () => number): RouteTarget[] {
+  if (!route.targets.some((t) => t.weight !== undefined)) return route.targets;
+  const left = [...route.targets];
+  const out: RouteTarget[] = [];
+  while (left.length) {
+    let x = random() * left.reduce((sum, t) => sum + (t.weight ?? 1), 0);
+    let i = 0;
+    for (; i < left.length - 1; i++) {
+      x -= left[i].weight ?? 1;
+      if (x < 0) break;
+    }
+    out.push(...left.splice(i, 1));
+  }
+  return out;
 }
 
 const intersect = <T>(lists: T[][]): T[] => lists.reduce((acc, l) => acc.filter((x) => l.includes(x)));

@@ -13,7 +13,7 @@ import { checkBatchBudget } from '../protocol/budgets.js';
 import { estimateCost, type RequestCost } from '../protocol/cost.js';
 import { schemaValidRequest, validateGenerateRequest } from '../protocol/validate.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
-import type { RouteDefinition, RouteTarget } from '../adapters/routes.js';
+import { targetOrder, type RouteDefinition, type RouteTarget } from '../adapters/routes.js';
 import type { ServedAttempt } from '../spec/plan.js';
 
 /** One model that may serve an admitted request: the model itself, or a route's target (in order). */
@@ -80,7 +80,7 @@ export function routeCandidates(
   let retryAfterS = 30; // the soonest a passed-over target may take work again
   const candidates: Candidate[] = [];
   const reasons: Record<string, string> = {};
-  for (const target of routeOrder(route, request.extensions?.routing)) {
+  for (const target of routeOrder(route, request.extensions?.routing, registry.random)) {
     if (tried.has(target.model)) continue;
     const adapter = registry.adapterFor(target.model);
     const targetModel = registry.providerModel(target.model);
@@ -102,8 +102,9 @@ export function routeCandidates(
  * `{"prefer": id}` moved first or `{"only": [ids]}` keeping those (in the route's order). Naming a target
  * the route does not hold is refused (400 invalid_options, MG-PRO-007, listing the route's targets).
  */
-function routeOrder(route: RouteDefinition, routing: unknown): RouteTarget[] {
-  if (routing === undefined) return route.targets;
+function routeOrder(route: RouteDefinition, routing: unknown, random: () => number): RouteTarget[] {
+  const ordered = targetOrder(route, random);
+  if (routing === undefined) return ordered;
   const held = route.targets.map((t) => t.model);
   const refuse = (message: string): never => {
     throw new GatewayError('MG-PRO-007', message, { details: { option: 'extensions.routing', route: route.id, targets: held } });
@@ -118,11 +119,11 @@ function routeOrder(route: RouteDefinition, routing: unknown): RouteTarget[] {
   };
   if (keys[0] === 'prefer') {
     const first = check(r.prefer);
-    return [...route.targets.filter((t) => t.model === first), ...route.targets.filter((t) => t.model !== first)];
+    return [...ordered.filter((t) => t.model === first), ...ordered.filter((t) => t.model !== first)];
   }
   if (!Array.isArray(r.only) || r.only.length === 0) return refuse('extensions.routing.only must be a non-empty list of targets.');
   const only = new Set(r.only.map(check));
-  return route.targets.filter((t) => only.has(t.model));
+  return ordered.filter((t) => only.has(t.model));
 }
 
 /**

@@ -327,6 +327,39 @@ describe('circuit breakers across instances (STORE=redis)', () => {
   });
 });
 
+describe('weighted choice', () => {
+  it('gives each target its share of first tries, falls back in the drawn order, and prefer/only still apply', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    const gw = await gateway([alpha, beta], { text2motion: [{ model: 'alpha', weight: 3 }, { model: 'beta', weight: 1 }] });
+    let state = 7; // a seeded draw (LCG), so the split is the same on every run
+    gw.gw.registry.random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    try {
+      const served: Record<string, number> = { alpha: 0, beta: 0 };
+      for (let i = 0; i < 40; i++) {
+        const res = await postGenerate(gw.url, await body(gw.url, { options: { seed: i } }), JSON_GLTF);
+        expect(res.status).toBe(200);
+        served[res.headers.get('x-served-by')!]++;
+        await res.arrayBuffer();
+      }
+      // 3:1 of 40 is 30:10; a binomial draw stays within ±9 of it (over 3 standard deviations).
+      expect(served.alpha).toBeGreaterThanOrEqual(21);
+      expect(served.beta).toBeGreaterThanOrEqual(3);
+      expect(served.alpha + served.beta).toBe(40);
+      // Whichever is drawn first, a failing one hands over to the other.
+      alpha.ready = false;
+      for (let i = 0; i < 4; i++) expect((await postGenerate(gw.url, await body(gw.url, { options: { seed: 100 + i } }), JSON_GLTF)).headers.get('x-served-by')).toBe('beta');
+      alpha.ready = true;
+      for (let i = 0; i < 4; i++) {
+        const res = await postGenerate(gw.url, await body(gw.url, { options: { seed: 200 + i }, extensions: { routing: { prefer: 'beta' } } }), JSON_GLTF);
+        expect(res.headers.get('x-served-by')).toBe('beta');
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('extensions.routing', () => {
   it('prefer puts a target first, only narrows the list, and a target the route does not hold is refused', async () => {
     const alpha = target('alpha');
@@ -455,6 +488,7 @@ describe('route configuration', () => {
     ['a duplicate target', '{"r": ["alpha", {"model": "alpha"}]}', /route "r" lists target "alpha" twice/],
     ['a target of the wrong shape', '{"r": [{"name": "alpha"}]}', /route "r" target 0 must be a model id/],
     ['not JSON', '{r:', /MODEL_ROUTES is not valid JSON/],
+    ['a weight that is not positive', '{"r": [{"model": "alpha", "weight": 0}, "beta"]}', /target "alpha": weight must be a positive number/],
   ])('refuses %s in MODEL_ROUTES', (_name, value, message) => {
     expect(() => loadConfig({ MODEL_ROUTES: value })).toThrow(ConfigError);
     expect(() => loadConfig({ MODEL_ROUTES: value })).toThrow(message);
