@@ -91,8 +91,8 @@ describe('async lifecycle', () => {
 
   it('answers 202 after the sync wait runs out, and 200 when the job finishes within it', async () => {
     const gated = createGatedAdapter();
-    // Long enough for an open gate's job on a loaded machine (a cold worker thread compiles its modules).
-    const g = await start(gated, { syncWaitMs: 1_500 });
+    // Long enough for an open gate's job on a loaded machine (a cold worker thread compiles its modules; the browser test may run beside it).
+    const g = await start(gated, { syncWaitMs: 4_000 });
     const slow = await postGenerate(g.url, request());
     expect(slow.status).toBe(202);
     expect(slow.headers.get('location')).toBeTruthy();
