@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { PROVIDERS, providerDefinitions } from './adapters/registry.js';
 import { parseRoutes, type RouteDefinition } from './adapters/routes.js';
 import type { BreakerOptions } from './adapters/breakers.js';
+import type { TracingConfig } from './tracing.js';
 
 /** A provider this deployment serves, with the configuration it read. */
 interface ConfiguredProvider {
@@ -108,6 +109,8 @@ export interface Config {
    * of at least BREAKER_VOLUME calls within BREAKER_WINDOW_MS, open one for BREAKER_RESET_MS.
    */
   breakers: BreakerOptions;
+  /** OpenTelemetry trace export (src/tracing.ts); null (the default) when no OTLP endpoint is configured. */
+  tracing: TracingConfig | null;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -207,6 +210,7 @@ function readRoutes(env: Env): RouteDefinition[] {
 }
 
 export function loadConfig(env: Env = process.env): Config {
+  const tracing = readTracing(env);
   const logLevel = envString(env, 'LOG_LEVEL', 'info')!;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const apiKeys = (envString(env, 'GATEWAY_API_KEYS') ?? '')
@@ -255,8 +259,9 @@ export function loadConfig(env: Env = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     assetOrigins: readAssetOrigins(env),
-    secrets: secretsOf(apiKeys, providers, envString(env, 'REDIS_URL') ?? ''),
+    secrets: [...secretsOf(apiKeys, providers, envString(env, 'REDIS_URL') ?? ''), ...Object.values(tracing?.headers ?? {})],
     providers,
+    tracing,
     routes: readRoutes(env),
     breakers: {
       failures: envInt(env, 'BREAKER_FAILURES', 5, 1, 1_000),
@@ -283,4 +288,39 @@ export async function loadExternalProviders(config: Config, env: Env = process.e
     if (configured) providers.push(configured);
   }
   return { ...config, providers, secrets: secretsOf(config.apiKeys, providers, config.redisUrl) };
+}
+
+/**
+ * OpenTelemetry's standard variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the full URL), else
+ * OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`; OTEL_EXPORTER_OTLP_(TRACES_)HEADERS as `k=v,k2=v2`
+ * (URL-encoded values); OTEL_SERVICE_NAME; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn it off.
+ */
+function readTracing(env: Env): TracingConfig | null {
+  if (envString(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true' || envString(env, 'OTEL_TRACES_EXPORTER')?.toLowerCase() === 'none') return null;
+  const tracesUrl = envString(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = envString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const name = tracesUrl ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const url = tracesUrl ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!url) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, e.g. http://127.0.0.1:4318`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL, e.g. http://127.0.0.1:4318`);
+  const headers: Record<string, string> = {};
+  for (const v of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+    for (const pair of (envString(env, v) ?? '').split(',')) {
+      if (!pair.trim()) continue;
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new ConfigError(`${v} must be a list of key=value pairs separated by commas`);
+      try {
+        headers[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+      } catch {
+        throw new ConfigError(`${v} holds a value that is not URL-encoded correctly`);
+      }
+    }
+  }
+  return { url, headers, serviceName: envString(env, 'OTEL_SERVICE_NAME') ?? 'motion-gateway' };
 }

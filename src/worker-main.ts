@@ -11,6 +11,7 @@ import { createStore } from './jobs/store.js';
 import { createLogger } from './log.js';
 import { createRegistry } from './server/app.js';
 import { configOrExit, stopOnSignals } from './entry.js';
+import { createTracing } from './tracing.js';
 
 async function main(): Promise<void> {
   const config = await configOrExit((c) => {
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
   const registry = createRegistry(config);
   await Promise.all(registry.adapters.map((a) => a.init?.({ store: store.kv(a.provider), log })));
   const workers = createWorkers({ threads: config.workerThreads });
-  const runner = new JobRunner({ store, registry, config, log, workers });
+  const tracing = createTracing(config.tracing, log);
+  const runner = new JobRunner({ store, registry, config, log, workers, tracing });
   await runner.start();
   log.info({ models: registry.modelIds(), redis_prefix: config.redisPrefix, threads: config.workerThreads }, 'motion gateway worker running');
 
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     await workers.close();
     await runner.close();
     await store.close();
+    await tracing.shutdown();
   });
 }
 

@@ -24,6 +24,12 @@ export interface MotionGatewayClientOptions {
   maxRetryAfterS?: number;
   /** Shortest wait between two polls of a job (default 500 ms, as the reference client). */
   minPollMs?: number;
+  /**
+   * How generate() follows a job it was answered 202 for: `events` (default) reads its live events
+   * (SSE) and fetches the result the moment it is done, polling `/status` when the stream fails or is
+   * cut; `poll` only polls, at the gateway's Retry-After.
+   */
+  follow?: 'events' | 'poll';
 }
 
 export type AnswerFormat = 'glb' | 'json';
@@ -33,8 +39,11 @@ export interface GenerateOptions {
   format?: AnswerFormat;
   /** Aborting cancels the job on the gateway (DELETE) and rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Called with each status read while the job runs (progress 0-1, queue position, serving model). */
-  onProgress?: (status: JobStatus) => void;
+  /**
+   * Called with each status while the job runs (progress 0-1, queue position, serving model), and with
+   * how it came: from the job's live `events`, or from a `poll` of /status (the stream failed, or `follow: 'poll'`).
+   */
+  onProgress?: (status: JobStatus, via: 'events' | 'poll') => void;
   /** Called once when the gateway answered 202, with the job id. */
   onAccepted?: (jobId: string) => void;
   /** The Idempotency-Key to send (default: a fresh UUID per call, reused on its retries); false sends none. */
@@ -159,11 +168,27 @@ export class MotionGatewayClient {
   }
 
   private async follow(jobId: string, format: AnswerFormat, firstWaitS: number | null, onProgress: GenerateOptions['onProgress'], signal?: AbortSignal): Promise<GenerateResult> {
+    if (this.opts.follow !== 'poll') {
+      let done = false;
+      try {
+        for await (const event of this.jobEvents(jobId, signal)) {
+          onProgress?.(event.status, 'events');
+          if (event.type === 'done') {
+            done = true;
+            break;
+          }
+        }
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        // The stream was refused or cut (a proxy, a restart): polling carries on from here.
+      }
+      if (done) return this.jobResult(jobId, format, signal);
+    }
     let waitS = firstWaitS ?? 1;
     for (;;) {
       await sleep(Math.max(this.minPollMs, waitS * 1000), signal);
       const status = await this.jobStatus(jobId, signal);
-      onProgress?.(status);
+      onProgress?.(status, 'poll');
       if (FINAL.has(status.state)) return this.jobResult(jobId, format, signal);
       waitS = status.retry_after_s ?? 1;
     }

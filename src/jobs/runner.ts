@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import type { Adapter, Checkpoint, JobContext, Logger } from '../spec/adapter.js';
 import { systemClock, type Clock } from '../spec/clock.js';
 import { GatewayError, asGatewayError } from '../spec/errors.js';
+import { ROOT_CONTEXT, trace, type Context, type Span, type SpanContext } from '@opentelemetry/api';
+import { createTracing, failSpan, inSpan, type Tracing } from '../tracing.js';
 import type { GenerationPlan, ServedBy } from '../spec/plan.js';
 import type { GenerateRequest, ModelCapabilities } from '../spec/wire.js';
 import { buildPlan, drawSeed } from '../protocol/plan.js';
@@ -50,6 +52,8 @@ export interface RunnerOptions {
   clock?: Clock;
   /** Where jobs run; by default in this process (SQLite) or through BullMQ (Redis). */
   dispatcher?: Dispatcher;
+  /** OpenTelemetry spans of job runs and provider steps (off by default). */
+  tracing?: Tracing;
 }
 
 interface Execution {
@@ -98,6 +102,9 @@ export class JobRunner {
   private readonly registry: AdapterRegistry;
   private readonly config: Config;
   private readonly log: Logger;
+  private readonly tracing: Tracing;
+  /** The span of the request that created a job, until the job runs here (same process only). */
+  private readonly traceParents = new Map<string, SpanContext>();
   private readonly workers: MotionWorkers;
   private readonly onFinished: FinishedListener;
   private readonly events: RunnerEvents;
@@ -113,6 +120,7 @@ export class JobRunner {
     this.onFinished = opts.onFinished ?? (() => {});
     this.events = opts.events ?? {};
     this.clock = opts.clock ?? systemClock;
+    this.tracing = opts.tracing ?? createTracing(null);
     this.cache = new ResultCache(opts.store, opts.config.resultCacheTtlS);
     const capOf = (provider: string) => this.capOf(provider);
     this.dispatcher =
@@ -190,7 +198,7 @@ export class JobRunner {
    * (no provider work at all), else lets the adapter check the plan and give the first checkpoint, then
    * records the job durably and schedules it. Throws 503 when the gateway is full.
    */
-  async admit(a: Admission, owner: string, opts: { sync?: boolean } = {}): Promise<JobRow> {
+  async admit(a: Admission, owner: string, opts: { sync?: boolean; trace?: SpanContext } = {}): Promise<JobRow> {
     if (!a.route) await this.checkCapacity(a.adapter.provider);
     const seed = a.request.options?.seed ?? drawSeed();
     // Keyed by the model the request names (a route's id): a replay is the same answer whoever served it first.
@@ -237,6 +245,7 @@ export class JobRunner {
     await this.store.insertJob(row);
     if (!done) {
       if (this.dispatcher.local && plan) this.plans.set(row.id, plan);
+      if (opts.trace) this.traceParents.set(row.id, opts.trace);
       try {
         // A provider's own cap (Meshy's tier, SAYMOTION_MAX_IN_FLIGHT) holds for the cluster only through the queue.
         const preferHere = opts.sync === true && chosen.adapter.maxInFlight?.() === undefined;
@@ -395,9 +404,26 @@ export class JobRunner {
   }
 
   private async execute(exec: Execution): Promise<void> {
+    const parent = this.tracing.under(this.traceParents.get(exec.id));
+    this.traceParents.delete(exec.id);
+    const span = this.tracing.tracer.startSpan('job.run', { attributes: { 'mmcp.job_id': exec.id } }, parent);
+    try {
+      await this.runTraced(exec, span);
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async runTraced(exec: Execution, span: Span): Promise<void> {
     const { id, controller } = exec;
     const row = await this.store.getJob(id);
     if (!row || (row.state !== 'queued' && row.state !== 'running')) return;
+    span.updateName(`job ${row.model}`);
+    span.setAttributes({ 'mmcp.model': row.model, 'gateway.provider': row.provider, 'gateway.resumed': row.started_at !== null });
+    const stepParent = trace.setSpan(ROOT_CONTEXT, span);
     const started = this.clock.now();
     let adapter: Adapter | undefined;
     let plan: GenerationPlan | undefined;
@@ -419,6 +445,7 @@ export class JobRunner {
       store: this.store.kv(row.provider),
       log,
       compute: this.workers,
+      canFallBack: this.registry.route(row.model) !== undefined,
     };
     // One pass, or more when the store went away mid-job and came back.
     for (;;) {
@@ -439,15 +466,19 @@ export class JobRunner {
           if (this.clock.now() > row.deadline) {
             throw new GatewayError('MG-JOB-004', undefined, { details: { timeout_s: this.config.jobTimeoutS } });
           }
-          const step = await this.advance(adapter, plan, checkpoint, ctx, firstRun && !progressed);
+          const step = await this.advance(adapter, plan, checkpoint, ctx, firstRun && !progressed, stepParent);
           // Past a step the provider may have charged (and a finished one's rendering is not its failure).
           progressed = true;
           if (exec.cancelRequested) break;
           // A step that finished is kept even when shutdown began meanwhile: that work is paid for.
           if (step.kind === 'done' || step.kind === 'compute') {
-            const glb = await this.workers.render(plan, step.kind === 'done' ? { motion: step.motion } : { task: step.task });
+            const rendering = plan;
+            const glb = await inSpan(this.tracing.tracer, 'motion.render', stepParent, { 'gateway.provider': adapter.provider }, () =>
+              this.workers.render(rendering, step.kind === 'done' ? { motion: step.motion } : { task: step.task }),
+            );
             const now = this.clock.now();
             const stored = await this.store.markSucceeded(id, glb, now, now + this.config.jobRetentionS * 1000);
+            span.setAttributes({ 'mmcp.job_state': 'succeeded', 'gateway.served_by': servedByOf(row).model });
             if (stored) {
               this.onFinished(row.model, 'succeeded');
               // Waiters first: a sync request waits for the result, not for its copy in the cache.
@@ -473,15 +504,22 @@ export class JobRunner {
         }
         if (!exec.cancelRequested) {
           let gerr = asGatewayError(err);
-          if (firstRun && !progressed && this.registry.route(row.model)) {
+          // A route's job moves on only while nothing can have been paid at this target (its checkpoint says
+          // so, or for an adapter that cannot tell: its first step failed before any checkpoint), or when the
+          // provider says this failure was not charged.
+          const unpaid = adapter?.mayHaveCharged ? !adapter.mayHaveCharged(checkpoint) : firstRun && !progressed;
+          if ((unpaid || uncharged(gerr)) && this.registry.route(row.model)) {
             const moved = await this.nextTarget(row, gerr);
             if ('checkpoint' in moved) {
               checkpoint = moved.checkpoint;
+              progressed = false; // the next target starts from nothing
               this.plans.delete(id);
               continue;
             }
             gerr = moved.error;
           }
+          span.setAttributes({ 'mmcp.job_state': 'failed', 'gateway.served_by': servedByOf(row).model });
+          failSpan(span, gerr);
           if (gerr.id === 'MG-SRV-001') log.error({ err, job: id }, 'job failed unexpectedly');
           else log.info({ job: id, error_code: gerr.id }, 'job failed');
           const now = this.clock.now();
@@ -500,15 +538,20 @@ export class JobRunner {
    * work: it goes through the provider's circuit breaker (refused with MG-SRV-004 while it is open, and
    * counted); later steps of a job that may be paid for go straight to the provider.
    */
-  private async advance(adapter: Adapter, plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext, submits: boolean) {
+  private async advance(adapter: Adapter, plan: GenerationPlan, checkpoint: Checkpoint, ctx: JobContext, submits: boolean, parent: Context) {
     const t0 = performance.now();
     let outcome = 'ok';
+    const span = this.tracing.tracer.startSpan('provider.step', { attributes: { 'gateway.provider': adapter.provider, 'gateway.submits': submits, 'mmcp.job_id': ctx.jobId } }, parent);
     try {
-      return submits ? await this.registry.breakers.call(adapter.provider, () => adapter.advance(plan, checkpoint, ctx)) : await adapter.advance(plan, checkpoint, ctx);
+      const step = submits ? await this.registry.breakers.call(adapter.provider, () => adapter.advance(plan, checkpoint, ctx)) : await adapter.advance(plan, checkpoint, ctx);
+      span.setAttribute('gateway.step', step.kind);
+      return step;
     } catch (err) {
       outcome = asGatewayError(err).id;
+      failSpan(span, asGatewayError(err));
       throw err;
     } finally {
+      span.end();
       if (outcome !== 'MG-SRV-004') this.events.providerCall?.(adapter.provider, (performance.now() - t0) / 1000, outcome);
     }
   }
@@ -673,4 +716,9 @@ export class JobRunner {
   workerStats(): { threads: number; running: number; queued: number } {
     return this.workers.stats();
   }
+}
+
+/** A provider failure the provider did not charge for (the adapter says so: `details.provider_charged === false`). */
+function uncharged(err: GatewayError): boolean {
+  return err.details?.provider_charged === false;
 }

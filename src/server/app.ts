@@ -24,6 +24,7 @@ import { postGenerate } from './routes/generate.js';
 import { deleteJob, getJob, getJobStatus } from './routes/jobs.js';
 import { getJobEvents } from './routes/job-events.js';
 import { getCapabilities, getHealth, getMetrics, getOpenApi, getReady, getSchema, getSchemaIndex } from './routes/meta.js';
+import { createTracing } from '../tracing.js';
 
 export interface GatewayOptions {
   /** Adapters to serve instead of those the configuration asks for. */
@@ -70,7 +71,9 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
   const registry = createRegistry(config, opts.adapters);
   const metrics = new Metrics(opts.defaultMetrics ?? false);
   const workers = opts.workers ?? createWorkers({ threads: config.workerThreads });
+  const tracing = createTracing(config.tracing, log);
   const runner = new JobRunner({
+    tracing,
     store,
     registry,
     config,
@@ -82,7 +85,7 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
   });
   metrics.watchBreakers(registry.breakers, registry.adapters.map((a) => a.provider));
   const idempotency = new IdempotencyKeys(store, config.idempotencyTtlS);
-  const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics, clock: opts.clock ?? systemClock };
+  const gw: GatewayContext = { config, store, registry, runner, idempotency, log, metrics, clock: opts.clock ?? systemClock, tracing };
 
   const app = express();
   app.disable('x-powered-by');
@@ -145,6 +148,7 @@ export function createGateway(config: Config, opts: GatewayOptions = {}): Gatewa
         if (!opts.workers) await workers.close();
         await runner.close();
         await store.close();
+        await tracing.shutdown(); // the spans of this stop too
       })();
       return closing;
     },

@@ -7,6 +7,7 @@ import type { Store } from '../jobs/store.js';
 import type { Logger } from '../spec/adapter.js';
 import type { Clock } from '../spec/clock.js';
 import type { Metrics } from './metrics.js';
+import type { Tracing } from '../tracing.js';
 
 export interface GatewayContext {
   config: Config;
@@ -18,4 +19,6 @@ export interface GatewayContext {
   metrics: Metrics;
   /** The time jobs are stamped with (expiry, deadlines). */
   clock: Clock;
+  /** OpenTelemetry spans (a no-op tracer unless configured). */
+  tracing: Tracing;
 }

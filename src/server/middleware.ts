@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../spec/errors.js';
 import type { GatewayContext } from './context.js';
 import { ACCEPTED_CONTENT_ENCODINGS, sendError } from './http.js';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
 
@@ -21,12 +22,36 @@ export function requestContext(gw: GatewayContext) {
     res.locals.requestId = id;
     res.setHeader('X-Request-ID', id);
     const started = process.hrtime.bigint();
+    // The request's span continues the caller's trace (W3C traceparent); routes hand it to the jobs they create.
+    const span = gw.tracing.tracer.startSpan(
+      req.method,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path, 'mmcp.request_id': id } },
+      gw.tracing.extract(req.headers),
+    );
+    res.locals.span = span;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      span.updateName(`${req.method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': res.statusCode });
+      for (const [header, attribute] of [['x-job-id', 'mmcp.job_id'], ['x-served-by', 'gateway.served_by']] as const) {
+        const value = res.getHeader(header);
+        if (typeof value === 'string') span.setAttribute(attribute, value);
+      }
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${res.statusCode}` });
+      if (!res.writableFinished) span.setAttribute('gateway.aborted', true);
+      span.end();
+    };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (req.route?.path as string | undefined) ?? 'unmatched';
       gw.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       gw.log.info({ request_id: id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      end();
     });
+    res.on('close', end);
     next();
   };
 }

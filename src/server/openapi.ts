@@ -84,6 +84,18 @@ export function buildOpenApi(): Record<string, unknown> {
         parameters: [jobId],
         get: { summary: 'Job state, progress and queue position (not part of MMCP)', responses: { '200': { description: 'Status', content: { 'application/json': { schema: ref('JobStatus') } } }, '404': errorResponse('Unknown or expired job.') } },
       },
+      '/generate/jobs/{id}/events': {
+        parameters: [jobId],
+        get: {
+          summary: 'Live job status as Server-Sent Events (not part of MMCP)',
+          description:
+            'A `status` event whenever the state, progress, queue position or serving model changes, then one `done` event with the final status, after which the stream ends; each event\'s data is the JobStatus JSON. A comment line every 15 s keeps proxies from closing a quiet stream. A client whose stream fails carries on polling /status.',
+          responses: {
+            '200': { description: 'The event stream.', content: { 'text/event-stream': { schema: { type: 'string', description: '`event: status|done` lines, each with `data: <JobStatus JSON>`.' } } } },
+            '404': errorResponse('Unknown or expired job.'),
+          },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'The process is alive.' } } } },
       '/readyz': { get: { summary: 'Readiness (store open, adapters ready)', security: [], responses: { '200': { description: 'Ready.' }, '503': errors['503'] } } },
       '/schemas': { get: { summary: 'Index of the wire schemas', security: [], responses: { '200': { description: 'Schema list.' } } } },

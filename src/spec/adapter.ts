@@ -56,6 +56,11 @@ export interface JobContext<C extends Checkpoint = Checkpoint> {
   log: Logger;
   /** The gateway's worker threads: decode provider files and do any other CPU work here, never inline. */
   compute: Compute;
+  /**
+   * Another target of the job's route can take the job if this one fails before anything is paid: fail
+   * then (with the provider's error) rather than wait out a provider's Retry-After or a full queue.
+   */
+  canFallBack?: boolean;
 }
 
 /** The outcome of one step of work. */
@@ -140,6 +145,14 @@ export interface Adapter<C extends Checkpoint = Checkpoint> {
    * call. Throws GatewayError for requests the provider cannot serve (answered before any job exists).
    */
   start(plan: GenerationPlan): Promise<C>;
+  /**
+   * Whether the provider may have charged for this job's work so far, read from its checkpoint: a provider
+   * job exists, or might (a submission whose answer was lost). A route hands a failed job to its next
+   * target only when this says no, or when the error says the provider did not charge
+   * (`details.provider_charged === false`). Absent: only a failure of the job's very first step, before it
+   * saved any checkpoint, counts as unpaid.
+   */
+  mayHaveCharged?(checkpoint: C): boolean;
   /** Advances the work by one step from `checkpoint`. Throws GatewayError when the job has failed. */
   advance(plan: GenerationPlan, checkpoint: C, ctx: JobContext<C>): Promise<Step<C>>;
   /** Cancels the provider's work for this checkpoint, where the provider allows it. */

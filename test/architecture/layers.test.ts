@@ -13,6 +13,7 @@ const SRC = resolve('src');
 const RANK: Record<string, number> = {
   spec: 0,
   'log.ts': 0,
+  'tracing.ts': 1,
   motion: 1,
   protocol: 1,
   client: 1,
@@ -22,6 +23,7 @@ const RANK: Record<string, number> = {
   jobs: 4,
   server: 5,
   'entry.ts': 5.5,
+  'serve.ts': 5.75,
   'main.ts': 6,
   'worker-main.ts': 6,
   cli: 7,

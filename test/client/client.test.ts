@@ -93,6 +93,28 @@ describe('client', () => {
     expect(seen.at(-1)?.state === 'succeeded' || seen.at(-1)?.state === 'running').toBe(true);
   });
 
+  it('follows a job by its live events (no polls), and polls /status when the stream is refused or follow is poll', async () => {
+    gated.open();
+    const paths: string[] = [];
+    const counting = (refuseEvents: boolean): typeof fetch => async (input, init) => {
+      const path = new URL(String(input)).pathname;
+      paths.push(path);
+      if (refuseEvents && path.endsWith('/events')) throw new TypeError('fetch failed');
+      return fetch(input, init);
+    };
+    let seed = 100; // a fresh seed per run: a cached answer would be a 200, not a job to follow
+    const follows = async (opts: { refuseEvents: boolean; follow?: 'events' | 'poll' }) => {
+      paths.length = 0;
+      const c = new MotionGatewayClient({ baseUrl: g.url, fetch: counting(opts.refuseEvents), follow: opts.follow, minPollMs: 10 });
+      const res = await c.generate({ ...request('gated'), options: { seed: ++seed } }, { async: true });
+      expect((await validateGltf(res.bytes, 'glb')).errors).toEqual([]);
+      return { events: paths.filter((p) => p.endsWith('/events')).length, polls: paths.filter((p) => p.endsWith('/status')).length };
+    };
+    expect(await follows({ refuseEvents: false })).toEqual({ events: 1, polls: 0 });
+    expect((await follows({ refuseEvents: true })).polls).toBeGreaterThan(0);
+    expect(await follows({ refuseEvents: false, follow: 'poll' })).toMatchObject({ events: 0 });
+  });
+
   it('cancels the job on the gateway when its AbortSignal aborts', async () => {
     const abort = new AbortController();
     let jobId = '';

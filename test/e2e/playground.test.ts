@@ -1,7 +1,8 @@
 /**
  * The playground at `/` in real Chromium (playwright-core, headless, software WebGL) against a real
- * gateway: the API key, progress of an async job, the rendered and playing mannequin, the GLB download, an
- * uploaded character and an error envelope, as a user sees them.
+ * gateway: the API key, progress of an async job (live from its event stream, from /status polls when the
+ * stream fails), the rendered and playing mannequin, the GLB download, an uploaded character and an error
+ * envelope, as a user sees them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -24,9 +25,13 @@ declare function requestAnimationFrame(callback: () => void): number;
 const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'playground-e2e-key-0123456789';
 const SCREENSHOT = '/tmp/playground.png';
+/** A job's event stream, as the page requests it. */
+const EVENTS = /\/generate\/jobs\/[^/]+\/events$/;
 
 let gateway: Running;
 let gated: GatedAdapter;
+/** The gated provider's gate, held here so that a test can close it again after an earlier one opened it. */
+const gate = { open: false };
 let browser: Browser | undefined;
 let page: Page;
 /** Uncaught page errors and console errors (a CSP violation is one): none may happen. */
@@ -36,7 +41,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: the playground test needs it (Debian: apt-get install -y chromium; .ci/run installs it).`);
   }
-  gated = createGatedAdapter({ modelId: 'gated' });
+  gated = createGatedAdapter({ modelId: 'gated', shared: { calls: { start: 0, advance: 0, cancel: 0 }, gate } });
   gateway = await startGateway({ apiKeys: [KEY] }, { adapters: [createProceduralAdapter(), gated] });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -48,7 +53,9 @@ beforeAll(async () => {
   page.on('pageerror', (e) => pageProblems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     // The refusals the test provokes (401 without a key, 400 for a too-long clip) are logged by Chromium too.
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 40[01]/.test(m.text())) pageProblems.push(`console: ${m.text()}`);
+    // So is the event stream the fallback test cuts.
+    const provoked = /^Failed to load resource: the server responded with a status of 40[01]/.test(m.text()) || (/^Failed to load resource/.test(m.text()) && EVENTS.test(m.location().url));
+    if (m.type() === 'error' && !provoked) pageProblems.push(`console: ${m.text()}`);
   });
 });
 
@@ -187,10 +194,39 @@ describe('the playground page', () => {
       return bar.hasAttribute('value') && bar.value > 0 && bar.value < 1 && /served by gated/.test(document.querySelector('#status').textContent ?? '');
     });
     expect(await page.textContent('#status')).toMatch(/^(queued|running)/);
+    // The bar was fed by the job's event stream, not by the client's /status polls.
+    expect(await page.getAttribute('#progress', 'data-progress-source')).toBe('events');
     gated.open();
     await page.waitForFunction(() => (document.querySelector('#answer-info').textContent ?? '') !== '');
     expect(await page.textContent('#status')).toMatch(/^succeeded/);
     expect(await page.$eval('#progress', (p) => p.value)).toBe(1);
+  });
+
+  it('falls back to polling /status for the progress when the event stream fails', async () => {
+    gate.open = false;
+    let cut = 0;
+    await page.route(EVENTS, (route) => {
+      cut++;
+      return route.abort('connectionreset');
+    });
+    // Another seed: the same request again would be answered from the gateway's seeded-result cache at once.
+    await page.fill('#seed', '8');
+    try {
+      await page.click('#generate');
+      await page.waitForFunction(() => {
+        const bar = document.querySelector('#progress');
+        return bar.dataset.progressSource === 'status' && bar.value > 0 && bar.value < 1 && /served by gated/.test(document.querySelector('#status').textContent ?? '');
+      });
+      expect(cut).toBe(1); // the page did ask for the stream
+      expect(await page.textContent('#status')).toMatch(/^(queued|running)/);
+      gated.open();
+      await page.waitForFunction(() => (document.querySelector('#answer-info').textContent ?? '') !== '');
+      expect(await page.textContent('#status')).toMatch(/^succeeded/);
+      expect(await page.isHidden('#error')).toBe(true);
+    } finally {
+      await page.unroute(EVENTS);
+      await page.fill('#seed', '7');
+    }
   });
 
   it('generates a walk on the mannequin that renders and plays; pause, frame steps and scrubbing move the clip', async () => {

@@ -67,6 +67,10 @@ describe('capabilities and descriptive endpoints', () => {
     expect(doc.components.schemas.GenerateRequest.properties.segments).toBeTruthy();
     expect(doc.paths['/generate'].post).toBeTruthy();
     expect(JSON.stringify(doc)).not.toContain('urn:mmcp');
+    // Every route the app serves is documented, and nothing else.
+    const served = (g.gw.app.router as unknown as { stack: Array<{ route?: { path: string } }> }).stack.flatMap((l) => (l.route ? [l.route.path.replace(/:(\w+)/g, '{$1}')] : []));
+    expect([...new Set(served)].sort()).toEqual(Object.keys(doc.paths).sort());
+    expect(doc.paths['/generate/jobs/{id}/events'].get.responses['200'].content['text/event-stream']).toBeTruthy();
     const schema = await (await fetch(`${g.url}/schemas/generate-request`)).json();
     expect(schema.$id).toBe('urn:mmcp:generate-request');
   });

@@ -125,6 +125,28 @@ describe('fallback', () => {
     }
   });
 
+  it('serves a batch item naming the route by its next target, beside items naming a model', async () => {
+    const alpha = target('alpha');
+    const beta = target('beta');
+    alpha.ready = false;
+    const gw = await gateway([alpha, beta]);
+    try {
+      const item = await body(gw.url);
+      const res = await postGenerate(gw.url, { protocol_version: '1.3', requests: [item, { ...item, model: 'beta' }, { ...item, extensions: { routing: { only: ['alpha'] } } }] }, { accept: 'application/json' });
+      expect(res.status).toBe(200);
+      const { results } = await res.json();
+      expect(results[0].gltf.extensions.MMCP_motion.x_served_by).toEqual({ model: 'beta', provider: 'beta', attempts: [{ model: 'alpha', error_code: 'model_unavailable', error_id: 'MG-SRV-003' }] });
+      expect(results[0].gltf.extensions.MMCP_motion.model).toBe('text2motion');
+      expect(results[1].gltf.extensions.MMCP_motion.x_served_by).toEqual({ model: 'beta', provider: 'beta', attempts: [] });
+      // Narrowed to the target that is down: that item fails alone, with the attempts.
+      expect(results[2].error.code).toBe('model_unavailable');
+      expect(results[2].error.details.attempts).toEqual([{ model: 'alpha', error_code: 'model_unavailable', error_id: 'MG-SRV-003' }]);
+      expect(alpha.adapter.calls.start).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('hands the job to the next target when start fails with 503, and answers 503 with the attempts when all do', async () => {
     const alpha = target('alpha');
     const beta = target('beta');
@@ -214,6 +236,62 @@ describe('fallback of a running job', () => {
       expect(beta.adapter.calls.start).toBe(0);
     } finally {
       await gw.close();
+    }
+  });
+});
+
+describe('fallback of a job that began before a restart', () => {
+  it('moves on when the target fails mid-way without charging (provider_charged: false), never starting it twice', async () => {
+    const db = join(tmp, 'uncharged.db');
+    const shared = { calls: { start: 0, advance: 0, cancel: 0 }, gate: { open: false } };
+    const alpha1 = target('alpha', { shared });
+    const first = await gateway([alpha1, target('beta')], ROUTES, db);
+    const accepted = await postGenerate(first.url, await body(first.url), { prefer: 'respond-async', ...JSON_GLTF });
+    expect(accepted.status).toBe(202);
+    const location = accepted.headers.get('location')!;
+    await accepted.arrayBuffer();
+    await alpha1.adapter.advanced(1);
+    await first.close();
+
+    // After the restart alpha's job fails, and alpha says nothing was charged (Meshy refunds a FAILED task).
+    const alpha2 = target('alpha', { shared });
+    alpha2.advanceError = new GatewayError('MG-PRV-500', 'The provider failed.', { details: { provider_task_status: 'FAILED', provider_charged: false } });
+    const beta2 = target('beta');
+    const second = await gateway([alpha2, beta2], ROUTES, db);
+    try {
+      const done = await settle(second, location);
+      expect(done.status).toBe(200);
+      expect(done.headers.get('x-served-by')).toBe('beta');
+      expect((await servedBy(done)).attempts).toEqual([{ model: 'alpha', error_code: 'internal_error', error_id: 'MG-PRV-500' }]);
+      // alpha's provider job was created once, before the restart; beta's once, after it.
+      expect([shared.calls.start, beta2.adapter.calls.start]).toEqual([1, 1]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('fails the job when the failure may have been charged (no provider_charged: false)', async () => {
+    const db = join(tmp, 'charged.db');
+    const shared = { calls: { start: 0, advance: 0, cancel: 0 }, gate: { open: false } };
+    const alpha1 = target('alpha', { shared });
+    const first = await gateway([alpha1, target('beta')], ROUTES, db);
+    const accepted = await postGenerate(first.url, await body(first.url), { prefer: 'respond-async', ...JSON_GLTF });
+    const location = accepted.headers.get('location')!;
+    await accepted.arrayBuffer();
+    await alpha1.adapter.advanced(1);
+    await first.close();
+
+    const alpha2 = target('alpha', { shared });
+    alpha2.advanceError = new GatewayError('MG-PRV-500');
+    const beta2 = target('beta');
+    const second = await gateway([alpha2, beta2], ROUTES, db);
+    try {
+      const done = await settle(second, location);
+      expect(done.status).toBe(500);
+      expect(done.headers.get('x-served-by')).toBe('alpha');
+      expect(beta2.adapter.calls.start).toBe(0);
+    } finally {
+      await second.close();
     }
   });
 });

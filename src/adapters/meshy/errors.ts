@@ -98,6 +98,8 @@ export function meshyError(f: MeshyFailure): GatewayError {
   const details: Record<string, unknown> = { provider: 'meshy', stage: f.stage };
   if (f.status !== undefined) details.provider_status = f.status;
   if (f.taskStatus) details.provider_task_status = f.taskStatus;
+  // Meshy refunds a FAILED task (consumed_credits 0): a route may hand the job to its next target.
+  if (f.taskStatus === 'FAILED') details.provider_charged = false;
   const code = f.code ?? f.type;
   if (code) details.provider_code = sanitizeProviderText(code);
   if (f.message) details.provider_message = sanitizeProviderText(f.message);

@@ -148,6 +148,11 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
   }
 
   /** Everything that leaves the adapter (errors, log lines) leaves it with the API key redacted. */
+  /** A task of this job was created, or a creation's answer was lost (the shared rig is the account's, not the job's). */
+  mayHaveCharged(checkpoint: MeshyCheckpoint): boolean {
+    return checkpoint.unsure_create === true || (checkpoint.tasks ?? []).some((t) => t.source === 'animation' && (t.task_id !== undefined || t.attempts > 0));
+  }
+
   async advance(plan: GenerationPlan, checkpoint: MeshyCheckpoint, jobCtx: JobContext<MeshyCheckpoint>): Promise<Step<MeshyCheckpoint>> {
     const ctx: JobContext<MeshyCheckpoint> = { ...jobCtx, log: this.secrets.logger(jobCtx.log) };
     try {
@@ -219,6 +224,14 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
         ctx.log.info({ job: ctx.jobId, task: id, action_id: t.action_id }, 'meshy animation task created');
       } catch (err) {
         this.slots.release(key);
+        if (err instanceof ProviderCallError && err.kind !== 'http') {
+          // No answer: the task may exist (and be paid) at Meshy.
+          cp.unsure_create = true;
+          await ctx.saveCheckpoint(cp);
+        }
+        // A route's job with nothing created yet goes to its next target rather than wait for Meshy.
+        const moveOn = ctx.canFallBack === true && !this.mayHaveCharged(cp);
+        if (moveOn && err instanceof ProviderCallError && err.status === 429) throw asMeshyError(err, 'animate');
         if (isQueueFull(err)) {
           // Someone else fills the account's queue: wait our turn rather than fail.
           cp.queue_full = (cp.queue_full ?? 0) + 1;

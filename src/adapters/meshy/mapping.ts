@@ -45,6 +45,8 @@ export interface MeshyCheckpoint {
   queue_full?: number;
   /** Consecutive creations still rate-limited after their retries (backoff). */
   rate_limited?: number;
+  /** A creation got no answer: a task may exist at Meshy that the job does not know. */
+  unsure_create?: boolean;
 }
 
 const KNOWN_EXTENSIONS = ['action_id'];

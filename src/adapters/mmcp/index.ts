@@ -52,6 +52,8 @@ export interface MmcpCheckpoint {
   upstreamJobId?: string;
   /** Polls in a row that failed transiently. */
   failures?: number;
+  /** A POST got no answer: the upstream may have a job (and bill it); resending with the same key finds it. */
+  sent?: boolean;
 }
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -120,12 +122,18 @@ export class MmcpAdapter implements Adapter<MmcpCheckpoint> {
     return { v: 1, upstream, state: 'submit' };
   }
 
+  /** The upstream has (or may have) a job of ours. */
+  mayHaveCharged(checkpoint: MmcpCheckpoint): boolean {
+    return checkpoint.state === 'polling' || checkpoint.sent === true;
+  }
+
   async advance(plan: GenerationPlan, checkpoint: MmcpCheckpoint, jobCtx: JobContext<MmcpCheckpoint>): Promise<Step<MmcpCheckpoint>> {
     const ctx = { ...jobCtx, log: this.secrets.logger(jobCtx.log ?? silent) };
     try {
       return checkpoint.state === 'polling' && checkpoint.location ? await this.poll(plan, checkpoint, ctx) : await this.submit(plan, checkpoint, ctx);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
+      if (checkpoint.state === 'submit' && err instanceof ProviderCallError && err.kind !== 'http') await jobCtx.saveCheckpoint({ ...checkpoint, sent: true });
       throw this.secrets.error(err instanceof GatewayError ? err : toGatewayError(this.provider, err, { polling: checkpoint.state === 'polling', jobId: checkpoint.upstreamJobId }));
     }
   }

@@ -68,3 +68,8 @@ export function readCheckpoint(value: unknown): SayMotionCheckpoint {
 export function snapshot(state: SayMotionCheckpoint): SayMotionCheckpoint {
   return structuredClone(state);
 }
+
+/** Whether SayMotion may have charged for this job: a unit was submitted, or its submission's answer was lost. */
+export function mayHaveCharged(cp: SayMotionCheckpoint): boolean {
+  return cp.units.some((u) => u.state !== 'pending');
+}

@@ -14,7 +14,7 @@ import type { ModelCapabilities } from '../../spec/wire.js';
 import { AssetEgress } from '../kit/egress.js';
 import { Secrets } from '../kit/redact.js';
 import { SayMotionAccount } from './account.js';
-import { readCheckpoint, snapshot, type SayMotionCheckpoint, type SayMotionContext } from './checkpoint.js';
+import { mayHaveCharged, readCheckpoint, snapshot, type SayMotionCheckpoint, type SayMotionContext } from './checkpoint.js';
 import { SayMotionClient, type RetryTuning } from './client.js';
 import { ResultCollector } from './collect.js';
 import { readSayMotionConfig, type SayMotionConfig } from './config.js';
@@ -156,6 +156,14 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
   }
 
   /** Runs one step; its errors and log lines leave the adapter with every secret redacted. */
+  mayHaveCharged(checkpoint: SayMotionCheckpoint): boolean {
+    try {
+      return mayHaveCharged(readCheckpoint(checkpoint));
+    } catch {
+      return true; // unreadable: assume the worst
+    }
+  }
+
   async advance(plan: GenerationPlan, checkpoint: SayMotionCheckpoint, jobCtx: SayMotionContext): Promise<Step<SayMotionCheckpoint>> {
     const ctx: SayMotionContext = { ...jobCtx, log: this.secrets.logger(jobCtx.log) };
     try {

@@ -7,7 +7,7 @@ import type { Clock } from '../../spec/clock.js';
 import type { GatewayError } from '../../spec/errors.js';
 import { ProviderCallError } from '../kit/errors.js';
 import { withRetries } from '../kit/http.js';
-import { snapshot, type SayMotionCheckpoint, type SayMotionContext, type Unit } from './checkpoint.js';
+import { mayHaveCharged, snapshot, type SayMotionCheckpoint, type SayMotionContext, type Unit } from './checkpoint.js';
 import type { RetryTuning, SayMotionClient } from './client.js';
 import { PROVIDER } from './errors.js';
 import { submissionsLike } from './mapping.js';
@@ -91,7 +91,9 @@ export class Submitter {
       unit.submittedAt = undefined;
       await ctx.saveCheckpoint(snapshot(state));
       const wait = err instanceof ProviderCallError && err.isRetryable ? err.retryAfterMs : undefined;
-      if (wait !== undefined && clock.now() + wait < ctx.deadline) return { waitMs: wait };
+      // A route's job with nothing submitted yet fails now instead: its next target serves it without waiting.
+      const moveOn = ctx.canFallBack === true && !mayHaveCharged(state);
+      if (wait !== undefined && !moveOn && clock.now() + wait < ctx.deadline) return { waitMs: wait };
       throw this.opts.errorOf(err);
     }
   }

@@ -21,6 +21,7 @@ import { acceptedBody, jobError, jobPath, sendJob } from '../respond.js';
 import { withIgnoredFields, withServedBy } from '../ignored-header.js';
 import { batchItemOf, batchManifest, readBatchManifest, sendBatch } from '../batch-answer.js';
 import { admitWithinJobLimit } from '../rate-limit.js';
+import type { Span, SpanContext } from '@opentelemetry/api';
 
 interface Prefer {
   respondAsync: boolean;
@@ -128,7 +129,7 @@ async function handleBatch(gw: GatewayContext, owner: string, body: unknown, res
       const merged = { protocol_version: batch.protocol_version, ...(item as object) };
       const a = gw.runner.prepare(merged);
       if (!a.model.supports_batch) throw new GatewayError('MG-PRO-015', `Model "${a.model.id}" does not accept batch requests.`, { details: { field: 'model' } });
-      items.push({ job: await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner, { sync: true })) });
+      items.push({ job: await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner, { sync: true, trace: spanOf(res) })) });
     } catch (err) {
       items.push({ error: asGatewayError(err) });
     }
@@ -186,7 +187,7 @@ export function postGenerate(gw: GatewayContext) {
         extra['Idempotency-Status'] = 'declined';
       }
       const sync = !(parsePrefer([req.headers.prefer ?? []].flat().join(',')).respondAsync && a.model.supports_async);
-      const job = await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner, { sync }));
+      const job = await admitWithinJobLimit(gw, owner, () => gw.runner.admit(a, owner, { sync, trace: spanOf(res) }));
       if (idem) await gw.idempotency.assignJob(idem.scope, idem.key, job.id, idem.fingerprint);
       assigned = true;
       await answerForJob(gw, req, res, job.id, media, a.model.supports_async, idem, extra);
@@ -196,4 +197,9 @@ export function postGenerate(gw: GatewayContext) {
       throw err;
     }
   };
+}
+
+/** The request's span context (middleware.ts), for the spans of the jobs it creates. */
+function spanOf(res: Response): SpanContext | undefined {
+  return (res.locals.span as Span | undefined)?.spanContext();
 }

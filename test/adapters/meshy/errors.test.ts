@@ -223,6 +223,8 @@ describe('the Meshy error table', () => {
       const text = JSON.stringify(answer.error);
       expect(text).not.toMatch(/Signature=|msy_|Bearer/);
       if (answer.error!.error.details.provider_task_status) expect(answer.error!.error.details.provider_job_id).toMatch(/^anim-|^rig-/);
+      // Meshy refunds a FAILED task: the error says so, so a route may move the job on.
+      expect(answer.error!.error.details.provider_charged).toBe(answer.error!.error.details.provider_task_status === 'FAILED' ? false : undefined);
       if (s.status === 503) expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       if (s.tasks !== undefined) expect(rig.sim.created.filter((c) => c.kind === 'animations')).toHaveLength(s.tasks);
       // A failed job leaves nothing running (and paid) at Meshy.

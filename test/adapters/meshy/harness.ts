@@ -39,13 +39,13 @@ export function startSimulator(opts: SimOptions = {}): Promise<MeshySimulator> {
 }
 
 /** Test timings: a step every few real milliseconds, short backoffs (in clock time: 10–40 real ms at TIME_FACTOR). */
-const FAST: MeshyDeps = {
+export const FAST: MeshyDeps = {
   pollIntervalMs: 500,
   retry: { retries: 3, minTimeoutMs: 500, maxTimeoutMs: 2_000, maxRetryAfterMs: 3_000 },
   timeoutMs: 5_000,
 };
 
-function meshyConfig(sim: MeshySimulator, over: Partial<MeshyConfig> = {}): MeshyConfig {
+export function meshyConfig(sim: MeshySimulator, over: Partial<MeshyConfig> = {}): MeshyConfig {
   return {
     baseUrl: sim.url,
     apiKey: sim.apiKey,

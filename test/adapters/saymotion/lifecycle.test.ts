@@ -134,8 +134,8 @@ describe('cancel', () => {
 describe('batched polling', () => {
   it('polls N concurrent jobs with one status call per tick', async () => {
     const N = 8;
-    // All N jobs must be submitted within one provider run for a tick to see them together: twice real time only.
-    const s: Setup = await setup({ sim: { job: { runMs: 600 } }, gateway: { maxConcurrentJobs: N }, speed: 2 });
+    // All N jobs must be submitted within one provider run (1 s real: room on a loaded machine) for a tick to see them together.
+    const s: Setup = await setup({ sim: { job: { runMs: 2_000 } }, gateway: { maxConcurrentJobs: N }, speed: 2 });
     cleanup.push(() => s.close());
     const skel = await canonicalSkeleton(s.gw.url, 'saymotion');
     const answers = await Promise.all(Array.from({ length: N }, (_, i) => generate(s.gw.url, request(skel, [text(`a man walks ${i}`, 30)]))));

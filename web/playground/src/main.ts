@@ -2,7 +2,7 @@
 import type { Capabilities, JobStatus, MmcpMotion, ModelCapabilities } from '../../../src/spec/wire.js';
 import { byId, h } from './dom.js';
 import { FormError, RequestForm } from './form.js';
-import { describeError, PlaygroundClient, type ErrorView } from './gateway.js';
+import { describeError, gatewayClient, generateGlb, type ErrorView } from './gateway.js';
 import { CharacterError, characterRig, mannequinRig, mapAnswer, parseAnswer, type Rig, type SampleMotion } from './rig.js';
 import { Viewer, type FootContacts } from './viewer.js';
 
@@ -59,7 +59,7 @@ el.apiKey.addEventListener('change', () => {
   if (key) sessionStorage.setItem(KEY_STORAGE, key);
   else sessionStorage.removeItem(KEY_STORAGE);
 });
-const client = (): PlaygroundClient => new PlaygroundClient(location.origin, el.apiKey.value.trim() || undefined);
+const client = () => gatewayClient(el.apiKey.value.trim() || undefined);
 
 function showError(view: ErrorView | undefined): void {
   el.error.hidden = !view;
@@ -199,13 +199,16 @@ async function generate(): Promise<void> {
   const running = (state.running = new AbortController());
   el.generate.textContent = 'Generating…';
   el.progress.removeAttribute('value'); // indeterminate until the gateway reports progress
+  delete el.progress.dataset.progressSource;
   el.status.textContent = 'submitting';
   el.answerInfo.textContent = '';
   try {
-    const glb = await client().generate(request, {
+    const glb = await generateGlb(client(), request, {
       signal: running.signal,
-      onProgress: (s) => {
+      onProgress: (s, source) => {
         if (typeof s.progress === 'number') el.progress.value = s.progress;
+        // Which transport fed the bar (the event stream, or the /status polls standing in for it).
+        el.progress.dataset.progressSource = source;
         el.status.textContent = statusText(s);
       },
     });
