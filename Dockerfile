@@ -24,6 +24,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/src/adapters/meshy/actions.tsv ./dist/src/adapters/meshy/actions.tsv
 COPY package.json ./
 COPY schemas ./schemas
+# The CLI (`docker run … node bin/motion-gateway.mjs generate …`) runs the compiled dist/src/cli.
+COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -2,8 +2,12 @@
  * A route over the real adapters, each against its provider simulator (real HTTP servers), all on one
  * fast clock: SayMotion answering 503 to every call hands the request to Meshy with the attempt reported;
  * its breaker opens after the configured failures, later requests skip SayMotion without calling it, and
- * once SayMotion recovers a half-open probe closes the breaker.
+ * once SayMotion recovers a half-open probe closes the breaker; a Meshy job that fails after a restart
+ * (refunded) moves on to the next target.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSayMotionAdapter } from '../../src/adapters/saymotion/index.js';
 import { createMeshyAdapter } from '../../src/adapters/meshy/index.js';
@@ -17,6 +21,8 @@ import { startSayMotionSimulator, type SayMotionSimulator } from '../fakes/saymo
 import { startMeshySimulator, type MeshySimulator } from '../fakes/meshy/server.js';
 
 const clock = scaledClock(50);
+const tmp = mkdtempSync(join(tmpdir(), 'gw-routes-providers-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let say: SayMotionSimulator;
 let meshy: MeshySimulator;
 let gw: Running;
@@ -70,6 +76,23 @@ const walk = async () => ({
 });
 
 describe('a route over the provider simulators', () => {
+  it('advertises in /capabilities the honest intersection of SayMotion, Meshy and the procedural model', async () => {
+    const caps = (await (await fetch(`${gw.url}/capabilities`)).json()).models as any[];
+    const route = caps.find((m) => m.id === 'text2motion');
+    const targets = ['saymotion', 'meshy', 'procedural'].map((id) => caps.find((m) => m.id === id));
+    const everywhere = (key: string) => targets[0][key].filter((v: string) => targets.every((t) => t[key].includes(v)));
+    expect(route.supported_constraints).toEqual(everywhere('supported_constraints'));
+    expect(route.supported_segments).toEqual(everywhere('supported_segments'));
+    expect(route.supports_async).toBe(true); // SayMotion and Meshy are
+    expect(route.supports_batch).toBe(targets.every((t) => t.supports_batch));
+    for (const k of ['max_duration_seconds', 'max_num_samples', 'max_prompt_length']) expect(route.limits[k]).toBe(Math.min(...targets.map((t) => t.limits[k])));
+    // The targets really differ, and the route takes the narrowest of each: SayMotion's samples, Meshy's
+    // duration, no batch and no per-segment seed (only the procedural model has those).
+    expect([route.limits.max_num_samples, route.limits.max_duration_seconds]).toEqual([4, 30]);
+    expect([route.supports_batch, route.supports_segment_seed, targets[2].supports_batch, targets[2].supports_segment_seed]).toEqual([false, false, true, true]);
+    expect(route.canonical_skeleton).toEqual(targets[2].canonical_skeleton);
+  });
+
   it('SayMotion down (every call 503): Meshy serves, SayMotion listed in attempts; its breaker opens, skips it, and a probe closes it', async () => {
     say.fail('process', { status: 503, retryAfter: '1' }, { times: Infinity });
 
@@ -109,5 +132,55 @@ describe('a route over the provider simulators', () => {
     expect(probe.json.extensions.MMCP_motion.x_served_by.attempts).toEqual([]);
     expect(say.count('process', 200)).toBe(1);
     expect(gw.gw.registry.breakers.state('saymotion')).toBe('closed');
+  });
+});
+
+describe('a route whose Meshy job fails after a restart', () => {
+  it('moves the job to the next target once its refunded Meshy tasks failed, and asks Meshy for nothing more', async () => {
+    // A slower clock, and tasks that stay PENDING a while: the restart comes while the first task waits.
+    const slow = scaledClock(5);
+    const sim = await startMeshySimulator({ clock: slow, timing: { pendingMs: 2_000 } });
+    const db = join(tmp, 'meshy-route.db');
+    const boot = () =>
+      startGateway(
+        { dbPath: db, routes: parseRoutes({ moves: ['meshy', 'procedural'] }, 'MODEL_ROUTES'), syncWaitMs: 20_000 },
+        { adapters: [createProceduralAdapter(), createMeshyAdapter(meshyConfig(sim), { ...MESHY_FAST, clock: slow, assetOrigins: [sim.assetOrigin] })], clock: slow },
+      );
+    let running = await boot();
+    try {
+      // A kick is an animation task (a walk would be the rig's own clip). Every such task fails half-way with server_error: the first, and the two the adapter creates again.
+      sim.failTasks({ kind: 'animations', error: { message: 'Internal server error.', type: 'server_error' }, at: 'running', times: 3 });
+      const timing = sim.behave.timing;
+      const quick = { ...timing };
+      const accepted = await fetch(`${running.url}/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'model/gltf+json', prefer: 'respond-async' },
+        body: JSON.stringify({ protocol_version: '1.3', model: 'moves', skeleton: await canonicalSkeleton(running.url, 'moves'), segments: [{ type: 'text', prompt: 'kick', duration_frames: 60 }] }),
+      });
+      expect(accepted.status).toBe(202);
+      const location = accepted.headers.get('location')!;
+      await accepted.arrayBuffer();
+      await sim.when(() => sim.created.some((c) => c.kind === 'animations'), 'the first task');
+      timing.runMs = 600_000; // the first task runs until the gateway is back
+      await running.close();
+
+      running = await boot();
+      Object.assign(timing, quick);
+      let res = await fetch(running.url + location, { headers: { accept: 'model/gltf+json' } });
+      while (res.status === 202) {
+        await res.arrayBuffer();
+        await running.gw.runner.waitFor(location.split('/').pop()!, 20_000);
+        res = await fetch(running.url + location, { headers: { accept: 'model/gltf+json' } });
+      }
+      const body = await res.json();
+      expect(res.status, JSON.stringify(body).slice(0, 300)).toBe(200);
+      expect(res.headers.get('x-served-by')).toBe('procedural');
+      expect(body.extensions.MMCP_motion.x_served_by.attempts).toEqual([{ model: 'meshy', error_code: 'internal_error', error_id: 'MG-PRV-500' }]);
+      // One task before the restart, two created again by the adapter after it (refunded failures), none more.
+      expect(sim.created.filter((c) => c.kind === 'animations')).toHaveLength(3);
+    } finally {
+      await running.close();
+      await sim.close();
+    }
   });
 });
