@@ -11,6 +11,7 @@ import { responsivenessSuite } from './responsiveness.js';
 import { saymotionSdkSuite } from './saymotion-sdk.js';
 import { saymotionSuite } from './saymotion.js';
 import { streamingSuite } from './streaming.js';
+import { tracingSuite } from './tracing.js';
 import { markdownTable, type Row } from './util.js';
 
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -21,6 +22,7 @@ const loadBefore = load1();
 const rows: Row[] = [];
 rows.push(...(await gatewaySuite(durationS)));
 rows.push(...(await responsivenessSuite(durationS)));
+rows.push(...(await tracingSuite(durationS)));
 rows.push(...(await asyncSuite(durationS)));
 rows.push(...(await clusterSuite()));
 rows.push(...(await memorySuite()));
