@@ -98,6 +98,20 @@ export function routeCandidates(
 }
 
 /**
+ * Whether a target of `route` other than those `tried` could take the request now (configured, ready,
+ * its breaker closed; `extensions.routing.only` applied). Draws nothing: the order does not matter here.
+ */
+export function otherTargetAvailable(registry: AdapterRegistry, route: RouteDefinition, request: GenerateRequest, tried: ReadonlySet<string>): boolean {
+  const only = (request.extensions?.routing as { only?: unknown } | undefined)?.only;
+  const allowed = Array.isArray(only) ? new Set(only) : undefined;
+  return route.targets.some((t) => {
+    if (tried.has(t.model) || (allowed && !allowed.has(t.model))) return false;
+    const adapter = registry.adapterFor(t.model);
+    return adapter !== undefined && registry.providerModel(t.model) !== undefined && !registry.unavailable(adapter, t.model);
+  });
+}
+
+/**
  * The targets a request to `route` may use, in order: the route's, with `extensions.routing`'s
  * `{"prefer": id}` moved first or `{"only": [ids]}` keeping those (in the route's order). Naming a target
  * the route does not hold is refused (400 invalid_options, MG-PRO-007, listing the route's targets).

@@ -17,7 +17,7 @@ import type { GenerateRequest, ModelCapabilities } from '../spec/wire.js';
 import { buildPlan, drawSeed } from '../protocol/plan.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from '../config.js';
-import { prepareAdmission, routeCandidates, type Admission, type Candidate } from './admission.js';
+import { otherTargetAvailable, prepareAdmission, routeCandidates, type Admission, type Candidate } from './admission.js';
 import { FALLBACK_ERRORS } from '../adapters/routes.js';
 import type { ResultRef } from './stored-result.js';
 import { BullDispatcher } from './bull-dispatch.js';
@@ -433,6 +433,13 @@ export class JobRunner {
     const firstRun = row.started_at === null;
     let progressed = false;
     const log = this.log;
+    const jobRoute = this.registry.route(row.model);
+    const request = jobRoute ? (JSON.parse(row.request) as GenerateRequest) : undefined;
+    const canMoveOn = (): boolean => {
+      if (!jobRoute || !request) return false;
+      const served = servedByOf(row);
+      return otherTargetAvailable(this.registry, jobRoute, request, new Set([served.model, ...served.attempts.map((a) => a.model)]));
+    };
     const ctx: JobContext = {
       jobId: id,
       signal: controller.signal,
@@ -445,7 +452,10 @@ export class JobRunner {
       store: this.store.kv(row.provider),
       log,
       compute: this.workers,
-      canFallBack: this.registry.route(row.model) !== undefined,
+      // Read when the adapter weighs waiting against failing: another target must be there to take the job.
+      get canFallBack() {
+        return canMoveOn();
+      },
     };
     // One pass, or more when the store went away mid-job and came back.
     for (;;) {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   [say, meshy] = await Promise.all([startSayMotionSimulator({ clock }), startMeshySimulator({ clock })]);
   gw = await startGateway(
     {
-      routes: parseRoutes({ text2motion: ['saymotion', 'meshy', 'procedural'] }, 'MODEL_ROUTES'),
+      routes: parseRoutes({ text2motion: ['saymotion', 'meshy', 'procedural'], 'say-only': ['saymotion'] }, 'MODEL_ROUTES'),
       syncWaitMs: 20_000,
       // Two SayMotion failures in a row open its breaker; it lets a probe through 3 s (real time) later.
       breakers: { failures: 2, errorPercent: 100, volume: 1_000, windowMs: 60_000, resetMs: 3_000 },
@@ -132,6 +132,20 @@ describe('a route over the provider simulators', () => {
     expect(probe.json.extensions.MMCP_motion.x_served_by.attempts).toEqual([]);
     expect(say.count('process', 200)).toBe(1);
     expect(gw.gw.registry.breakers.state('saymotion')).toBe('closed');
+  });
+});
+
+describe('a route with nowhere else to go', () => {
+  it('waits out the provider’s Retry-After instead of failing (only: or a route of one target)', async () => {
+    // More 503s than one call's retries: SayMotion then asks the job to come back after Retry-After.
+    say.fail('process', { status: 503, retryAfter: '1' }, { times: 5 });
+    for (const body of [{ ...(await walk()), model: 'say-only', options: { seed: 11 } }, { ...(await walk()), options: { seed: 12 }, extensions: { routing: { only: ['saymotion'] } } }]) {
+      const res = await generate(body);
+      expect(res.status, JSON.stringify(res.json).slice(0, 300)).toBe(200);
+      expect(res.headers.get('x-served-by')).toBe('saymotion');
+      say.fail('process', { status: 503, retryAfter: '1' }, { times: 5 });
+    }
+    say.clearFaults();
   });
 });
 
