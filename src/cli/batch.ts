@@ -1,10 +1,12 @@
 /**
  * `motion-gateway batch`: every clip of a manifest to `<dir>/<name>.glb`, a few at a time, resumable.
  * A clip whose file exists is skipped; each clip's Idempotency-Key is a hash of its final request body, so
- * re-running after a crash gets an already-paid job replayed by the gateway instead of paying again.
+ * re-running after a crash gets an already-paid job replayed by the gateway instead of paying again. A clip
+ * the last report says failed is tried afresh (its attempt number goes into the key): the gateway would
+ * otherwise replay the failed job.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MotionGatewayClient, type GenerateRequest } from '../client/index.js';
 import { CliError, EXIT, exitCodeOf, Interrupted, type ExitCode } from './exit-codes.js';
@@ -24,6 +26,8 @@ export interface ClipOutcome {
   name: string;
   file: string;
   status: 'written' | 'skipped' | 'failed';
+  /** Runs of this clip that reached the gateway, counting this one (a failed clip is tried afresh next time). */
+  attempt?: number;
   job_id?: string | null;
   served_by?: string | null;
   bytes?: number;
@@ -53,6 +57,18 @@ function draftOf(clip: Clip, manifest: Manifest, baseDir: string): RequestDraft 
 
 const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
 
+/** The attempt each clip is at, from the last run's report in `dir` (none yet: nothing). */
+async function previousAttempts(report: string): Promise<Map<string, { attempt: number; failed: boolean }>> {
+  const text = await readFile(report, 'utf8').catch(() => null);
+  const clips = (text ? (JSON.parse(text) as { clips?: unknown }).clips : undefined) ?? [];
+  const out = new Map<string, { attempt: number; failed: boolean }>();
+  if (!Array.isArray(clips)) return out;
+  for (const c of clips as Array<Partial<ClipOutcome> | null>) {
+    if (typeof c?.name === 'string') out.set(c.name, { attempt: typeof c.attempt === 'number' ? c.attempt : 1, failed: c.status === 'failed' });
+  }
+  return out;
+}
+
 export async function batchCommand(client: MotionGatewayClient, manifestFile: string, flags: BatchFlags): Promise<ExitCode> {
   const manifest = await readManifest(manifestFile);
   const dir = resolve(flags.out);
@@ -66,20 +82,24 @@ export async function batchCommand(client: MotionGatewayClient, manifestFile: st
   const controller = new AbortController();
   const uninstall = abortOnSigint(controller);
   const outcomes: ClipOutcome[] = new Array(manifest.clips.length);
+  const reportFile = join(dir, 'batch-report.json');
+  const before = await previousAttempts(reportFile).catch(() => new Map<string, { attempt: number; failed: boolean }>());
 
   const runClip = async (clip: Clip): Promise<ClipOutcome> => {
     const file = join(dir, `${clip.name}.glb`);
+    const prev = before.get(clip.name);
     if (await exists(file)) {
       process.stderr.write(`skipped ${clip.name} (exists)\n`);
-      return { name: clip.name, file, status: 'skipped' };
+      return { name: clip.name, file, status: 'skipped', ...(prev ? { attempt: prev.attempt } : {}) };
     }
+    const attempt = prev ? prev.attempt + (prev.failed ? 1 : 0) : 1;
     try {
       const request = await buildRequest(draftOf(clip, manifest, baseDir), capabilities);
       let last = '';
       const result = await client.generate(request, {
         format: 'glb',
         signal: controller.signal,
-        idempotencyKey: idempotencyKeyOf(request),
+        idempotencyKey: `${idempotencyKeyOf(request)}${attempt > 1 ? `-a${attempt}` : ''}`,
         onProgress: (status) => {
           const line = statusLine(status);
           if (line !== last && status.state !== 'succeeded') process.stderr.write(`${clip.name}: ${line}\n`);
@@ -88,12 +108,12 @@ export async function batchCommand(client: MotionGatewayClient, manifestFile: st
       });
       await writeAtomic(file, result.bytes);
       process.stderr.write(`wrote ${clip.name}.glb${result.servedBy ? ` (served by ${result.servedBy})` : ''}\n`);
-      return { name: clip.name, file, status: 'written', job_id: result.jobId, served_by: result.servedBy, bytes: result.bytes.byteLength, duration_s: clipSeconds(result) };
+      return { name: clip.name, file, status: 'written', attempt, job_id: result.jobId, served_by: result.servedBy, bytes: result.bytes.byteLength, duration_s: clipSeconds(result) };
     } catch (err) {
       const reason = controller.signal.aborted ? new Interrupted() : err;
       const { message, action, code } = describeFailure(reason);
       process.stderr.write(`failed ${clip.name}: ${message}\n`);
-      return { name: clip.name, file, status: 'failed', error: { code: reason instanceof Interrupted ? 'interrupted' : code, message, action, exit_code: exitCodeOf(reason) } };
+      return { name: clip.name, file, status: 'failed', attempt, error: { code: reason instanceof Interrupted ? 'interrupted' : code, message, action, exit_code: exitCodeOf(reason) } };
     }
   };
 
@@ -113,7 +133,7 @@ export async function batchCommand(client: MotionGatewayClient, manifestFile: st
 
   const count = (s: ClipOutcome['status']) => outcomes.filter((o) => o.status === s).length;
   const report = { manifest: resolve(manifestFile), out: dir, finished_at: new Date().toISOString(), written: count('written'), skipped: count('skipped'), failed: count('failed'), clips: outcomes };
-  await writeAtomic(join(dir, 'batch-report.json'), new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+  await writeAtomic(reportFile, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
   process.stderr.write(`batch: ${report.written} written, ${report.skipped} skipped, ${report.failed} failed (report: ${join(flags.out, 'batch-report.json')})\n`);
   if (controller.signal.aborted) return EXIT.interrupted;
   return outcomes.find((o) => o.status === 'failed')?.error?.exit_code ?? EXIT.ok;

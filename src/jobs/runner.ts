@@ -245,7 +245,8 @@ export class JobRunner {
     await this.store.insertJob(row);
     if (!done) {
       if (this.dispatcher.local && plan) this.plans.set(row.id, plan);
-      if (opts.trace) this.traceParents.set(row.id, opts.trace);
+      // Kept like its plan: only a job this process runs, dropped when it runs or is cancelled.
+      if (opts.trace && this.dispatcher.local) this.traceParents.set(row.id, opts.trace);
       try {
         // A provider's own cap (Meshy's tier, SAYMOTION_MAX_IN_FLIGHT) holds for the cluster only through the queue.
         const preferHere = opts.sync === true && chosen.adapter.maxInFlight?.() === undefined;
@@ -428,8 +429,8 @@ export class JobRunner {
     let adapter: Adapter | undefined;
     let plan: GenerationPlan | undefined;
     let checkpoint: Checkpoint = row.checkpoint ? (JSON.parse(row.checkpoint) as Checkpoint) : {};
-    // A route's job may move to its next target only while nothing can have been paid at this one: its
-    // first run (never started before), failing in its first advance() before saving any checkpoint.
+    // Its first run, before any step passed: the step that submits (counted by the breaker), and for an
+    // adapter that cannot tell from its checkpoint whether it was paid, the only time a route may move it on.
     const firstRun = row.started_at === null;
     let progressed = false;
     const log = this.log;
@@ -518,7 +519,7 @@ export class JobRunner {
           // so, or for an adapter that cannot tell: its first step failed before any checkpoint), or when the
           // provider says this failure was not charged.
           const unpaid = adapter?.mayHaveCharged ? !adapter.mayHaveCharged(checkpoint) : firstRun && !progressed;
-          if ((unpaid || uncharged(gerr)) && this.registry.route(row.model)) {
+          if ((unpaid || uncharged(gerr)) && jobRoute) {
             const moved = await this.nextTarget(row, gerr);
             if ('checkpoint' in moved) {
               checkpoint = moved.checkpoint;
@@ -645,6 +646,7 @@ export class JobRunner {
     const changed = await this.store.markCancelled(id, now, now + this.config.jobRetentionS * 1000);
     if (changed) this.onFinished((await this.store.getJob(id))?.model ?? 'unknown', 'cancelled');
     this.plans.delete(id);
+    this.traceParents.delete(id);
     this.stopLocal(id);
     this.notify(id);
     // Out of the queue, and stopped wherever it runs (Redis: the instance running it hears of it).

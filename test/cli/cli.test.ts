@@ -12,6 +12,8 @@ import { createProceduralAdapter } from '../../src/adapters/procedural/index.js'
 import { batchCommand } from '../../src/cli/batch.js';
 import { MotionGatewayClient } from '../../src/client/index.js';
 import { createGatedAdapter, type GatedAdapter } from '../helpers/gated-adapter.js';
+import type { Adapter } from '../../src/spec/adapter.js';
+import { GatewayError } from '../../src/spec/errors.js';
 import { startGateway, type Running } from '../helpers/gateway.js';
 import { mixamoCharacterGlb } from '../fixtures/playground/character.js';
 import { mixamo } from '../fixtures/skeletons/mixamo.js';
@@ -23,10 +25,20 @@ const auth = { authorization: `Bearer ${KEY}` };
 const dir = mkdtempSync(join(tmpdir(), 'mg-cli-'));
 let gw: Running;
 let gated: GatedAdapter;
+/** A model whose jobs fail (MG-PRV-500) while this is set. */
+let flakyFails = true;
 
 beforeAll(async () => {
   gated = createGatedAdapter();
-  gw = await startGateway({ apiKeys: [KEY] }, { adapters: [createProceduralAdapter(), gated] });
+  const inner = createGatedAdapter({ modelId: 'flaky', provider: 'flaky', open: true });
+  const flaky: Adapter = {
+    ...inner,
+    advance: async (plan, checkpoint, ctx) => {
+      if (flakyFails) throw new GatewayError('MG-PRV-500');
+      return inner.advance(plan, checkpoint, ctx);
+    },
+  };
+  gw = await startGateway({ apiKeys: [KEY] }, { adapters: [createProceduralAdapter(), gated, flaky] });
 });
 afterAll(async () => {
   await gw?.close();
@@ -223,6 +235,20 @@ describe('motion-gateway batch', () => {
     expect(bad).toMatchObject({ status: 'failed', error: { code: 'invalid_options', exit_code: 2 } });
     expect(bad.error.message).toMatch(/sample/i);
     expect(typeof bad.error.action).toBe('string');
+  });
+  it('tries a clip that failed last time afresh (a new key), instead of having its failed job replayed (in-process)', async () => {
+    const flakyManifest = join(dir, 'flaky.json');
+    const flakyOut = join(dir, 'flaky');
+    writeFileSync(flakyManifest, JSON.stringify({ defaults: { model: 'flaky' }, clips: [{ name: 'f', prompt: 'walk', seconds: 1 }] }));
+    const client = new MotionGatewayClient({ baseUrl: gw.url, apiKey: KEY, minPollMs: 20 });
+    const readReport = () => JSON.parse(readFileSync(join(flakyOut, 'batch-report.json'), 'utf8')).clips[0];
+    flakyFails = true;
+    expect(await batchCommand(client, flakyManifest, { out: flakyOut, concurrency: 1 })).toBe(1);
+    expect(readReport()).toMatchObject({ status: 'failed', attempt: 1, error: { code: 'internal_error' } });
+    flakyFails = false;
+    expect(await batchCommand(client, flakyManifest, { out: flakyOut, concurrency: 1 })).toBe(0);
+    expect(readReport()).toMatchObject({ status: 'written', attempt: 2 });
+    expect(existsSync(join(flakyOut, 'f.glb'))).toBe(true);
   });
 });
 

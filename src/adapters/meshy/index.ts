@@ -147,12 +147,12 @@ class MeshyAdapter implements Adapter<MeshyCheckpoint> {
     return planJob(plan, this.library);
   }
 
-  /** Everything that leaves the adapter (errors, log lines) leaves it with the API key redacted. */
   /** A task of this job was created, or a creation's answer was lost (the shared rig is the account's, not the job's). */
   mayHaveCharged(checkpoint: MeshyCheckpoint): boolean {
     return checkpoint.unsure_create === true || (checkpoint.tasks ?? []).some((t) => t.source === 'animation' && (t.task_id !== undefined || t.attempts > 0));
   }
 
+  /** Everything that leaves the adapter (errors, log lines) leaves it with the API key redacted. */
   async advance(plan: GenerationPlan, checkpoint: MeshyCheckpoint, jobCtx: JobContext<MeshyCheckpoint>): Promise<Step<MeshyCheckpoint>> {
     const ctx: JobContext<MeshyCheckpoint> = { ...jobCtx, log: this.secrets.logger(jobCtx.log) };
     try {

@@ -155,15 +155,16 @@ export class SayMotionAdapter implements Adapter<SayMotionCheckpoint> {
     return { v: 1, numVariant: plan.numSamples, units: planUnits(plan, this.config.characterId, plan.numSamples) };
   }
 
-  /** Runs one step; its errors and log lines leave the adapter with every secret redacted. */
+  /** A unit was submitted, or a submission's answer was lost (an unreadable checkpoint counts as paid). */
   mayHaveCharged(checkpoint: SayMotionCheckpoint): boolean {
     try {
       return mayHaveCharged(readCheckpoint(checkpoint));
     } catch {
-      return true; // unreadable: assume the worst
+      return true;
     }
   }
 
+  /** Runs one step; its errors and log lines leave the adapter with every secret redacted. */
   async advance(plan: GenerationPlan, checkpoint: SayMotionCheckpoint, jobCtx: SayMotionContext): Promise<Step<SayMotionCheckpoint>> {
     const ctx: SayMotionContext = { ...jobCtx, log: this.secrets.logger(jobCtx.log) };
     try {
