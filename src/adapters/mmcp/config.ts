@@ -18,13 +18,15 @@ export interface UpstreamConfig {
   apiKeyEnv?: string;
   /** The API key, sent as `Authorization: Bearer …` to this upstream's origin only. */
   apiKey?: string;
+  /** Jobs of ours in flight at this upstream at once (`max_in_flight`); absent: MAX_CONCURRENT_JOBS. */
+  maxInFlight?: number;
 }
 
 const ID = /^[a-z][a-z0-9_-]{0,31}$/;
 // The key must live under our prefix: the provider is handed only those variables, and an entry can then
 // never point at another provider's secret (SAYMOTION_CLIENT_SECRET) and send it to an upstream.
 const KEY_ENV = /^MMCP_[A-Z0-9_]{1,64}$/;
-const FIELDS = new Set(['id', 'base_url', 'api_key_env']);
+const FIELDS = new Set(['id', 'base_url', 'api_key_env', 'max_in_flight']);
 
 /** Provider names an upstream id may not take: the mmcp provider's own, and ones with special meaning. */
 const RESERVED = ['mmcp', 'routing'];
@@ -53,14 +55,18 @@ export function readUpstreams(env: Env, taken: readonly string[] = []): Upstream
     const e = entry as Record<string, unknown>;
     const name = typeof e.id === 'string' ? `${at} ("${e.id.slice(0, 40)}")` : at;
     const extra = Object.keys(e).find((k) => !FIELDS.has(k));
-    if (extra !== undefined) fail(`${name} has an unknown field "${extra.slice(0, 40)}" (known: id, base_url, api_key_env)`);
+    if (extra !== undefined) fail(`${name} has an unknown field "${extra.slice(0, 40)}" (known: id, base_url, api_key_env, max_in_flight)`);
     if (typeof e.id !== 'string' || !ID.test(e.id)) fail(`${at}: id must be 1-32 lower-case letters, digits, - or _, starting with a letter`);
     const id = e.id as string;
     if (taken.includes(id) || RESERVED.includes(id)) fail(`${name}: the provider name "${id}" is already taken`);
     if (seen.has(id)) fail(`${name}: the id "${id}" is listed twice`);
     seen.add(id);
     const baseUrl = baseUrlOf(e.base_url, name, fail);
-    if (e.api_key_env === undefined) return { id, baseUrl };
+    if (e.max_in_flight !== undefined && !(Number.isInteger(e.max_in_flight) && (e.max_in_flight as number) >= 1 && (e.max_in_flight as number) <= 10_000)) {
+      fail(`${name}: max_in_flight must be a whole number from 1 to 10000 (jobs in flight at this upstream at once)`);
+    }
+    const cap = e.max_in_flight === undefined ? {} : { maxInFlight: e.max_in_flight as number };
+    if (e.api_key_env === undefined) return { id, baseUrl, ...cap };
     if (typeof e.api_key_env !== 'string' || !KEY_ENV.test(e.api_key_env)) {
       fail(`${name}: api_key_env must name a variable starting with MMCP_ (e.g. "MMCP_${id.toUpperCase().replace(/-/g, '_')}_API_KEY"); the mmcp provider reads no other variables`);
     }
@@ -68,7 +74,7 @@ export function readUpstreams(env: Env, taken: readonly string[] = []): Upstream
     const apiKey = envString(env, apiKeyEnv);
     if (apiKey === undefined) fail(`${name}: api_key_env names ${apiKeyEnv}, which is not set`);
     if (!/^[\x21-\x7e]+$/.test(apiKey!)) fail(`${name}: ${apiKeyEnv} must be printable ASCII without spaces`);
-    return { id, baseUrl, apiKeyEnv, apiKey };
+    return { id, baseUrl, apiKeyEnv, apiKey, ...cap };
   });
 }
 

@@ -73,12 +73,16 @@ export class MmcpAdapter implements Adapter<MmcpCheckpoint> {
   private readonly secrets: Secrets;
   private readonly clock: Clock;
   private readonly maxResultBytes: number;
+  /** The upstream's own cap (`max_in_flight`), when configured; else the gateway's MAX_CONCURRENT_JOBS holds. */
+  readonly maxInFlight?: () => number;
 
   constructor(
     readonly config: UpstreamConfig,
     private readonly deps: MmcpDeps = {},
   ) {
     this.provider = config.id;
+    const cap = config.maxInFlight;
+    if (cap !== undefined) this.maxInFlight = () => cap;
     this.clock = deps.clock ?? systemClock;
     this.secrets = new Secrets([config.apiKey]);
     this.maxResultBytes = deps.maxResultBytes ?? 256 * 1_048_576;
