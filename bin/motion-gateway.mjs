@@ -1,13 +1,23 @@
 #!/usr/bin/env node
-// The `motion-gateway` command: the built CLI (dist/src/cli/main.js) when the package is built, else the
-// TypeScript sources through tsx (a clone without a build, as `npm run cli` does).
+// The `motion-gateway` command. In a checkout with its dev dependencies (tsx) it runs the TypeScript sources,
+// so it is never a stale build; where only the build is installed (the Docker image, a production install)
+// it runs dist/src/cli/main.js.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
+const source = new URL('../src/cli/main.ts', import.meta.url);
 const built = new URL('../dist/src/cli/main.js', import.meta.url);
-if (existsSync(built)) {
-  await import(built.href);
-} else {
+let tsx = false;
+try {
+  createRequire(import.meta.url).resolve('tsx/esm/api');
+  tsx = existsSync(source);
+} catch {
+  // no tsx: a production install
+}
+if (tsx) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(built.href);
 }

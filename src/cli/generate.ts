@@ -9,7 +9,7 @@ import { buildRequest, dirOf, lazyCapabilities, readRequestFile, type RequestDra
 
 export interface GenerateFlags {
   prompt?: string[];
-  seconds?: number;
+  seconds?: number[];
   model?: string;
   skeleton?: string;
   request?: string;

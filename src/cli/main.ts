@@ -82,7 +82,7 @@ function buildProgram(): Command {
     .command('generate')
     .description('generate one animation and write it to --out (GLB, or JSON glTF for .gltf)')
     .option('--prompt <text>', 'a text segment (repeat for several, in order)', collect)
-    .option('--seconds <n>', `length of each prompt's segment (default 4)`, positive('--seconds'))
+    .option('--seconds <n>', `seconds of each prompt's segment: once for all, or once per --prompt in order (default 4)`, (value: string, previous: number[] | undefined) => [...(previous ?? []), positive('--seconds')(value)])
     .option('--model <id>', 'model id (default: the first of /capabilities)')
     .option('--skeleton <file>', 'your character: a .glb/.gltf (its first skin) or a .json skeleton (default: the model\'s canonical skeleton)')
     .option('--request <file.json>', 'a whole request body (docs/cookbook.md); the flags given override its fields')
@@ -92,7 +92,7 @@ function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'answer format (default: from --out: .gltf → json, else glb)').choices(['glb', 'json']))
     .requiredOption('-o, --out <file>', 'where to write the answer (atomically)')
     .option('--json', 'print a JSON summary on stdout (file, job id, served_by, bytes, duration)')
-    .addHelpText('after', '\nExample:\n  motion-gateway generate --prompt "walk forward" --prompt "wave hello" --seconds 3 --skeleton hero.glb -o walk-wave.glb')
+    .addHelpText('after', '\nExample:\n  motion-gateway generate --prompt "walk forward" --seconds 4 --prompt "wave hello" --seconds 2 --skeleton hero.glb -o walk-wave.glb')
     .action(async (flags: GenerateFlags, cmd: Command) => generateCommand(clientOf(cmd), flags));
 
   program

@@ -21,8 +21,11 @@ export interface RequestDraft {
   baseDir: string;
   /** Text segments in order; when given they replace the base's segments. */
   prompts?: string[];
-  /** Length of each prompt's segment (default 4), or, without prompts, of each base text/unconditioned segment. */
-  seconds?: number;
+  /**
+   * Seconds of each prompt's segment: one value for all, or one per prompt in order (default 4); without
+   * prompts, one value for each text/unconditioned segment of the base.
+   */
+  seconds?: number | number[];
   model?: string;
   /** A .glb/.gltf/.json file holding the skeleton. */
   skeletonFile?: string;
@@ -82,11 +85,17 @@ export async function buildRequest(draft: RequestDraft, capabilities: () => Prom
     return Math.max(1, Math.round(seconds * fps));
   };
 
+  const seconds = draft.seconds === undefined ? [] : [draft.seconds].flat();
   if (draft.prompts && draft.prompts.length > 0) {
-    const frames = await framesOf(draft.seconds ?? DEFAULT_SECONDS);
-    req.segments = draft.prompts.map((prompt) => ({ type: 'text', prompt, duration_frames: frames }));
-  } else if (draft.seconds !== undefined && Array.isArray(req.segments)) {
-    const frames = await framesOf(draft.seconds);
+    const prompts = draft.prompts;
+    if (seconds.length > 1 && seconds.length !== prompts.length) {
+      throw new CliError(`--seconds is given ${seconds.length} times for ${prompts.length} prompts: give it once (for every prompt) or once per --prompt, in order`);
+    }
+    const secondsOf = (i: number) => (seconds.length === 0 ? DEFAULT_SECONDS : seconds.length === 1 ? seconds[0] : seconds[i]);
+    req.segments = await Promise.all(prompts.map(async (prompt, i) => ({ type: 'text', prompt, duration_frames: await framesOf(secondsOf(i)) })));
+  } else if (seconds.length > 0 && Array.isArray(req.segments)) {
+    if (seconds.length > 1) throw new CliError('without --prompt, --seconds takes one value (the length of every text and unconditioned segment)');
+    const frames = await framesOf(seconds[0]);
     req.segments = req.segments.map((s: unknown) => (isObj(s) && (s.type === 'text' || s.type === 'unconditioned') ? { ...s, duration_frames: frames } : s));
   }
   if (!(Array.isArray(req.segments) && req.segments.length > 0) && !(Array.isArray(req.constraints) && req.constraints.length > 0)) {

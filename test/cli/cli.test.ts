@@ -267,7 +267,7 @@ describe.concurrent('motion-gateway capabilities, jobs, bin', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('bin/motion-gateway.mjs --version runs (from source through tsx when there is no build)', async () => {
+  it('bin/motion-gateway.mjs --version runs (from source through tsx in a checkout, so never a stale build)', async () => {
     const r = await cli(['--version'], {}, ['bin/motion-gateway.mjs']).done;
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);

@@ -59,6 +59,12 @@ describe('requests from flags', () => {
     expect(over).toMatchObject({ protocol_version: '1.2', timing: { fps: 60 }, segments: [{ duration_frames: 60 }], options: { seed: 1, loop: true, num_samples: 3 } });
   });
 
+  it('pairs --seconds with --prompt in order when given once per prompt, and refuses a count that matches neither', async () => {
+    const req = await buildRequest({ base: {}, baseDir: '.', prompts: ['walk forward', 'wave'], seconds: [4, 2] }, async () => caps);
+    expect(req.segments.map((s) => (s as { duration_frames: number }).duration_frames)).toEqual([120, 60]);
+    await expect(buildRequest({ base: {}, baseDir: '.', prompts: ['a', 'b', 'c'], seconds: [4, 2] }, async () => caps)).rejects.toThrow(/--seconds is given 2 times for 3 prompts/);
+  });
+
   it('refuses an unknown model and an empty request as usage errors', async () => {
     await expect(buildRequest({ base: {}, baseDir: '.', prompts: ['walk'], model: 'nope' }, async () => caps)).rejects.toThrow(/unknown model "nope"; this gateway serves: procedural/);
     await expect(buildRequest({ base: {}, baseDir: '.' }, async () => caps)).rejects.toThrow(/nothing to generate/);
