@@ -61,7 +61,7 @@ describe('requests from flags', () => {
 
   it('pairs --seconds with --prompt in order when given once per prompt, and refuses a count that matches neither', async () => {
     const req = await buildRequest({ base: {}, baseDir: '.', prompts: ['walk forward', 'wave'], seconds: [4, 2] }, async () => caps);
-    expect(req.segments.map((s) => (s as { duration_frames: number }).duration_frames)).toEqual([120, 60]);
+    expect(req.segments!.map((s) => (s as { duration_frames: number }).duration_frames)).toEqual([120, 60]);
     await expect(buildRequest({ base: {}, baseDir: '.', prompts: ['a', 'b', 'c'], seconds: [4, 2] }, async () => caps)).rejects.toThrow(/--seconds is given 2 times for 3 prompts/);
   });
 
