@@ -170,7 +170,7 @@ function statusText(s: JobStatus): string {
   const parts: string[] = [s.state];
   if (s.queue_position !== null && s.queue_position !== undefined && s.state === 'queued') parts.push(`position ${s.queue_position} in the queue`);
   if (typeof s.progress === 'number') parts.push(`${Math.round(s.progress * 100)}%`);
-  if (s.served_by) parts.push(`served by ${s.served_by.provider} (${s.served_by.model})`);
+  if (s.served_by) parts.push(`served by ${servedByText(s.served_by)}`);
   return parts.join(' · ');
 }
 
@@ -224,7 +224,7 @@ async function generate(): Promise<void> {
       fps: motion?.fps ?? model.fps,
     };
     el.progress.value = 1;
-    el.status.textContent = `succeeded${motion?.x_served_by ? ` · served by ${motion.x_served_by.provider} (${motion.x_served_by.model})` : ''}`;
+    el.status.textContent = `succeeded${motion?.x_served_by ? ` · served by ${servedByText(motion.x_served_by)}` : ''}`;
     const frames = motion?.samples[0]?.num_frames;
     el.answerInfo.textContent = `${samples.length} sample${samples.length === 1 ? '' : 's'}${frames ? `, ${frames} frames` : ''} at ${state.answer.fps} fps from ${model.id}, on ${rig.label}.`;
     el.viewMode.replaceChildren(
@@ -330,3 +330,8 @@ el.drawPath.addEventListener('click', () => {
 });
 
 void loadModels();
+
+/** `meshy`, or `kimodo (kimodo/text2motion)` when the model id says more than the provider's name. */
+function servedByText(s: { model: string; provider: string }): string {
+  return s.model === s.provider ? s.provider : `${s.provider} (${s.model})`;
+}
