@@ -15,7 +15,8 @@ import { readManifest, type Clip, type Manifest } from './manifest.js';
 import { describeFailure, writeAtomic } from './output.js';
 import { statusLine } from './progress.js';
 import { readSkeletonFile } from './skeleton.js';
-import { buildRequest, DEFAULT_SECONDS, dirOf, lazyCapabilities, type Json, type RequestDraft } from './request.js';
+import { isObj, type Json } from './json.js';
+import { buildRequest, DEFAULT_SECONDS, dirOf, lazyCapabilities, type RequestDraft } from './request.js';
 
 export interface BatchFlags {
   out: string;
@@ -34,8 +35,6 @@ export interface ClipOutcome {
   duration_s?: number | null;
   error?: { code: string | null; message: string; action: string | null; exit_code: ExitCode };
 }
-
-const isObj = (x: unknown): x is Json => !!x && typeof x === 'object' && !Array.isArray(x);
 
 /** JSON with object keys sorted: the same request gives the same text whatever order its fields were written in. */
 function canonicalJson(value: unknown): string {

@@ -2,9 +2,8 @@
  * A batch manifest: `{"defaults": {…request fields…}, "clips": [{"name", "prompt", "seconds"} | {"name", "request"}]}`,
  * validated up front with messages naming the clip, so a typo fails before anything is paid for.
  */
-import { readFile } from 'node:fs/promises';
 import { CliError } from './exit-codes.js';
-import type { Json } from './request.js';
+import { isObj, readJsonFile, type Json } from './json.js';
 
 export type Clip = { name: string; prompt: string; seconds?: number } | { name: string; request: Json };
 
@@ -17,16 +16,9 @@ export interface Manifest {
 
 /** Safe on every file system: no separators, no leading dot, no reserved characters. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const isObj = (x: unknown): x is Json => !!x && typeof x === 'object' && !Array.isArray(x);
 
 export async function readManifest(file: string): Promise<Manifest> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new CliError(`manifest ${file}: ${(err as Error).message}`);
-  }
-  return parseManifest(value, file);
+  return parseManifest(await readJsonFile(file, `manifest ${file}`), file);
 }
 
 export function parseManifest(value: unknown, file: string): Manifest {

@@ -3,15 +3,14 @@
  * (a file as in docs/cookbook.md), then the flags over it. What is left out is taken from /capabilities:
  * the first model, its canonical skeleton (MMCP requires a skeleton) and its fps for turning seconds into frames.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Capabilities, GenerateRequest } from '../client/index.js';
 import type { ModelCapabilities, Skeleton } from '../spec/wire.js';
 import { SERVED_VERSION } from '../spec/version.js';
 import { CliError } from './exit-codes.js';
+import { isObj, readJsonFile, type Json } from './json.js';
 import { readSkeletonFile } from './skeleton.js';
 
-export type Json = Record<string, unknown>;
 
 /** What a request is made of before /capabilities fills the gaps; every field but `base` overrides it. */
 export interface RequestDraft {
@@ -36,16 +35,9 @@ export interface RequestDraft {
 
 export const DEFAULT_SECONDS = 4;
 
-const isObj = (x: unknown): x is Json => !!x && typeof x === 'object' && !Array.isArray(x);
-
 /** A request file's body (a JSON object that is one request, not a batch). */
 export async function readRequestFile(file: string): Promise<Json> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new CliError(`--request ${file}: ${(err as Error).message}`);
-  }
+  const value = await readJsonFile(file, `--request ${file}`);
   if (!isObj(value)) throw new CliError(`--request ${file}: expected a JSON object (a generate request)`);
   if (Array.isArray(value.requests)) throw new CliError(`--request ${file} is a batch body ("requests"): use \`motion-gateway batch\` with a manifest`);
   return value;

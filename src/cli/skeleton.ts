@@ -2,12 +2,12 @@
  * Reads the request skeleton from a character file: a `.glb`/`.gltf` (its first skin's joints, as the
  * playground does in the browser, web/playground/src/rig.ts) or a `.json` holding a skeleton object.
  */
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { NodeIO, type Node } from '@gltf-transform/core';
 import type { Skeleton } from '../spec/wire.js';
 import { qinv, qmul, qnormalize, vsub } from '../motion/quat.js';
 import { CliError } from './exit-codes.js';
+import { readJsonFile } from './json.js';
 
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 
@@ -20,12 +20,7 @@ export async function readSkeletonFile(file: string): Promise<Skeleton> {
 
 /** A `.json` skeleton: the object itself, or the `skeleton` of a request or model entry holding one. */
 async function skeletonOfJson(file: string): Promise<Skeleton> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new CliError(`--skeleton ${file}: ${(err as Error).message}`);
-  }
+  const value = await readJsonFile(file, `--skeleton ${file}`);
   const obj = value as { joints?: unknown; skeleton?: { joints?: unknown } } | null;
   if (obj && Array.isArray(obj.joints)) return obj as Skeleton;
   if (obj && obj.skeleton && Array.isArray(obj.skeleton.joints)) return obj.skeleton as Skeleton;

@@ -30,10 +30,11 @@ export function requestContext(gw: GatewayContext) {
     );
     res.locals.span = span;
     let ended = false;
+    const routeOf = () => (req.route?.path as string | undefined) ?? 'unmatched';
     const end = () => {
       if (ended) return;
       ended = true;
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const route = routeOf();
       span.updateName(`${req.method} ${route}`);
       span.setAttributes({ 'http.route': route, 'http.response.status_code': res.statusCode });
       for (const [header, attribute] of [['x-job-id', 'mmcp.job_id'], ['x-served-by', 'gateway.served_by']] as const) {
@@ -46,7 +47,7 @@ export function requestContext(gw: GatewayContext) {
     };
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const route = routeOf();
       gw.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       gw.log.info({ request_id: id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
       end();
